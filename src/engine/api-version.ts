@@ -1,0 +1,53 @@
+/**
+ * API versions: comparison, the range this client supports, and the CLI's negotiation rule.
+ * Pure functions; the once-per-layer negotiation itself lives in `engine.ts`.
+ */
+
+/** Oldest and newest Engine API versions the generated code covers (see `spec/versions.json`). */
+export const MIN_API_VERSION = "1.41"
+export const MAX_API_VERSION = "1.56"
+
+const parse = (version: string): readonly [number, number] | undefined => {
+  const match = /^v?(\d+)\.(\d+)$/.exec(version.trim())
+  return match ? [Number(match[1]), Number(match[2])] : undefined
+}
+
+/** Normalises `v1.41` / ` 1.41 ` to `1.41`; `undefined` when it is not a `major.minor` version. */
+export const normalizeApiVersion = (version: string): string | undefined => {
+  const parsed = parse(version)
+  return parsed ? `${parsed[0]}.${parsed[1]}` : undefined
+}
+
+/** Negative when `a < b`, zero when equal, positive when `a > b` (numeric: 1.9 < 1.10). */
+export const compareApiVersions = (a: string, b: string): number => {
+  const [aMajor, aMinor] = parse(a) ?? [0, 0]
+  const [bMajor, bMinor] = parse(b) ?? [0, 0]
+  return aMajor !== bMajor ? aMajor - bMajor : aMinor - bMinor
+}
+
+export const isSupportedApiVersion = (version: string): boolean =>
+  parse(version) !== undefined && compareApiVersions(version, MIN_API_VERSION) >= 0 &&
+  compareApiVersions(version, MAX_API_VERSION) <= 0
+
+/**
+ * What the Docker CLI does: use the daemon's version when it is older than ours, else ours.
+ * Returns `undefined` when the daemon sent no usable version.
+ */
+export const negotiateApiVersion = (daemonVersion: string | undefined): string | undefined => {
+  const daemon = daemonVersion === undefined ? undefined : normalizeApiVersion(daemonVersion)
+  if (daemon === undefined) return undefined
+  return compareApiVersions(daemon, MAX_API_VERSION) < 0 ? daemon : MAX_API_VERSION
+}
+
+/**
+ * Recognises the daemon's refusal of the version in the URL, e.g. Docker 29.0–29.2's
+ * "client version 1.41 is too old. Minimum supported API version is 1.44, please upgrade your
+ * client to a newer version". Returns the version the daemon asks for, when it names one.
+ */
+export const parseVersionRefusal = (
+  message: string
+): { readonly required: string | undefined } | undefined => {
+  if (!/client version \S+ is too (old|new)/i.test(message)) return undefined
+  const required = /(?:minimum|maximum) supported API version is (\d+\.\d+)/i.exec(message)?.[1]
+  return { required }
+}

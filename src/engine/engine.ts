@@ -1,0 +1,191 @@
+/**
+ * `DockerEngine`: one daemon, one connection pool, one effective API version. Every service
+ * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
+ */
+import { Config, Context, Deferred, Effect, Exit, Layer, Option, Scope } from "effect"
+import type { IncomingHttpHeaders } from "node:http"
+import {
+  isSupportedApiVersion,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  negotiateApiVersion,
+  normalizeApiVersion
+} from "./api-version.js"
+import { parseEndpoint } from "./endpoint.js"
+import { ApiVersionError, type DockerError, EndpointError } from "./errors.js"
+import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
+import type { OperationDescriptor } from "./operation.js"
+import { makeTransport, type Transport, type TransportResponse } from "./transport.js"
+
+export interface DockerEngineOptions {
+  /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
+  readonly host?: string | undefined
+  /** Pin the API version (e.g. `"1.41"`): no negotiation, every request uses it. */
+  readonly apiVersion?: string | undefined
+  /** Connections kept to the daemon; unlimited by default. */
+  readonly connections?: number | undefined
+}
+
+/** A successful answer, read whole: for operations whose headers matter (`_ping`). */
+export interface RawAnswer {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+}
+
+export interface DockerEngineShape {
+  /** The daemon's address in the CLI's notation (`unix:///var/run/docker.sock`). */
+  readonly address: string
+  /** The version requests use: pinned, or negotiated once on first use. */
+  readonly apiVersion: Effect.Effect<string, DockerError>
+  /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
+  readonly json: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<unknown, DockerError>
+  /** Runs an operation whose answer body carries nothing (it is drained). */
+  readonly empty: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<void, DockerError>
+  /** Runs an operation and returns status, headers and body text. */
+  readonly raw: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<RawAnswer, DockerError>
+}
+
+export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShape>()("effect-docker/DockerEngine") {
+  /** An engine for explicit options. */
+  static readonly layer = (options: DockerEngineOptions = {}): Layer.Layer<DockerEngine, EndpointError> =>
+    Layer.effect(DockerEngine)(makeEngine(options))
+
+  /**
+   * An engine configured like the Docker CLI: `DOCKER_HOST` (default
+   * `unix:///var/run/docker.sock`) and `DOCKER_API_VERSION` (pins the version when set).
+   */
+  static readonly layerFromEnv: Layer.Layer<DockerEngine, EndpointError | Config.ConfigError> = Layer.unwrap(
+    Effect.gen(function*() {
+      const host = yield* Config.option(Config.String("DOCKER_HOST"))
+      const apiVersion = yield* Config.option(Config.String("DOCKER_API_VERSION"))
+      return DockerEngine.layer({
+        host: Option.getOrUndefined(host),
+        apiVersion: Option.getOrUndefined(apiVersion)
+      })
+    })
+  )
+}
+
+const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineShape, EndpointError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const endpoint = parseEndpoint(options.host)
+    if (endpoint instanceof EndpointError) return yield* endpoint
+    let pinned: string | undefined
+    if (options.apiVersion !== undefined) {
+      pinned = normalizeApiVersion(options.apiVersion)
+      if (pinned === undefined || !isSupportedApiVersion(pinned)) {
+        return yield* new EndpointError({
+          endpoint: options.host ?? "",
+          message: `API version "${options.apiVersion}" cannot be pinned: effect-docker speaks ${MIN_API_VERSION}` +
+            `–${MAX_API_VERSION}`
+        })
+      }
+    }
+    const transport = yield* makeTransport(
+      endpoint,
+      options.connections !== undefined ? { connections: options.connections } : {}
+    )
+    const scope = yield* Effect.scope
+    const apiVersion = pinned !== undefined ? Effect.succeed(pinned) : versionResolver(transport, scope)
+
+    const call = <A>(
+      descriptor: OperationDescriptor,
+      args: Args,
+      read: (response: TransportResponse) => Promise<A>
+    ): Effect.Effect<A, DockerError> =>
+      Effect.flatMap(apiVersion, (version) => {
+        const request = buildRequest(descriptor, args, version)
+        if (request instanceof ApiVersionError) return Effect.fail(request)
+        return Effect.flatMap(
+          transport.request(descriptor.operationId, request, async (response) =>
+            response.status >= 200 && response.status < 300
+              ? { ok: true as const, value: await read(response) }
+              : { ok: false as const, status: response.status, body: await response.body.text() }),
+          (answer) =>
+            answer.ok ?
+              Effect.succeed(answer.value) :
+              Effect.fail(failureFromResponse(descriptor.operationId, version, answer.status, answer.body))
+        )
+      })
+
+    return {
+      address: transport.address,
+      apiVersion,
+      json: (descriptor, args = {}) => {
+        const response = descriptor.response
+        if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
+        return Effect.flatMap(
+          call(descriptor, args, (answer) => answer.body.text()),
+          (body) => decodeJsonBody(descriptor.operationId, response.schema, body)
+        )
+      },
+      empty: (descriptor, args = {}) => call(descriptor, args, (answer) => answer.body.dump()),
+      raw: (descriptor, args = {}) =>
+        call(descriptor, args, async (answer) => ({
+          status: answer.status,
+          headers: answer.headers,
+          body: await answer.body.text()
+        }))
+    } satisfies DockerEngineShape
+  })
+
+/**
+ * Negotiation as the Docker CLI does it: `HEAD /_ping` (then `GET` if HEAD is not answered 200),
+ * read `Api-Version`, use min(ours, the daemon's). It runs once per engine; concurrent first calls
+ * share it. It runs in the engine's scope, not the caller's fiber, so interrupting the first
+ * caller does not fail the others; a failure is not cached (the daemon may come up later).
+ */
+const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effect<string, DockerError> => {
+  let resolved: string | undefined
+  let inflight: Deferred.Deferred<string, DockerError> | undefined
+  const ping = (method: "HEAD" | "GET") =>
+    transport.request("SystemPing", { method, path: "/_ping" }, async (answer) => {
+      await answer.body.dump()
+      return { status: answer.status, version: header(answer.headers, "api-version") }
+    })
+  const negotiate = Effect.gen(function*() {
+    let answer = yield* ping("HEAD")
+    if (answer.status !== 200) answer = yield* ping("GET")
+    const version = negotiateApiVersion(answer.version)
+    if (version === undefined) {
+      return yield* new ApiVersionError({
+        operation: "SystemPing",
+        apiVersion: "",
+        required: undefined,
+        message: `the daemon at ${transport.address} did not report an API version (HTTP ${answer.status} on /_ping)`
+      })
+    }
+    if (!isSupportedApiVersion(version)) {
+      return yield* new ApiVersionError({
+        operation: "SystemPing",
+        apiVersion: version,
+        required: MIN_API_VERSION,
+        message: `the daemon at ${transport.address} speaks API ${version}; effect-docker needs ${MIN_API_VERSION} or newer`
+      })
+    }
+    return version
+  })
+  return Effect.suspend(() => {
+    if (resolved !== undefined) return Effect.succeed(resolved)
+    if (inflight !== undefined) return Deferred.await(inflight)
+    const deferred = Deferred.makeUnsafe<string, DockerError>()
+    inflight = deferred
+    return negotiate.pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit)) resolved = exit.value
+          inflight = undefined
+          Deferred.doneUnsafe(deferred, exit)
+        })
+      ),
+      Effect.forkIn(scope),
+      Effect.andThen(Deferred.await(deferred))
+    )
+  })
+}

@@ -1,0 +1,131 @@
+/**
+ * Every way a call can fail, as tagged errors users can `catchTag` on. Each error names the
+ * operation (the spec's operationId) and carries the daemon's own message where there is one.
+ * Credentials never reach these values: requests are described by operation and path only, and
+ * headers are never copied into an error.
+ */
+import { Data } from "effect"
+
+interface StatusFields {
+  /** The Engine API operation, e.g. `ContainerInspect`. */
+  readonly operation: string
+  readonly status: number
+  /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
+  readonly daemonMessage: string
+  /** `${operation}: ${daemonMessage} (HTTP ${status})` */
+  readonly message: string
+}
+
+type StatusArgs = Omit<StatusFields, "message">
+
+// One class per HTTP status the Engine API documents, so `catchTag("NotFound")` reads as the
+// intent. They share their fields; `statusErrorFor` is the one place that builds them.
+/** 304: the object is already in the requested state (start a running container, stop a stopped one). */
+export class NotModified extends Data.TaggedError("NotModified")<StatusFields> {}
+/** 400: bad parameter. */
+export class BadRequest extends Data.TaggedError("BadRequest")<StatusFields> {}
+/** 401: the registry refused the credentials. */
+export class Unauthorized extends Data.TaggedError("Unauthorized")<StatusFields> {}
+/** 403: operation not permitted (e.g. removing a running container's network). */
+export class Forbidden extends Data.TaggedError("Forbidden")<StatusFields> {}
+/** 404: no such container, image, network, volume, exec… */
+export class NotFound extends Data.TaggedError("NotFound")<StatusFields> {}
+/** 409: conflict with the object's current state (name in use, container running…). */
+export class Conflict extends Data.TaggedError("Conflict")<StatusFields> {}
+/** 500: the daemon failed. */
+export class ServerError extends Data.TaggedError("ServerError")<StatusFields> {}
+/** 503: the node is not part of a swarm, or the daemon is shutting down. */
+export class ServiceUnavailable extends Data.TaggedError("ServiceUnavailable")<StatusFields> {}
+/** Any other non-success status. */
+export class UnexpectedStatus extends Data.TaggedError("UnexpectedStatus")<StatusFields> {}
+
+export type StatusError =
+  | NotModified
+  | BadRequest
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | Conflict
+  | ServerError
+  | ServiceUnavailable
+  | UnexpectedStatus
+
+/** Maps a daemon's non-success answer to its tagged error. */
+export const statusErrorFor = (fields: StatusArgs): StatusError => {
+  const args = { ...fields, message: `${fields.operation}: ${fields.daemonMessage} (HTTP ${fields.status})` }
+  switch (args.status) {
+    case 304:
+      return new NotModified(args)
+    case 400:
+      return new BadRequest(args)
+    case 401:
+      return new Unauthorized(args)
+    case 403:
+      return new Forbidden(args)
+    case 404:
+      return new NotFound(args)
+    case 409:
+      return new Conflict(args)
+    case 500:
+      return new ServerError(args)
+    case 503:
+      return new ServiceUnavailable(args)
+    default:
+      return new UnexpectedStatus(args)
+  }
+}
+
+/** The daemon could not be reached (no socket, refused, reset before an answer). */
+export class ConnectionError extends Data.TaggedError("ConnectionError")<{
+  readonly operation: string
+  /** Where we tried to connect, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string
+  /** The system error code (`ENOENT`, `ECONNREFUSED`, `ECONNRESET`…), when there is one. */
+  readonly code: string | undefined
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** The endpoint configuration itself is unusable (bad DOCKER_HOST, unsupported scheme). */
+export class EndpointError extends Data.TaggedError("EndpointError")<{
+  readonly endpoint: string
+  readonly message: string
+}> {}
+
+/** A success answer whose body does not match what the operation returns. */
+export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly operation: string
+  /** Where in the body, and what was wrong (from the Schema issue). */
+  readonly detail: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/**
+ * The API version cannot serve this request: the daemon refuses the pinned version, the daemon is
+ * older than the client supports, or the request uses something newer than the effective version.
+ */
+export class ApiVersionError extends Data.TaggedError("ApiVersionError")<{
+  readonly operation: string
+  /** The version requests are made with. */
+  readonly apiVersion: string
+  /** The version the request (or the daemon) needs, when known. */
+  readonly required: string | undefined
+  readonly message: string
+}> {}
+
+/** A timeout set on an operation elapsed before it completed. */
+export class TimeoutError extends Data.TaggedError("TimeoutError")<{
+  readonly operation: string
+  readonly millis: number
+  readonly message: string
+}> {}
+
+/** Everything an Engine API call can fail with. */
+export type DockerError =
+  | StatusError
+  | ConnectionError
+  | EndpointError
+  | DecodeError
+  | ApiVersionError
+  | TimeoutError

@@ -1,0 +1,181 @@
+/**
+ * From an operation descriptor and an argument object to a request, and from a daemon's answer to
+ * a value or a tagged error. Pure: no I/O here, so every rule is testable without a daemon.
+ */
+import { Exit, Result, Schema } from "effect"
+import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
+import { ApiVersionError, DecodeError, type DockerError, statusErrorFor } from "./errors.js"
+import type { OperationDescriptor, ParamSpec } from "./operation.js"
+import type { TransportRequest } from "./transport.js"
+
+export type Args = Readonly<Record<string, unknown>>
+
+// Image references and paths keep `/`, `:` and `@` readable: the daemon's router matches
+// `{name:.*}`, and the Docker CLI sends them unescaped too.
+const encodePathSegment = (value: string): string =>
+  encodeURIComponent(value).replace(/%2F/gi, "/").replace(/%3A/gi, ":").replace(/%40/g, "@")
+
+const encodeScalar = (spec: ParamSpec, value: unknown): string => {
+  switch (spec.encoding) {
+    case "boolean":
+      return value ? "1" : "0"
+    case "json":
+      return typeof value === "string" ? value : JSON.stringify(value)
+    default:
+      return String(value)
+  }
+}
+
+const tooNew = (operation: string, apiVersion: string, what: string, since: string) =>
+  new ApiVersionError({
+    operation,
+    apiVersion,
+    required: since,
+    message: `${operation}: ${what} needs API ${since}, but requests use API ${apiVersion}`
+  })
+
+const removed = (operation: string, apiVersion: string, what: string, until: string) =>
+  new ApiVersionError({
+    operation,
+    apiVersion,
+    required: until,
+    message: `${operation}: ${what} was removed after API ${until}, but requests use API ${apiVersion}`
+  })
+
+/**
+ * Builds the request for `descriptor` at `apiVersion`. Refuses, before anything is sent, an
+ * operation or argument that the version cannot express: the daemon would silently ignore it.
+ */
+export const buildRequest = (
+  descriptor: OperationDescriptor,
+  args: Args,
+  apiVersion: string
+): TransportRequest | ApiVersionError => {
+  const operation = descriptor.operationId
+  if (compareApiVersions(apiVersion, descriptor.since) < 0) {
+    return tooNew(operation, apiVersion, "this operation", descriptor.since)
+  }
+  if (descriptor.until !== undefined && compareApiVersions(apiVersion, descriptor.until) > 0) {
+    return removed(operation, apiVersion, "this operation", descriptor.until)
+  }
+  let path = descriptor.path
+  let query = ""
+  let headers: Record<string, string> | undefined
+  for (const spec of descriptor.params) {
+    const value = args[spec.key]
+    if (value === undefined) continue
+    if (compareApiVersions(apiVersion, spec.since) < 0) {
+      return tooNew(operation, apiVersion, `parameter "${spec.key}"`, spec.since)
+    }
+    if (spec.until !== undefined && compareApiVersions(apiVersion, spec.until) > 0) {
+      return removed(operation, apiVersion, `parameter "${spec.key}"`, spec.until)
+    }
+    switch (spec.in) {
+      case "path":
+        path = path.replace(`{${spec.name}}`, encodePathSegment(String(value)))
+        break
+      case "header":
+        ;(headers ??= {})[spec.name] = encodeScalar(spec, value)
+        break
+      case "query": {
+        const name = encodeURIComponent(spec.name)
+        if (spec.encoding === "repeat" && Array.isArray(value)) {
+          for (const item of value) query += `&${name}=${encodeURIComponent(String(item))}`
+        } else if (spec.encoding === "csv" && Array.isArray(value)) {
+          query += `&${name}=${encodeURIComponent(value.join(","))}`
+        } else {
+          query += `&${name}=${encodeURIComponent(encodeScalar(spec, value))}`
+        }
+      }
+    }
+  }
+  const url = `/v${apiVersion}${path}${query === "" ? "" : `?${query.slice(1)}`}`
+  const body = descriptor.body ? args[descriptor.body.key] : undefined
+  if (body === undefined) return headers ? { method: descriptor.method, path: url, headers } : { method: descriptor.method, path: url }
+  if (descriptor.body?.contentType === "application/json") {
+    return {
+      method: descriptor.method,
+      path: url,
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(body)
+    }
+  }
+  return {
+    method: descriptor.method,
+    path: url,
+    headers: { ...headers, "content-type": descriptor.body?.contentType ?? "application/octet-stream" },
+    body: body as Uint8Array
+  }
+}
+
+/** The daemon's message from an error body: `{"message":"…"}` when JSON, else the trimmed text. */
+export const daemonMessage = (body: string): string => {
+  const text = body.trim()
+  if (text.startsWith("{")) {
+    try {
+      const parsed: unknown = JSON.parse(text)
+      const message = (parsed as { message?: unknown } | null)?.message
+      if (typeof message === "string") return message
+    } catch {
+      // Not JSON after all: report the text as it came.
+    }
+  }
+  return text === "" ? "(empty response)" : text.length > 1000 ? `${text.slice(0, 1000)}…` : text
+}
+
+/** A non-success answer as a tagged error; a refusal of the URL's version becomes `ApiVersionError`. */
+export const failureFromResponse = (
+  operation: string,
+  apiVersion: string,
+  status: number,
+  body: string
+): DockerError => {
+  const message = daemonMessage(body)
+  const refusal = status === 400 ? parseVersionRefusal(message) : undefined
+  if (refusal) {
+    return new ApiVersionError({
+      operation,
+      apiVersion,
+      required: refusal.required,
+      message: `${operation}: the daemon refuses API ${apiVersion}: ${message}`
+    })
+  }
+  return statusErrorFor({ operation, status, daemonMessage: message })
+}
+
+const decoders = new WeakMap<Schema.Top, (input: unknown) => Result.Result<unknown, Schema.SchemaError>>()
+
+const decoderFor = (schema: Schema.Top) => {
+  let decode = decoders.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)
+    decoders.set(schema, decode)
+  }
+  return decode
+}
+
+/** Parses and decodes a JSON body with `schema`. */
+export const decodeJsonBody = (
+  operation: string,
+  schema: Schema.Top,
+  body: string
+): Exit.Exit<unknown, DecodeError> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch (error) {
+    const snippet = body.length > 200 ? `${body.slice(0, 200)}…` : body
+    return Exit.fail(
+      new DecodeError({
+        operation,
+        detail: `not JSON: ${snippet}`,
+        message: `${operation}: the daemon's answer is not JSON: ${snippet}`,
+        cause: error
+      })
+    )
+  }
+  const result = decoderFor(schema)(parsed)
+  if (Result.isSuccess(result)) return Exit.succeed(result.success)
+  const detail = result.failure.message
+  return Exit.fail(new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` }))
+}

@@ -1,0 +1,86 @@
+/**
+ * The shape of an operation descriptor: what the generator (`codegen/`) emits for every Engine API
+ * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
+ * Schemas: nothing here performs I/O.
+ */
+import type { Schema } from "effect"
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"
+
+/** An API version as the daemon writes it, e.g. "1.41". */
+export type ApiVersionString = `${number}.${number}`
+
+/** Since/until availability, from diffing the upstream specs of every supported version. */
+export interface Availability {
+  /** First API version whose spec has it. */
+  readonly since: ApiVersionString
+  /** Last API version whose spec still has it; absent while it exists in the newest spec. */
+  readonly until?: ApiVersionString
+}
+
+/**
+ * How one argument value goes onto the wire (query string or header).
+ * - `string` / `integer` / `number`: `String(value)`
+ * - `boolean`: `"1"` / `"0"` (the daemon's `httputils.BoolValue` and Go's `ParseBool` both read these)
+ * - `json`: `JSON.stringify(value)` (`filters`, `buildargs`, `labels`, `cachefrom`, OCI platform objects…)
+ * - `repeat`: an array sent as the same key once per element
+ * - `csv`: an array joined with commas
+ */
+export type ParamEncoding = "string" | "integer" | "number" | "boolean" | "json" | "repeat" | "csv"
+
+export interface ParamSpec extends Availability {
+  /** Name on the wire (`one-shot`, `X-Registry-Auth`, `id`). */
+  readonly name: string
+  /** Property name in the operation's argument object (a valid JS identifier, camelCase). */
+  readonly key: string
+  readonly in: "path" | "query" | "header"
+  readonly required: boolean
+  readonly encoding: ParamEncoding
+}
+
+export interface BodySpec extends Availability {
+  /** Property name in the argument object that carries the body (`body`). */
+  readonly key: string
+  readonly required: boolean
+  /** `application/json` bodies are encoded with `schema`; other content types are byte streams. */
+  readonly contentType: "application/json" | "application/x-tar" | "application/octet-stream" | "text/plain"
+  readonly schema?: Schema.Top
+}
+
+/** What comes back on success, and how the executor must read it. */
+export type ResponseSpec =
+  /** A JSON document decoded with `schema`. */
+  | { readonly kind: "json"; readonly schema: Schema.Top }
+  /** No body worth reading (204, or 200/201 with an empty/irrelevant body). */
+  | { readonly kind: "empty" }
+  /** A short text body (`_ping` answers `OK`). */
+  | { readonly kind: "text" }
+  /** 200, then newline-separated JSON messages; an `error`/`errorDetail` message is an in-stream failure. */
+  | { readonly kind: "jsonStream"; readonly schema: Schema.Top }
+  /** stdout/stderr: multiplexed 8-byte frames unless the container (or exec start) has a TTY. */
+  | { readonly kind: "stdio" }
+  /** An opaque byte stream (tar archives, exports). */
+  | { readonly kind: "binary"; readonly contentType: string }
+  /** Only response headers matter (`HEAD /containers/{id}/archive`). */
+  | { readonly kind: "headers" }
+  /** The connection is hijacked (`Upgrade: tcp`): raw bidirectional bytes after a 101. */
+  | { readonly kind: "hijack" }
+  /** A WebSocket upgrade. */
+  | { readonly kind: "websocket" }
+
+/** Which registry credentials header the daemon reads on this operation, documented or not. */
+export type RegistryAuthHeader = "X-Registry-Auth" | "X-Registry-Config"
+
+export interface OperationDescriptor extends Availability {
+  readonly operationId: string
+  readonly method: HttpMethod
+  /** Path template without the version prefix, e.g. `/containers/{id}/json`. */
+  readonly path: string
+  /** Path, query and header parameters, in spec order. */
+  readonly params: ReadonlyArray<ParamSpec>
+  readonly body?: BodySpec
+  readonly response: ResponseSpec
+  readonly registryAuth?: RegistryAuthHeader
+  /** Body/response properties with their own availability, keyed by a JSON path like `HostConfig.Annotations`. */
+  readonly fields?: Readonly<Record<string, Availability>>
+}

@@ -1,0 +1,155 @@
+/**
+ * The HTTP/1.1 connection pool to one daemon. Built directly on undici's `Pool` (not the generic
+ * Effect HttpClient) because per-request overhead is the budget we compete on: the pool is created
+ * with the layer and destroyed when the layer's scope closes, so no socket outlives its owner.
+ */
+import { Effect, type Scope } from "effect"
+import type { IncomingHttpHeaders } from "node:http"
+import type { Readable } from "node:stream"
+import { Pool } from "undici"
+import type { Dispatcher } from "undici"
+import { type Endpoint, formatEndpoint } from "./endpoint.js"
+import { ConnectionError, EndpointError } from "./errors.js"
+import type { HttpMethod } from "./operation.js"
+
+export interface TransportRequest {
+  readonly method: HttpMethod
+  /** Absolute path including the version prefix and query string. */
+  readonly path: string
+  readonly headers?: Record<string, string>
+  readonly body?: string | Uint8Array | Readable
+}
+
+export type ResponseBody = Dispatcher.ResponseData["body"]
+
+export interface TransportResponse {
+  readonly status: number
+  /** Lower-cased header names. */
+  readonly headers: IncomingHttpHeaders
+  /** Must be consumed or destroyed: an unread body keeps its connection busy. */
+  readonly body: ResponseBody
+}
+
+export interface Transport {
+  readonly endpoint: Endpoint
+  /** The endpoint in the CLI's notation, for messages. */
+  readonly address: string
+  /**
+   * Sends a request and hands the response to `read` under the same abort signal, so interrupting
+   * the calling fiber aborts the request whether it is waiting for headers or reading the body.
+   */
+  readonly request: <A>(
+    operation: string,
+    request: TransportRequest,
+    read: (response: TransportResponse, signal: AbortSignal) => Promise<A>
+  ) => Effect.Effect<A, ConnectionError>
+}
+
+export interface TransportOptions {
+  /** Connections kept per daemon; `undefined` means no limit (undici's default). */
+  readonly connections?: number
+}
+
+const errorCode = (error: unknown): string | undefined => {
+  // undici wraps socket errors; the system code may sit on the error or its cause.
+  const own = (error as { code?: unknown } | null)?.code
+  if (typeof own === "string" && !own.startsWith("UND_ERR")) return own
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  if (typeof cause === "string") return cause
+  return typeof own === "string" ? own : undefined
+}
+
+const describeCode = (code: string | undefined): string => {
+  switch (code) {
+    case "ENOENT":
+      return "no such socket"
+    case "ECONNREFUSED":
+      return "connection refused"
+    case "EACCES":
+      return "permission denied"
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "the daemon closed the connection"
+    default:
+      return code ?? "connection failed"
+  }
+}
+
+export const connectionError = (operation: string, address: string, error: unknown): ConnectionError => {
+  const code = errorCode(error)
+  const reason = error instanceof Error && error.message !== "" ? `${describeCode(code)}: ${error.message}` :
+    describeCode(code)
+  return new ConnectionError({
+    operation,
+    endpoint: address,
+    code,
+    message: `${operation}: cannot talk to the Docker daemon at ${address} (${reason}). ` +
+      `Is the daemon running? Set DOCKER_HOST to its address, or start the project's test engines ` +
+      `with \`bash scripts/engines.sh start\`.`,
+    cause: error
+  })
+}
+
+/** A pool for `endpoint`, destroyed when `scope` closes. */
+export const makeTransport = (
+  endpoint: Endpoint,
+  options: TransportOptions = {}
+): Effect.Effect<Transport, EndpointError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const address = formatEndpoint(endpoint)
+    const common = {
+      // No undici timeouts: waits (`/containers/{id}/wait`), event and log streams may idle for
+      // hours; every bound is set per operation with Effect instead.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      ...(options.connections !== undefined ? { connections: options.connections } : {})
+    }
+    let origin: string
+    let poolOptions: Pool.Options
+    switch (endpoint._tag) {
+      case "Unix":
+        // The host part is ignored on a unix socket; the daemon only reads the path.
+        origin = "http://docker"
+        poolOptions = { ...common, connect: { socketPath: endpoint.socketPath } }
+        break
+      case "Tcp":
+        if (endpoint.tls) {
+          return yield* new EndpointError({
+            endpoint: address,
+            message: `TLS endpoints (${address}) are not supported yet`
+          })
+        }
+        origin = `http://${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`
+        poolOptions = common
+        break
+      default:
+        return yield* new EndpointError({
+          endpoint: address,
+          message: `${endpoint._tag.toLowerCase()} endpoints (${address}) are not supported yet`
+        })
+    }
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => new Pool(origin, poolOptions)),
+      (pool) => Effect.promise(() => pool.destroy())
+    )
+    const request: Transport["request"] = (operation, req, read) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const response = await pool.request({
+            method: req.method,
+            path: req.path,
+            headers: req.headers ?? null,
+            body: req.body ?? null,
+            signal
+          })
+          try {
+            return await read({ status: response.statusCode, headers: response.headers, body: response.body }, signal)
+          } catch (error) {
+            response.body.destroy()
+            throw error
+          }
+        },
+        catch: (error) => connectionError(operation, address, error)
+      })
+    return { endpoint, address, request }
+  })

@@ -1,0 +1,59 @@
+/**
+ * `System`: the daemon itself — ping, version, info (events, df and auth arrive with later issues).
+ */
+import { Context, Effect, Layer } from "effect"
+import { DockerEngine } from "../engine/engine.js"
+import type { DockerError } from "../engine/errors.js"
+import * as Ops from "./system-operations.js"
+
+export type VersionInfo = typeof Ops.SystemVersionResponse.Type
+export type SystemInfo = typeof Ops.SystemInfoResponse.Type
+
+/** What `_ping` tells about the daemon, from its response headers. */
+export interface PingResult {
+  /** The body: `OK`. */
+  readonly status: string
+  /** The newest API version the daemon speaks (`Api-Version`). */
+  readonly apiVersion: string | undefined
+  /** `linux` or `windows` (`OSType`). */
+  readonly osType: string | undefined
+  /** `Docker-Experimental: true`. */
+  readonly experimental: boolean
+  /** `1` (classic) or `2` (BuildKit) (`Builder-Version`). */
+  readonly builderVersion: string | undefined
+  /** `inactive`, `pending`, `error`, `locked`, `active/worker`, `active/manager` (API 1.42+). */
+  readonly swarm: string | undefined
+}
+
+export interface SystemShape {
+  /** `GET /_ping`: is the daemon there, and what does it speak. */
+  readonly ping: () => Effect.Effect<PingResult, DockerError>
+  /** `GET /version`. */
+  readonly version: () => Effect.Effect<VersionInfo, DockerError>
+  /** `GET /info`. */
+  readonly info: () => Effect.Effect<SystemInfo, DockerError>
+}
+
+const first = (value: string | Array<string> | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value
+
+export class System extends Context.Service<System, SystemShape>()("effect-docker/System") {
+  static readonly layer: Layer.Layer<System, never, DockerEngine> = Layer.effect(System)(
+    Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      return {
+        ping: () =>
+          Effect.map(engine.raw(Ops.SystemPing), (answer): PingResult => ({
+            status: answer.body,
+            apiVersion: first(answer.headers["api-version"]),
+            osType: first(answer.headers["ostype"]),
+            experimental: first(answer.headers["docker-experimental"]) === "true",
+            builderVersion: first(answer.headers["builder-version"]),
+            swarm: first(answer.headers["swarm"])
+          })),
+        version: () => engine.json(Ops.SystemVersion) as Effect.Effect<VersionInfo, DockerError>,
+        info: () => engine.json(Ops.SystemInfo) as Effect.Effect<SystemInfo, DockerError>
+      }
+    })
+  )
+}
