@@ -11,7 +11,12 @@ const DEFAULT_TLS_PORT = 2376
 export type Endpoint =
   | { readonly _tag: "Unix"; readonly socketPath: string }
   | { readonly _tag: "Tcp"; readonly host: string; readonly port: number; readonly tls: boolean }
-  | { readonly _tag: "Ssh"; readonly user: string | undefined; readonly host: string; readonly port: number | undefined }
+  | {
+    readonly _tag: "Ssh"
+    readonly user: string | undefined
+    readonly host: string
+    readonly port: number | undefined
+  }
   | { readonly _tag: "Npipe"; readonly path: string }
 
 /** The address in the CLI's own notation, for messages (`unix:///var/run/docker.sock`). */
@@ -53,7 +58,8 @@ export const parseEndpoint = (address: string | undefined): Endpoint | EndpointE
     case "ssh": {
       let url: URL
       try {
-        url = new URL(`${scheme === "ssh" ? "ssh" : "http"}://${rest}`)
+        // A scheme without a default port, so an explicit `:80` or `:443` is kept.
+        url = new URL(`docker-host://${rest}`)
       } catch {
         return fail("not a valid host[:port]")
       }

@@ -166,7 +166,8 @@ const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effec
         operation: "SystemPing",
         apiVersion: version,
         required: MIN_API_VERSION,
-        message: `the daemon at ${transport.address} speaks API ${version}; effect-docker needs ${MIN_API_VERSION} or newer`
+        message:
+          `the daemon at ${transport.address} speaks API ${version}; effect-docker needs ${MIN_API_VERSION} or newer`
       })
     }
     return version

@@ -91,7 +91,11 @@ export const buildRequest = (
   }
   const url = `/v${apiVersion}${path}${query === "" ? "" : `?${query.slice(1)}`}`
   const body = descriptor.body ? args[descriptor.body.key] : undefined
-  if (body === undefined) return headers ? { method: descriptor.method, path: url, headers } : { method: descriptor.method, path: url }
+  if (body === undefined) {
+    return headers
+      ? { method: descriptor.method, path: url, headers }
+      : { method: descriptor.method, path: url }
+  }
   if (descriptor.body?.contentType === "application/json") {
     return {
       method: descriptor.method,

@@ -77,7 +77,8 @@ const describeCode = (code: string | undefined): string => {
 
 export const connectionError = (operation: string, address: string, error: unknown): ConnectionError => {
   const code = errorCode(error)
-  const reason = error instanceof Error && error.message !== "" ? `${describeCode(code)}: ${error.message}` :
+  const reason = error instanceof Error && error.message !== "" ?
+    `${describeCode(code)}: ${error.message}` :
     describeCode(code)
   return new ConnectionError({
     operation,

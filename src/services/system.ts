@@ -34,8 +34,7 @@ export interface SystemShape {
   readonly info: () => Effect.Effect<SystemInfo, DockerError>
 }
 
-const first = (value: string | Array<string> | undefined): string | undefined =>
-  Array.isArray(value) ? value[0] : value
+const first = (value: string | Array<string> | undefined): string | undefined => Array.isArray(value) ? value[0] : value
 
 export class System extends Context.Service<System, SystemShape>()("effect-docker/System") {
   static readonly layer: Layer.Layer<System, never, DockerEngine> = Layer.effect(System)(

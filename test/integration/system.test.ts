@@ -1,0 +1,139 @@
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import {
+  compareApiVersions,
+  Docker,
+  DockerEngine,
+  MAX_API_VERSION,
+  type OperationDescriptor,
+  System
+} from "../../src/index.js"
+import { countingProxy } from "../support/counting-proxy.js"
+import { currentEngine } from "../support/engines.js"
+
+const target = currentEngine()
+
+// What each engine generation must report: engine A is Debian 12's Docker 20.10 (API 1.41);
+// engine B is the newest Docker Debian ships, whose exact version the start script recorded.
+const expectedApi = target.id === "a" ? "1.41" : target.api
+
+describe(`system on engine ${target.id} (${target.host})`, () => {
+  layer(Docker.layer({ host: target.host }))("negotiated", (it) => {
+    it.effect("ping reports the daemon's API version and OS from its headers", () =>
+      Effect.gen(function*() {
+        const ping = yield* (yield* System).ping()
+        expect(ping.status).toBe("OK")
+        expect(ping.apiVersion).toBe(expectedApi)
+        expect(ping.osType).toBe("linux")
+        // `Swarm` is sent from API 1.42 on (the 20.10 daemon never sends it).
+        if (target.id === "a") expect(ping.swarm).toBeUndefined()
+        else expect(ping.swarm).toBe("inactive")
+      }))
+
+    it.effect("version decodes the engine's real values", () =>
+      Effect.gen(function*() {
+        const version = yield* (yield* System).version()
+        expect(version.ApiVersion).toBe(expectedApi)
+        if (target.version !== undefined) expect(version.Version).toBe(target.version)
+        expect(version.Version.startsWith(target.id === "a" ? "20.10." : "")).toBe(true)
+        expect(version.Os).toBe("linux")
+        expect(version.Arch).toBe("amd64")
+        expect(version.Components?.map((c) => c.Name)).toContain("Engine")
+      }))
+
+    it.effect("info decodes the engine's real values", () =>
+      Effect.gen(function*() {
+        const [info, version] = yield* Effect.all([(yield* System).info(), (yield* System).version()])
+        expect(info.ServerVersion).toBe(version.Version)
+        expect(info.OSType).toBe("linux")
+        expect(info.OperatingSystem).toMatch(/\S/)
+        expect(info.Containers).toBe(info.ContainersRunning + info.ContainersPaused + info.ContainersStopped)
+        expect(info.Images).toBeGreaterThanOrEqual(1) // busybox:local at least
+      }))
+
+    it.effect("the negotiated version is min(client's newest, daemon's)", () =>
+      Effect.gen(function*() {
+        const negotiated = yield* (yield* DockerEngine).apiVersion
+        const daemon = (yield* (yield* System).ping()).apiVersion!
+        expect(negotiated).toBe(compareApiVersions(daemon, MAX_API_VERSION) < 0 ? daemon : MAX_API_VERSION)
+        expect(negotiated).toBe(expectedApi)
+      }))
+  })
+
+  it.live("concurrent first calls share one negotiation, and every request carries the version", () =>
+    Effect.gen(function*() {
+      const proxy = yield* countingProxy(target.host)
+      const results = yield* Effect.gen(function*() {
+        const system = yield* System
+        return yield* Effect.all(Array.from({ length: 8 }, () => system.version()), { concurrency: "unbounded" })
+      }).pipe(Effect.provide(Docker.layer({ host: proxy.host })))
+      expect(results.map((v) => v.ApiVersion)).toEqual(Array(8).fill(expectedApi))
+      const requests = proxy.requests()
+      expect(requests.filter((r) => r === "HEAD /_ping")).toHaveLength(1)
+      expect(requests.filter((r) => r.endsWith("/version"))).toEqual(Array(8).fill(`GET /v${expectedApi}/version`))
+    }))
+
+  it.live("a pinned version skips negotiation and is the URL prefix", () =>
+    Effect.gen(function*() {
+      const proxy = yield* countingProxy(target.host)
+      const version = yield* Effect.flatMap(System, (s) => s.version()).pipe(
+        Effect.provide(Docker.layer({ host: proxy.host, apiVersion: "1.41" }))
+      )
+      expect(version.ApiVersion).toBe(expectedApi)
+      expect(proxy.requests()).toEqual(["GET /v1.41/version"])
+    }))
+
+  it.live("a pinned version newer than the daemon's is refused with ApiVersionError", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.flatMap(System, (s) => s.info()).pipe(
+          Effect.provide(Docker.layer({ host: target.host, apiVersion: MAX_API_VERSION }))
+        )
+      )
+      expect(error._tag).toBe("ApiVersionError")
+      if (error._tag !== "ApiVersionError") return
+      expect(error.operation).toBe("SystemInfo")
+      expect(error.apiVersion).toBe(MAX_API_VERSION)
+      expect(error.required).toBe(expectedApi)
+      expect(error.message).toContain("too new")
+    }))
+
+  it.live("a daemon error becomes a typed error with status, message and operation", () =>
+    Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      // Until the generated ContainerInspect descriptor lands (#3), the same shape written inline.
+      const inspect = {
+        operationId: "ContainerInspect",
+        method: "GET",
+        path: "/containers/{id}/json",
+        params: [{ name: "id", key: "id", in: "path", required: true, encoding: "string", since: "1.41" }],
+        response: { kind: "json", schema: Schema.Unknown },
+        since: "1.41"
+      } as const satisfies OperationDescriptor
+      const error = yield* Effect.flip(engine.json(inspect, { id: "effect-docker-no-such-container" }))
+      expect(error._tag).toBe("NotFound")
+      if (error._tag !== "NotFound") return
+      expect(error.status).toBe(404)
+      expect(error.operation).toBe("ContainerInspect")
+      expect(error.daemonMessage).toBe("No such container: effect-docker-no-such-container")
+      expect(error.message).toBe("ContainerInspect: No such container: effect-docker-no-such-container (HTTP 404)")
+      const recovered = yield* engine.json(inspect, { id: "effect-docker-no-such-container" }).pipe(
+        Effect.catchTag("NotFound", (e) => Effect.succeed(`recovered ${e.status}`))
+      )
+      expect(recovered).toBe("recovered 404")
+    }).pipe(Effect.provide(DockerEngine.layer({ host: target.host }))))
+
+  it.live("a missing socket is a ConnectionError naming the path", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.flatMap(System, (s) => s.version()).pipe(
+          Effect.provide(Docker.layer({ host: "unix:///tmp/effect-docker-no-such-dir/docker.sock" }))
+        )
+      )
+      expect(error._tag).toBe("ConnectionError")
+      if (error._tag !== "ConnectionError") return
+      expect(error.code).toBe("ENOENT")
+      expect(error.endpoint).toBe("unix:///tmp/effect-docker-no-such-dir/docker.sock")
+      expect(error.message).toContain("/tmp/effect-docker-no-such-dir/docker.sock")
+    }))
+})
