@@ -59,10 +59,10 @@ export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShap
     Effect.gen(function*() {
       const host = yield* Config.option(Config.String("DOCKER_HOST"))
       const apiVersion = yield* Config.option(Config.String("DOCKER_API_VERSION"))
-      return DockerEngine.layer({
-        host: Option.getOrUndefined(host),
-        apiVersion: Option.getOrUndefined(apiVersion)
-      })
+      // Set-but-empty variables mean "not set", as for the CLI.
+      const nonEmpty = (value: Option.Option<string>) =>
+        Option.getOrUndefined(Option.filter(value, (v) => v.trim() !== ""))
+      return DockerEngine.layer({ host: nonEmpty(host), apiVersion: nonEmpty(apiVersion) })
     })
   )
 }

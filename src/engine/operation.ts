@@ -24,9 +24,11 @@ export interface Availability {
  * - `boolean`: `"1"` / `"0"` (the daemon's `httputils.BoolValue` and Go's `ParseBool` both read these)
  * - `json`: `JSON.stringify(value)` (`filters`, `buildargs`, `labels`, `cachefrom`, OCI platform objects…)
  * - `repeat`: an array sent as the same key once per element
+ * - `repeatJson`: an array sent as the same key once per element, each element `JSON.stringify`'d
+ *   (OCI platform objects on image get/load/delete/attestations, API 1.52+)
  * - `csv`: an array joined with commas
  */
-export type ParamEncoding = "string" | "integer" | "number" | "boolean" | "json" | "repeat" | "csv"
+export type ParamEncoding = "string" | "integer" | "number" | "boolean" | "json" | "repeat" | "repeatJson" | "csv"
 
 export interface ParamSpec extends Availability {
   /** Name on the wire (`one-shot`, `X-Registry-Auth`, `id`). */
@@ -36,6 +38,8 @@ export interface ParamSpec extends Availability {
   readonly in: "path" | "query" | "header"
   readonly required: boolean
   readonly encoding: ParamEncoding
+  /** What the daemon assumes when the parameter is omitted (documentation; nothing is sent). */
+  readonly default?: string | number | boolean
 }
 
 export interface BodySpec extends Availability {
@@ -81,6 +85,14 @@ export interface OperationDescriptor extends Availability {
   readonly body?: BodySpec
   readonly response: ResponseSpec
   readonly registryAuth?: RegistryAuthHeader
-  /** Body/response properties with their own availability, keyed by a JSON path like `HostConfig.Annotations`. */
+  /** Response headers worth reading on success (`Api-Version` on `_ping`, `X-Docker-Container-Path-Stat`…). */
+  readonly responseHeaders?: ReadonlyArray<string>
+  /**
+   * Body/response properties whose availability differs from the operation's, keyed by a path
+   * rooted at `body` or `response`: `body.HostConfig.Annotations`, `response[].Health` (`[]` =
+   * array items, `{}` = map values).
+   */
   readonly fields?: Readonly<Record<string, Availability>>
+  /** The argument object's Schema: path/query/header params by `key`, plus the body under `body.key`. */
+  readonly args?: Schema.Top
 }
