@@ -14,7 +14,9 @@ describe(`tour on engine ${target.id}`, () => {
     })
     const api = target.id === "a" ? "1.41" : target.api!
     expect(stdout).toContain(`daemon       ${target.host}`)
-    expect(stdout).toMatch(new RegExp(`engine {7}Docker ${(target.version ?? "").replace(/[.+]/g, "\\$&")}.*API ${api}`))
+    expect(stdout).toMatch(
+      new RegExp(`engine {7}Docker ${(target.version ?? "").replace(/[.+]/g, "\\$&")}.*API ${api}`)
+    )
     expect(stdout).toContain(`negotiated   API ${api}`)
     expect(stdout).toMatch(/containers {3}\d+ \(\d+ running, \d+ paused, \d+ stopped\)/)
     expect(stdout).toMatch(/images {7}[1-9]\d*/)
