@@ -27,6 +27,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
       engineProject("a"),
       engineProject("b")
     ]

@@ -2,7 +2,8 @@
  * `DockerEngine`: one daemon, one connection pool, one effective API version. Every service
  * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
  */
-import { Config, Context, Deferred, Effect, Exit, Layer, Option, Scope } from "effect"
+import { NodeStream } from "@effect/platform-node"
+import { Config, Context, Deferred, Duration, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import {
   isSupportedApiVersion,
@@ -12,10 +13,10 @@ import {
   normalizeApiVersion
 } from "./api-version.js"
 import { parseEndpoint } from "./endpoint.js"
-import { ApiVersionError, type DockerError, EndpointError } from "./errors.js"
+import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, TimeoutError } from "./errors.js"
 import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
 import type { OperationDescriptor } from "./operation.js"
-import { makeTransport, type Transport, type TransportResponse } from "./transport.js"
+import { connectionError, makeTransport, type Transport, type TransportResponse } from "./transport.js"
 
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
@@ -24,7 +25,32 @@ export interface DockerEngineOptions {
   readonly apiVersion?: string | undefined
   /** Connections kept to the daemon; unlimited by default. */
   readonly connections?: number | undefined
+  /**
+   * Bound on each request–response operation, body included (default 2 minutes; `"none"` for no
+   * bound). Streams and long polls (`ContainerWait`) have none unless a call asks for one.
+   */
+  readonly timeout?: Duration.Input | "none" | undefined
+  /**
+   * When to try again after a connection-level failure (refused, reset, no socket yet), for
+   * idempotent operations only (GET, HEAD). Default: 3 retries, exponential from 50 ms.
+   * `false` turns retries off.
+   */
+  readonly retry?: Schedule.Schedule<unknown, ConnectionError> | false | undefined
 }
+
+/** Per-call settings a service method can give. */
+export interface CallOptions {
+  /** Overrides the engine's timeout for this call (e.g. `stop` waits for the container's grace period). */
+  readonly timeout?: Duration.Input | "none" | undefined
+}
+
+const DEFAULT_TIMEOUT: Duration.Input = "2 minutes"
+const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError> = Schedule.max([
+  Schedule.exponential("50 millis"),
+  Schedule.recurs(3)
+])
+/** Operations whose answer legitimately takes as long as the daemon's work: no default bound. */
+const LONG_POLLS: ReadonlySet<string> = new Set(["ContainerWait"])
 
 /** A successful answer, read whole: for operations whose headers matter (`_ping`). */
 export interface RawAnswer {
@@ -39,11 +65,41 @@ export interface DockerEngineShape {
   /** The version requests use: pinned, or negotiated once on first use. */
   readonly apiVersion: Effect.Effect<string, DockerError>
   /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
-  readonly json: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<unknown, DockerError>
+  readonly json: (
+    descriptor: OperationDescriptor,
+    args?: Args,
+    options?: CallOptions
+  ) => Effect.Effect<unknown, DockerError>
   /** Runs an operation whose answer body carries nothing (it is drained). */
-  readonly empty: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<void, DockerError>
+  readonly empty: (
+    descriptor: OperationDescriptor,
+    args?: Args,
+    options?: CallOptions
+  ) => Effect.Effect<void, DockerError>
   /** Runs an operation and returns status, headers and body text. */
-  readonly raw: (descriptor: OperationDescriptor, args?: Args) => Effect.Effect<RawAnswer, DockerError>
+  readonly raw: (
+    descriptor: OperationDescriptor,
+    args?: Args,
+    options?: CallOptions
+  ) => Effect.Effect<RawAnswer, DockerError>
+  /**
+   * Starts an operation whose body flows: succeeds once a success status and headers arrived, with
+   * the body as a byte `Stream`. The connection is released when `scope` closes, so a consumer
+   * that stops early (`take`, interruption, failure) closes it.
+   */
+  readonly open: (
+    descriptor: OperationDescriptor,
+    args?: Args
+  ) => Effect.Effect<StreamingAnswer, DockerError, Scope.Scope>
+  /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
+  readonly stream: (descriptor: OperationDescriptor, args?: Args) => Stream.Stream<Uint8Array, DockerError>
+}
+
+/** A successful answer whose body is still flowing. */
+export interface StreamingAnswer {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: Stream.Stream<Uint8Array, ConnectionError>
 }
 
 export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShape>()("effect-docker/DockerEngine") {
@@ -94,44 +150,103 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const scope = yield* Effect.scope
     const apiVersion = pinned !== undefined ? Effect.succeed(pinned) : versionResolver(transport, scope)
 
+    const retry = options.retry === undefined ? DEFAULT_RETRY : options.retry
+    const engineTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT : options.timeout
+
     const call = <A>(
       descriptor: OperationDescriptor,
       args: Args,
+      callOptions: CallOptions | undefined,
       read: (response: TransportResponse) => Promise<A>
-    ): Effect.Effect<A, DockerError> =>
-      Effect.flatMap(apiVersion, (version) => {
+    ): Effect.Effect<A, DockerError> => {
+      const operation = descriptor.operationId
+      const exchange = Effect.flatMap(apiVersion, (version) => {
         const request = buildRequest(descriptor, args, version)
         if (request instanceof ApiVersionError) return Effect.fail(request)
-        return Effect.flatMap(
-          transport.request(descriptor.operationId, request, async (response) =>
+        let send = transport.request(
+          operation,
+          request,
+          async (response) =>
             response.status >= 200 && response.status < 300
-              ? { ok: true as const, value: await read(response) }
-              : { ok: false as const, status: response.status, body: await response.body.text() }),
-          (answer) =>
+              ? { ok: true as const, status: response.status, value: await read(response) }
+              : { ok: false as const, status: response.status, body: await response.body.text() }
+        )
+        // Only a request the daemon may safely see twice is retried, and only when it never got an answer.
+        if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
+          send = Effect.retry(send, retry)
+        }
+        return Effect.flatMap(send, (answer) =>
+          Effect.andThen(
+            Effect.annotateCurrentSpan({ "docker.api_version": version, "http.response.status_code": answer.status }),
             answer.ok ?
               Effect.succeed(answer.value) :
-              Effect.fail(failureFromResponse(descriptor.operationId, version, answer.status, answer.body))
-        )
+              Effect.fail(failureFromResponse(operation, version, answer.status, answer.body))
+          ))
+      })
+      const bound = callOptions?.timeout ?? (LONG_POLLS.has(operation) ? "none" : engineTimeout)
+      const bounded = bound === "none" ? exchange : Effect.timeoutOrElse(exchange, {
+        duration: bound,
+        orElse: () => {
+          const millis = Duration.toMillis(bound)
+          return Effect.fail(
+            new TimeoutError({
+              operation,
+              millis,
+              message: `${operation}: no complete answer from ${transport.address} within ${millis} ms`
+            })
+          )
+        }
+      })
+      return Effect.withSpan(bounded, operation, {
+        attributes: { "docker.operation": operation, "http.request.method": descriptor.method }
+      })
+    }
+
+    const open = (descriptor: OperationDescriptor, args: Args = {}) =>
+      Effect.gen(function*() {
+        const version = yield* apiVersion
+        const request = buildRequest(descriptor, args, version)
+        if (request instanceof ApiVersionError) return yield* request
+        const operation = descriptor.operationId
+        const response = yield* transport.open(operation, request)
+        if (response.status < 200 || response.status >= 300) {
+          const text = yield* Effect.tryPromise({
+            try: () => response.body.text(),
+            catch: (error) => connectionError(operation, transport.address, error)
+          })
+          return yield* failureFromResponse(operation, version, response.status, text)
+        }
+        return {
+          status: response.status,
+          headers: response.headers,
+          body: NodeStream.fromReadable<Uint8Array, ConnectionError>({
+            evaluate: () => response.body,
+            onError: (error) => connectionError(operation, transport.address, error)
+          })
+        } satisfies StreamingAnswer
       })
 
     return {
       address: transport.address,
       apiVersion,
-      json: (descriptor, args = {}) => {
+      json: (descriptor, args = {}, callOptions) => {
         const response = descriptor.response
         if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
         return Effect.flatMap(
-          call(descriptor, args, (answer) => answer.body.text()),
+          call(descriptor, args, callOptions, (answer) => answer.body.text()),
           (body) => decodeJsonBody(descriptor.operationId, response.schema, body)
         )
       },
-      empty: (descriptor, args = {}) => call(descriptor, args, (answer) => answer.body.dump()),
-      raw: (descriptor, args = {}) =>
-        call(descriptor, args, async (answer) => ({
+      empty: (descriptor, args = {}, callOptions) =>
+        call(descriptor, args, callOptions, (answer) => answer.body.dump()),
+      raw: (descriptor, args = {}, callOptions) =>
+        call(descriptor, args, callOptions, async (answer) => ({
           status: answer.status,
           headers: answer.headers,
           body: await answer.body.text()
-        }))
+        })),
+      open,
+      stream: (descriptor, args) => Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
     } satisfies DockerEngineShape
   })
 

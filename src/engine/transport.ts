@@ -43,6 +43,14 @@ export interface Transport {
     request: TransportRequest,
     read: (response: TransportResponse, signal: AbortSignal) => Promise<A>
   ) => Effect.Effect<A, ConnectionError>
+  /**
+   * Sends a request and returns as soon as the headers arrived, leaving the body to the caller; the
+   * body is destroyed (and its connection released) when `scope` closes. For streams.
+   */
+  readonly open: (
+    operation: string,
+    request: TransportRequest
+  ) => Effect.Effect<TransportResponse, ConnectionError, Scope.Scope>
 }
 
 export interface TransportOptions {
@@ -152,5 +160,28 @@ export const makeTransport = (
         },
         catch: (error) => connectionError(operation, address, error)
       })
-    return { endpoint, address, request }
+    const open: Transport["open"] = (operation, req) =>
+      // Waiting for the headers stays interruptible (a daemon may never answer); registering the
+      // finalizer does not, so no answer can escape without one.
+      Effect.uninterruptibleMask((restore) =>
+        restore(Effect.tryPromise({
+          try: (signal) =>
+            pool.request({
+              method: req.method,
+              path: req.path,
+              headers: req.headers ?? null,
+              body: req.body ?? null,
+              signal
+            }),
+          catch: (error) => connectionError(operation, address, error)
+        })).pipe(
+          Effect.tap((response) => Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))),
+          Effect.map((response): TransportResponse => ({
+            status: response.statusCode,
+            headers: response.headers,
+            body: response.body
+          }))
+        )
+      )
+    return { endpoint, address, request, open }
   })

@@ -1,0 +1,177 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Schema, Stream } from "effect"
+import { DockerEngine, type DockerError, type OperationDescriptor } from "../../src/index.js"
+import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
+
+const jsonOp = (path: string) =>
+  ({
+    operationId: "FaultProbe",
+    method: "GET",
+    path,
+    params: [],
+    response: { kind: "json", schema: Schema.Struct({ Id: Schema.String }) },
+    since: "1.41"
+  }) as const satisfies OperationDescriptor
+
+const streamOp = (path: string) =>
+  ({
+    operationId: "FaultStream",
+    method: "GET",
+    path,
+    params: [],
+    response: { kind: "jsonStream", schema: Schema.Unknown },
+    since: "1.41"
+  }) as const satisfies OperationDescriptor
+
+/** Polls (bounded) until the fake daemon sees no open connection. */
+const allClosed = (daemon: FakeDaemon) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 200 && daemon.openConnections() > 0; i++) yield* Effect.sleep("10 millis")
+    return daemon.openConnections()
+  })
+
+/** Runs `f` against an engine on the fake daemon; the engine's scope closes before returning. */
+const withEngine = <A, E>(
+  daemon: FakeDaemon,
+  f: (engine: typeof DockerEngine.Service) => Effect.Effect<A, E>,
+  options: Parameters<typeof DockerEngine.layer>[0] = {}
+) =>
+  Effect.flatMap(DockerEngine, f).pipe(
+    Effect.provide(DockerEngine.layer({ host: daemon.host, apiVersion: "1.41", retry: false, ...options }))
+  )
+
+const failureOf = (daemon: FakeDaemon, path: string, options: Parameters<typeof DockerEngine.layer>[0] = {}) =>
+  withEngine(daemon, (engine) => Effect.flip(engine.json(jsonOp(path))), options)
+
+describe("a misbehaving daemon", () => {
+  it.live("reset mid-body: ConnectionError, socket released", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* failureOf(daemon, "/reset-mid-body")
+      expect(error._tag).toBe("ConnectionError")
+      expect(error.message).toContain("FaultProbe")
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("truncated chunked body: ConnectionError", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* failureOf(daemon, "/truncated-chunked")
+      expect(error._tag).toBe("ConnectionError")
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("invalid JSON: DecodeError that quotes what came", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* failureOf(daemon, "/invalid-json")
+      expect(error._tag).toBe("DecodeError")
+      expect(error.message).toBe("FaultProbe: the daemon's answer is not JSON: {\"Id\": nope")
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("wrong content type (HTML): DecodeError", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* failureOf(daemon, "/wrong-content-type")
+      expect(error._tag).toBe("DecodeError")
+      expect(error.message).toContain("<html>")
+    }))
+
+  it.live("500 with a text body: ServerError carrying the text", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* failureOf(daemon, "/server-error-text")
+      expect(error._tag).toBe("ServerError")
+      if (error._tag !== "ServerError") return
+      expect(error.status).toBe(500)
+      expect(error.daemonMessage).toBe("internal oops")
+    }))
+
+  it.live("headers arriving byte by byte still decode", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const value = yield* withEngine(daemon, (engine) => engine.json(jsonOp("/headers-byte-by-byte")))
+      expect(value).toEqual({ Id: "slow" })
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("a never-ending stream: taking a few messages closes the connection", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const chunks = yield* engine.stream(streamOp("/never-ending")).pipe(Stream.take(3), Stream.runCollect)
+          expect(chunks.length).toBe(3)
+          // Released while the engine (and its pool) is still alive: the stream's own doing.
+          expect(yield* allClosed(daemon)).toBe(0)
+        }))
+    }))
+
+  it.live("a never-ending stream: interrupting the consumer closes the connection", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const result = yield* engine.stream(streamOp("/never-ending")).pipe(
+            Stream.runDrain,
+            Effect.timeoutOption("100 millis")
+          )
+          expect(result._tag).toBe("None")
+          expect(yield* allClosed(daemon)).toBe(0)
+        }))
+    }))
+
+  it.live("hang after headers: TimeoutError within the bound, socket released", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const started = Date.now()
+      const error = yield* failureOf(daemon, "/hang-after-headers", { timeout: "200 millis" })
+      expect(error._tag).toBe("TimeoutError")
+      expect(Date.now() - started).toBeLessThan(5_000)
+      if (error._tag === "TimeoutError") expect(error.millis).toBe(200)
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("no answer at all: TimeoutError, and a per-call bound overrides the engine's", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const error = yield* withEngine(daemon, (engine) =>
+        Effect.flip(engine.json(jsonOp("/hang"), {}, { timeout: "150 millis" })))
+      expect(error._tag).toBe("TimeoutError")
+      expect((error as DockerError).message).toBe(`FaultProbe: no complete answer from ${daemon.host} within 150 ms`)
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("interrupting a waiting call aborts its request", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const result = yield* engine.json(jsonOp("/hang"), {}, { timeout: "none" }).pipe(
+            Effect.timeoutOption("100 millis")
+          )
+          expect(result._tag).toBe("None")
+          expect(yield* allClosed(daemon)).toBe(0)
+        }))
+    }))
+
+  it.live("connection failures are retried for idempotent requests only", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const before = daemon.requests().length
+      const error = yield* failureOf(daemon, "/reset-mid-body", { retry: undefined })
+      expect(error._tag).toBe("ConnectionError")
+      // The default schedule: the first try and three retries.
+      expect(daemon.requests().slice(before)).toEqual(Array(4).fill("GET /v1.41/reset-mid-body"))
+      const posted = daemon.requests().length
+      yield* withEngine(
+        daemon,
+        (engine) => Effect.flip(engine.json({ ...jsonOp("/reset-mid-body"), method: "POST" })),
+        {
+          retry: undefined
+        }
+      )
+      expect(daemon.requests().slice(posted)).toEqual(["POST /v1.41/reset-mid-body"])
+    }))
+})

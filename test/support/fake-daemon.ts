@@ -1,0 +1,137 @@
+/**
+ * A misbehaving daemon on a real unix socket, for the faults a real engine cannot produce on
+ * demand. Each request path names the fault; `/_ping` answers like a 1.41 daemon. It counts the
+ * connections still open, so tests can assert the client released every socket.
+ */
+import { Effect, type Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer, type Socket } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export interface FakeDaemon {
+  readonly host: string
+  /** Connections currently open on the daemon side. */
+  readonly openConnections: () => number
+  /** Request lines received so far. */
+  readonly requests: () => ReadonlyArray<string>
+}
+
+const head = (status: string, headers: Record<string, string | number>) =>
+  `HTTP/1.1 ${status}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`
+
+const respond = (socket: Socket, status: string, contentType: string, body: string) =>
+  socket.write(
+    head(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body), "Api-Version": "1.41" }) +
+      body
+  )
+
+/** What the fake does for a path (query string removed, version prefix removed). */
+const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>): void => {
+  switch (path) {
+    case "/_ping":
+      return void respond(socket, "200 OK", "text/plain", "OK")
+    case "/reset-mid-body":
+      // Promise 1000 bytes, send 10, then drop the connection abruptly (no RST on unix sockets).
+      socket.write(head("200 OK", { "Content-Type": "application/json", "Content-Length": 1000 }) + "{\"Id\":\"abc")
+      return void setImmediate(() => socket.destroy())
+    case "/truncated-chunked":
+      socket.write(
+        head("200 OK", { "Content-Type": "application/json", "Transfer-Encoding": "chunked" }) +
+          "a\r\n{\"Id\":\"abc\r\n"
+      )
+      return void setImmediate(() => socket.end())
+    case "/invalid-json":
+      return void respond(socket, "200 OK", "application/json", "{\"Id\": nope")
+    case "/wrong-content-type":
+      return void respond(socket, "200 OK", "text/html", "<html><body>not the daemon</body></html>")
+    case "/server-error-text":
+      return void respond(socket, "500 Internal Server Error", "text/plain", "internal oops\n")
+    case "/headers-byte-by-byte": {
+      const body = "{\"Id\":\"slow\"}"
+      const bytes = Buffer.from(
+        head("200 OK", { "Content-Type": "application/json", "Content-Length": body.length }) + body
+      )
+      let i = 0
+      const tick = setInterval(() => {
+        if (socket.destroyed) return clearInterval(tick)
+        socket.write(bytes.subarray(i, i + 1))
+        if (++i >= bytes.length) clearInterval(tick)
+      }, 1)
+      return void timers.add(tick)
+    }
+    case "/never-ending": {
+      socket.write(head("200 OK", { "Content-Type": "application/json", "Transfer-Encoding": "chunked" }))
+      let n = 0
+      const tick = setInterval(() => {
+        if (socket.destroyed) return clearInterval(tick)
+        const line = `{"n":${n++}}\n`
+        socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`)
+      }, 5)
+      return void timers.add(tick)
+    }
+    case "/upgrade-then-close":
+      socket.write(
+        head("101 UPGRADED", {
+          "Content-Type": "application/vnd.docker.raw-stream",
+          Connection: "Upgrade",
+          Upgrade: "tcp"
+        })
+      )
+      return void setImmediate(() => socket.end())
+    case "/hang-after-headers":
+      // Headers promise a body that never comes; the socket stays open.
+      return void socket.write(head("200 OK", { "Content-Type": "application/json", "Content-Length": 100 }))
+    case "/hang":
+      return
+    default:
+      return void respond(
+        socket,
+        "404 Not Found",
+        "application/json",
+        JSON.stringify({ message: `no fault at ${path}` })
+      )
+  }
+}
+
+export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.callback<{ daemon: FakeDaemon; close: () => Promise<void> }>((resume) => {
+    const dir = mkdtempSync(join(tmpdir(), "ed-fake-"))
+    const path = join(dir, "docker.sock")
+    const sockets = new Set<Socket>()
+    const timers = new Set<NodeJS.Timeout>()
+    const seen: Array<string> = []
+    const server = createServer((socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+      socket.on("error", () => socket.destroy())
+      let buffered = ""
+      socket.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString("latin1")
+        let end: number
+        while ((end = buffered.indexOf("\r\n\r\n")) >= 0) {
+          const requestLine = buffered.slice(0, buffered.indexOf("\r\n"))
+          buffered = buffered.slice(end + 4)
+          const [method, target] = requestLine.split(" ")
+          seen.push(`${method} ${target}`)
+          const route = (target ?? "/").split("?")[0]!.replace(/^\/v\d+\.\d+/, "")
+          behave(route, socket, timers)
+        }
+      })
+    })
+    server.listen(path, () =>
+      resume(Effect.succeed({
+        daemon: { host: `unix://${path}`, openConnections: () => sockets.size, requests: () => [...seen] },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const t of timers) clearInterval(t)
+            for (const s of sockets) s.destroy()
+            server.close(() => {
+              rmSync(dir, { recursive: true, force: true })
+              done()
+            })
+          })
+      })))
+  }),
+  ({ close }) => Effect.promise(close)
+).pipe(Effect.map(({ daemon }) => daemon))
