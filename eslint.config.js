@@ -4,7 +4,7 @@ import * as effectEslint from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".tools/**", "coverage/**", "test/types/openapi.d.ts"] },
+  { ignores: ["dist/**", "node_modules/**", ".tools/**", "coverage/**", "scratch/**", "test/types/openapi.d.ts"] },
   ...tseslint.configs.recommended,
   ...effectEslint.configs.dprint,
   {

@@ -13,9 +13,9 @@ import {
   normalizeApiVersion
 } from "./api-version.js"
 import { parseEndpoint } from "./endpoint.js"
-import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, TimeoutError } from "./errors.js"
+import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, type TimeoutError } from "./errors.js"
 import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
-import type { OperationDescriptor } from "./operation.js"
+import type { ArgsOf, OperationDescriptor, ResponseOf } from "./operation.js"
 import { connectionError, makeTransport, type Transport, type TransportResponse } from "./transport.js"
 
 export interface DockerEngineOptions {
@@ -35,7 +35,7 @@ export interface DockerEngineOptions {
    * idempotent operations only (GET, HEAD). Default: 3 retries, exponential from 50 ms.
    * `false` turns retries off.
    */
-  readonly retry?: Schedule.Schedule<unknown, ConnectionError> | false | undefined
+  readonly retry?: Schedule.Schedule<unknown, ConnectionError | TimeoutError> | false | undefined
 }
 
 /** Per-call settings a service method can give. */
@@ -45,7 +45,7 @@ export interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT: Duration.Input = "2 minutes"
-const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError> = Schedule.max([
+const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | TimeoutError> = Schedule.max([
   Schedule.exponential("50 millis"),
   Schedule.recurs(3)
 ])
@@ -65,21 +65,21 @@ export interface DockerEngineShape {
   /** The version requests use: pinned, or negotiated once on first use. */
   readonly apiVersion: Effect.Effect<string, DockerError>
   /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
-  readonly json: (
-    descriptor: OperationDescriptor,
-    args?: Args,
+  readonly json: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>,
     options?: CallOptions
-  ) => Effect.Effect<unknown, DockerError>
+  ) => Effect.Effect<ResponseOf<D>, DockerError>
   /** Runs an operation whose answer body carries nothing (it is drained). */
-  readonly empty: (
-    descriptor: OperationDescriptor,
-    args?: Args,
+  readonly empty: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>,
     options?: CallOptions
   ) => Effect.Effect<void, DockerError>
   /** Runs an operation and returns status, headers and body text. */
-  readonly raw: (
-    descriptor: OperationDescriptor,
-    args?: Args,
+  readonly raw: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>,
     options?: CallOptions
   ) => Effect.Effect<RawAnswer, DockerError>
   /**
@@ -87,12 +87,15 @@ export interface DockerEngineShape {
    * the body as a byte `Stream`. The connection is released when `scope` closes, so a consumer
    * that stops early (`take`, interruption, failure) closes it.
    */
-  readonly open: (
-    descriptor: OperationDescriptor,
-    args?: Args
+  readonly open: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
   ) => Effect.Effect<StreamingAnswer, DockerError, Scope.Scope>
   /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
-  readonly stream: (descriptor: OperationDescriptor, args?: Args) => Stream.Stream<Uint8Array, DockerError>
+  readonly stream: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
+  ) => Stream.Stream<Uint8Array, DockerError>
 }
 
 /** A successful answer whose body is still flowing. */
@@ -160,6 +163,8 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       read: (response: TransportResponse) => Promise<A>
     ): Effect.Effect<A, DockerError> => {
       const operation = descriptor.operationId
+      const bound = callOptions?.timeout ?? (LONG_POLLS.has(operation) ? "none" : engineTimeout)
+      const timeoutMillis = bound === "none" ? undefined : Duration.toMillis(bound)
       const exchange = Effect.flatMap(apiVersion, (version) => {
         const request = buildRequest(descriptor, args, version)
         if (request instanceof ApiVersionError) return Effect.fail(request)
@@ -169,11 +174,20 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
           async (response) =>
             response.status >= 200 && response.status < 300
               ? { ok: true as const, status: response.status, value: await read(response) }
-              : { ok: false as const, status: response.status, body: await response.body.text() }
+              : { ok: false as const, status: response.status, body: await response.body.text() },
+          timeoutMillis
         )
-        // Only a request the daemon may safely see twice is retried, and only when it never got an answer.
+        // Only a request the daemon may safely see twice is retried, and only when it never got an
+        // answer. The schedule is set up after a first failure, so a successful call pays nothing.
         if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
-          send = Effect.retry(send, retry)
+          const first = send
+          send = Effect.catchTag(first, "ConnectionError", (error) => {
+            let replayed = false
+            return Effect.retry(
+              Effect.suspend(() => replayed ? first : (replayed = true, Effect.fail(error))),
+              { schedule: retry, while: (e) => e._tag === "ConnectionError" }
+            )
+          })
         }
         return Effect.flatMap(send, (answer) =>
           Effect.andThen(
@@ -183,21 +197,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
               Effect.fail(failureFromResponse(operation, version, answer.status, answer.body))
           ))
       })
-      const bound = callOptions?.timeout ?? (LONG_POLLS.has(operation) ? "none" : engineTimeout)
-      const bounded = bound === "none" ? exchange : Effect.timeoutOrElse(exchange, {
-        duration: bound,
-        orElse: () => {
-          const millis = Duration.toMillis(bound)
-          return Effect.fail(
-            new TimeoutError({
-              operation,
-              millis,
-              message: `${operation}: no complete answer from ${transport.address} within ${millis} ms`
-            })
-          )
-        }
-      })
-      return Effect.withSpan(bounded, operation, {
+      return Effect.withSpan(exchange, operation, {
         attributes: { "docker.operation": operation, "http.request.method": descriptor.method }
       })
     }
@@ -226,28 +226,36 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         } satisfies StreamingAnswer
       })
 
+    const json = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) => {
+      const response = descriptor.response
+      if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
+      return Effect.flatMap(
+        call(descriptor, args, callOptions, (answer) => answer.body.text()),
+        (body) => decodeJsonBody(descriptor.operationId, response.schema, body)
+      )
+    }
+    const empty = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
+      call(descriptor, args, callOptions, (answer) => answer.body.dump())
+    const raw = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
+      call(descriptor, args, callOptions, async (answer): Promise<RawAnswer> => ({
+        status: answer.status,
+        headers: answer.headers,
+        body: await answer.body.text()
+      }))
+    const stream = (descriptor: OperationDescriptor, args?: Args) =>
+      Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
+
+    // The descriptor's Schema decoded the answer, so its type is the descriptor's response type:
+    // the one place where the generic signatures meet the untyped executor.
     return {
       address: transport.address,
       apiVersion,
-      json: (descriptor, args = {}, callOptions) => {
-        const response = descriptor.response
-        if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
-        return Effect.flatMap(
-          call(descriptor, args, callOptions, (answer) => answer.body.text()),
-          (body) => decodeJsonBody(descriptor.operationId, response.schema, body)
-        )
-      },
-      empty: (descriptor, args = {}, callOptions) =>
-        call(descriptor, args, callOptions, (answer) => answer.body.dump()),
-      raw: (descriptor, args = {}, callOptions) =>
-        call(descriptor, args, callOptions, async (answer) => ({
-          status: answer.status,
-          headers: answer.headers,
-          body: await answer.body.text()
-        })),
-      open,
-      stream: (descriptor, args) => Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
-    } satisfies DockerEngineShape
+      json: json as DockerEngineShape["json"],
+      empty: empty as DockerEngineShape["empty"],
+      raw: raw as DockerEngineShape["raw"],
+      open: open as DockerEngineShape["open"],
+      stream: stream as DockerEngineShape["stream"]
+    }
   })
 
 /**

@@ -81,6 +81,11 @@ export const buildRequest = (
         const name = encodeURIComponent(spec.name)
         if (spec.encoding === "repeat" && Array.isArray(value)) {
           for (const item of value) query += `&${name}=${encodeURIComponent(String(item))}`
+        } else if (spec.encoding === "repeatJson") {
+          // One JSON document per element (OCI platform objects on image get/load since 1.52).
+          for (const item of Array.isArray(value) ? value : [value]) {
+            query += `&${name}=${encodeURIComponent(typeof item === "string" ? item : JSON.stringify(item))}`
+          }
         } else if (spec.encoding === "csv" && Array.isArray(value)) {
           query += `&${name}=${encodeURIComponent(value.join(","))}`
         } else {

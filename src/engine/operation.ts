@@ -96,3 +96,12 @@ export interface OperationDescriptor extends Availability {
   /** The argument object's Schema: path/query/header params by `key`, plus the body under `body.key`. */
   readonly args?: Schema.Top
 }
+
+/** The decoded answer of a JSON operation, or the message type of a JSON-stream operation. */
+export type ResponseOf<D extends OperationDescriptor> = D["response"] extends
+  { readonly schema: infer S extends Schema.Top } ? S["Type"]
+  : never
+
+/** The argument object an operation takes (from its generated `args` Schema). */
+export type ArgsOf<D extends OperationDescriptor> = D extends { readonly args: infer S extends Schema.Top } ? S["Type"]
+  : Readonly<Record<string, unknown>>

@@ -9,7 +9,7 @@ import type { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
-import { ConnectionError, EndpointError } from "./errors.js"
+import { ConnectionError, EndpointError, TimeoutError } from "./errors.js"
 import type { HttpMethod } from "./operation.js"
 
 export interface TransportRequest {
@@ -41,8 +41,10 @@ export interface Transport {
   readonly request: <A>(
     operation: string,
     request: TransportRequest,
-    read: (response: TransportResponse, signal: AbortSignal) => Promise<A>
-  ) => Effect.Effect<A, ConnectionError>
+    read: (response: TransportResponse, signal: AbortSignal) => Promise<A>,
+    /** Bound on the whole exchange, body included; elapsed → `TimeoutError`. */
+    timeoutMillis?: number
+  ) => Effect.Effect<A, ConnectionError | TimeoutError>
   /**
    * Sends a request and returns as soon as the headers arrived, leaving the body to the caller; the
    * body is destroyed (and its connection released) when `scope` closes. For streams.
@@ -141,24 +143,48 @@ export const makeTransport = (
       Effect.sync(() => new Pool(origin, poolOptions)),
       (pool) => Effect.promise(() => pool.destroy())
     )
-    const request: Transport["request"] = (operation, req, read) =>
+    // The bound is a plain timer aborting the request, not an Effect race: it costs one timer, where
+    // a race costs fibers on every call (measured in bench/engine-requests.ts).
+    const timedOut = Symbol("timeout")
+    const request: Transport["request"] = (operation, req, read, timeoutMillis) =>
       Effect.tryPromise({
         try: async (signal) => {
-          const response = await pool.request({
-            method: req.method,
-            path: req.path,
-            headers: req.headers ?? null,
-            body: req.body ?? null,
-            signal
-          })
+          let controller: AbortController | undefined
+          let timer: NodeJS.Timeout | undefined
+          if (timeoutMillis !== undefined) {
+            const bounded = controller = new AbortController()
+            signal.addEventListener("abort", () => bounded.abort(signal.reason), { once: true })
+            timer = setTimeout(() => bounded.abort(timedOut), timeoutMillis)
+          }
+          const active = controller?.signal ?? signal
           try {
-            return await read({ status: response.statusCode, headers: response.headers, body: response.body }, signal)
+            const response = await pool.request({
+              method: req.method,
+              path: req.path,
+              headers: req.headers ?? null,
+              body: req.body ?? null,
+              signal: active
+            })
+            try {
+              return await read({ status: response.statusCode, headers: response.headers, body: response.body }, active)
+            } catch (error) {
+              response.body.destroy()
+              throw error
+            }
           } catch (error) {
-            response.body.destroy()
-            throw error
+            throw controller?.signal.reason === timedOut ? timedOut : error
+          } finally {
+            clearTimeout(timer)
           }
         },
-        catch: (error) => connectionError(operation, address, error)
+        catch: (error) =>
+          error === timedOut
+            ? new TimeoutError({
+              operation,
+              millis: timeoutMillis!,
+              message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
+            })
+            : connectionError(operation, address, error)
       })
     const open: Transport["open"] = (operation, req) =>
       // Waiting for the headers stays interruptible (a daemon may never answer); registering the

@@ -4,10 +4,11 @@
 import { Context, Effect, Layer } from "effect"
 import { DockerEngine } from "../engine/engine.js"
 import type { DockerError } from "../engine/errors.js"
-import * as Ops from "./system-operations.js"
-
-export type VersionInfo = typeof Ops.SystemVersionResponse.Type
-export type SystemInfo = typeof Ops.SystemInfoResponse.Type
+import { SystemInfo as SystemInfoOp } from "../generated/operations/system/SystemInfo.js"
+import { SystemPing } from "../generated/operations/system/SystemPing.js"
+import { SystemVersion as SystemVersionOp } from "../generated/operations/system/SystemVersion.js"
+import type { SystemInfo } from "../generated/schemas/SystemInfo.js"
+import type { SystemVersion } from "../generated/schemas/SystemVersion.js"
 
 /** What `_ping` tells about the daemon, from its response headers. */
 export interface PingResult {
@@ -29,7 +30,7 @@ export interface SystemShape {
   /** `GET /_ping`: is the daemon there, and what does it speak. */
   readonly ping: () => Effect.Effect<PingResult, DockerError>
   /** `GET /version`. */
-  readonly version: () => Effect.Effect<VersionInfo, DockerError>
+  readonly version: () => Effect.Effect<SystemVersion, DockerError>
   /** `GET /info`. */
   readonly info: () => Effect.Effect<SystemInfo, DockerError>
 }
@@ -42,7 +43,7 @@ export class System extends Context.Service<System, SystemShape>()("effect-docke
       const engine = yield* DockerEngine
       return {
         ping: () =>
-          Effect.map(engine.raw(Ops.SystemPing), (answer): PingResult => ({
+          Effect.map(engine.raw(SystemPing), (answer): PingResult => ({
             status: answer.body,
             apiVersion: first(answer.headers["api-version"]),
             osType: first(answer.headers["ostype"]),
@@ -50,8 +51,8 @@ export class System extends Context.Service<System, SystemShape>()("effect-docke
             builderVersion: first(answer.headers["builder-version"]),
             swarm: first(answer.headers["swarm"])
           })),
-        version: () => engine.json(Ops.SystemVersion) as Effect.Effect<VersionInfo, DockerError>,
-        info: () => engine.json(Ops.SystemInfo) as Effect.Effect<SystemInfo, DockerError>
+        version: () => engine.json(SystemVersionOp),
+        info: () => engine.json(SystemInfoOp)
       }
     })
   )

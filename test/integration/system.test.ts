@@ -1,13 +1,7 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect, Schema } from "effect"
-import {
-  compareApiVersions,
-  Docker,
-  DockerEngine,
-  MAX_API_VERSION,
-  type OperationDescriptor,
-  System
-} from "../../src/index.js"
+import { Effect } from "effect"
+import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"
+import { compareApiVersions, Docker, DockerEngine, MAX_API_VERSION, System } from "../../src/index.js"
 import { countingProxy } from "../support/counting-proxy.js"
 import { currentEngine } from "../support/engines.js"
 
@@ -101,23 +95,14 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
   it.live("a daemon error becomes a typed error with status, message and operation", () =>
     Effect.gen(function*() {
       const engine = yield* DockerEngine
-      // Until the generated ContainerInspect descriptor lands (#3), the same shape written inline.
-      const inspect = {
-        operationId: "ContainerInspect",
-        method: "GET",
-        path: "/containers/{id}/json",
-        params: [{ name: "id", key: "id", in: "path", required: true, encoding: "string", since: "1.41" }],
-        response: { kind: "json", schema: Schema.Unknown },
-        since: "1.41"
-      } as const satisfies OperationDescriptor
-      const error = yield* Effect.flip(engine.json(inspect, { id: "effect-docker-no-such-container" }))
+      const error = yield* Effect.flip(engine.json(ContainerInspect, { id: "effect-docker-no-such-container" }))
       expect(error._tag).toBe("NotFound")
       if (error._tag !== "NotFound") return
       expect(error.status).toBe(404)
       expect(error.operation).toBe("ContainerInspect")
       expect(error.daemonMessage).toBe("No such container: effect-docker-no-such-container")
       expect(error.message).toBe("ContainerInspect: No such container: effect-docker-no-such-container (HTTP 404)")
-      const recovered = yield* engine.json(inspect, { id: "effect-docker-no-such-container" }).pipe(
+      const recovered = yield* engine.json(ContainerInspect, { id: "effect-docker-no-such-container" }).pipe(
         Effect.catchTag("NotFound", (e) => Effect.succeed(`recovered ${e.status}`))
       )
       expect(recovered).toBe("recovered 404")

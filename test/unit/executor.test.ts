@@ -12,6 +12,7 @@ const op = {
     { name: "all", key: "all", in: "query", required: false, encoding: "boolean", since: "1.41" },
     { name: "filters", key: "filters", in: "query", required: false, encoding: "json", since: "1.41" },
     { name: "platform", key: "platform", in: "query", required: false, encoding: "repeat", since: "1.52" },
+    { name: "variant", key: "variant", in: "query", required: false, encoding: "repeatJson", since: "1.52" },
     { name: "one-shot", key: "oneShot", in: "query", required: false, encoding: "boolean", since: "1.41" },
     { name: "gone", key: "gone", in: "query", required: false, encoding: "string", since: "1.41", until: "1.43" },
     { name: "X-Registry-Auth", key: "registryAuth", in: "header", required: false, encoding: "string", since: "1.41" }
@@ -48,6 +49,19 @@ describe("buildRequest", () => {
       path: "/v1.52/images/x/push?platform=linux%2Famd64&platform=linux%2Farm64",
       headers: { "X-Registry-Auth": "e30=", "content-type": "application/json" },
       body: "{\"A\":1}"
+    })
+  })
+
+  it("sends one JSON document per element for repeatJson", () => {
+    const request = buildRequest(op, {
+      name: "x",
+      variant: [{ os: "linux", architecture: "arm", variant: "v5" }, { os: "linux", architecture: "amd64" }]
+    }, "1.52")
+    expect(request).toEqual({
+      method: "POST",
+      path: "/v1.52/images/x/push?variant=" +
+        encodeURIComponent("{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v5\"}") +
+        "&variant=" + encodeURIComponent("{\"os\":\"linux\",\"architecture\":\"amd64\"}")
     })
   })
 

@@ -4,15 +4,15 @@ import { Schema, SchemaTransformation } from "effect"
 /** Response to an API call that returns just an Id */
 export const IDResponse = /* @__PURE__ */ Schema.Union([
   /* @__PURE__ */ Schema.Struct({
-  /** The id of the newly created object. */
-  Id: Schema.String,
+    /** The id of the newly created object. */
+    Id: Schema.String,
   }),
   /* @__PURE__ */ Schema.Struct({
     /** The id of the newly created object. */
     ID: Schema.String,
   }).pipe(/* @__PURE__ */ Schema.decodeTo(/* @__PURE__ */ Schema.Struct({
-  /** The id of the newly created object. */
-  Id: Schema.String,
+    /** The id of the newly created object. */
+    Id: Schema.String,
   }), /* @__PURE__ */ SchemaTransformation.transform({
     decode: ({ ID: v, ...rest }) => ({ ...rest, Id: v }),
     encode: ({ Id: v, ...rest }) => ({ ...rest, ID: v })

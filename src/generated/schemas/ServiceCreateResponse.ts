@@ -4,24 +4,30 @@ import { Schema, SchemaTransformation } from "effect"
 /** contains the information returned to a client on the creation of a new service. */
 export const ServiceCreateResponse = /* @__PURE__ */ Schema.Union([
   /* @__PURE__ */ Schema.Struct({
-  /** The ID of the created service. */
-  ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Optional warning message. */
-  Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+    /** The ID of the created service. */
+    ID: Schema.String,
+    /** Optional warning message. */
+    Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   }),
   /* @__PURE__ */ Schema.Struct({
     /** The ID of the created service. */
-    Id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    Id: Schema.String,
     /** Optional warning message. */
     Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   }).pipe(/* @__PURE__ */ Schema.decodeTo(/* @__PURE__ */ Schema.Struct({
+    /** The ID of the created service. */
+    ID: Schema.String,
+    /** Optional warning message. */
+    Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  }), /* @__PURE__ */ SchemaTransformation.transform({
+    decode: ({ Id: v, ...rest }) => ({ ...rest, ID: v }),
+    encode: ({ ID: v, ...rest }) => ({ ...rest, Id: v })
+  }))),
+  /* @__PURE__ */ Schema.Struct({
   /** The ID of the created service. */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Optional warning message. */
   Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
-  }), /* @__PURE__ */ SchemaTransformation.transform({
-    decode: ({ Id: v, ...rest }) => ({ ...rest, ...(v === undefined ? {} : { ID: v }) }),
-    encode: ({ ID: v, ...rest }) => ({ ...rest, ...(v === undefined ? {} : { Id: v }) })
-  })))
+  })
 ])
 export type ServiceCreateResponse = typeof ServiceCreateResponse.Type

@@ -16,19 +16,19 @@ export const SystemVersion = /* @__PURE__ */ Schema.Struct({
     Details: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   })))),
   /** The version of the daemon */
-  Version: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  Version: Schema.String,
   /** The default (and highest) API version that is supported by the daemon */
-  ApiVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  ApiVersion: Schema.String,
   /** The minimum API version that is supported by the daemon */
-  MinAPIVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  MinAPIVersion: Schema.String,
   /** The Git commit of the source code that was used to build the daemon */
-  GitCommit: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  GitCommit: Schema.String,
   /** The version Go used to compile the daemon, and the version of the Go runtime in use. */
-  GoVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  GoVersion: Schema.String,
   /** The operating system that the daemon is running on ("linux" or "windows") */
-  Os: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  Os: Schema.String,
   /** Architecture of the daemon, as returned by the Go runtime (`GOARCH`). */
-  Arch: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  Arch: Schema.String,
   /** The kernel version (`uname -r`) that the daemon is running on. */
   KernelVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Indicates if the daemon is started with experimental features enabled. */

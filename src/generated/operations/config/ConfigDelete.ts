@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ConfigDelete: path, query and header parameters. */
 export const ConfigDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the config Wire: path `id` (string). */
+  /** ID of the config. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type ConfigDeleteArgs = typeof ConfigDeleteArgs.Type

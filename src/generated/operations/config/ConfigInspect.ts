@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ConfigInspect: path, query and header parameters. */
 export const ConfigInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the config Wire: path `id` (string). */
+  /** ID of the config. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type ConfigInspectArgs = typeof ConfigInspectArgs.Type

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ConfigUpdate: path, query and header parameters plus `body`. */
 export const ConfigUpdateArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID or name of the config Wire: path `id` (string). */
+  /** The ID or name of the config. Wire: path `id` (string). */
   id: Schema.String,
   /** The version number of the config object being updated. Wire: query `version` (integer). */
   version: Schema.Number,

@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerArchive: path, query and header parameters. */
 export const ContainerArchiveArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Resource in the container’s filesystem to archive. Wire: query `path` (string). */
   path: Schema.String,

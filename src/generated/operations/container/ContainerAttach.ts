@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerAttach: path, query and header parameters. */
 export const ContainerAttachArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Override the key sequence for detaching a container.Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`. Wire: query `detachKeys` (string). */
   detachKeys: /* @__PURE__ */ Schema.optionalKey(Schema.String),
@@ -12,11 +12,11 @@ export const ContainerAttachArgs = /* @__PURE__ */ Schema.Struct({
   logs: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Stream attached streams from the time the request was made onwards. Daemon default: `false`. Wire: query `stream` (boolean). */
   stream: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stdin` Daemon default: `false`. Wire: query `stdin` (boolean). */
+  /** Attach to `stdin`. Daemon default: `false`. Wire: query `stdin` (boolean). */
   stdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stdout` Daemon default: `false`. Wire: query `stdout` (boolean). */
+  /** Attach to `stdout`. Daemon default: `false`. Wire: query `stdout` (boolean). */
   stdout: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stderr` Daemon default: `false`. Wire: query `stderr` (boolean). */
+  /** Attach to `stderr`. Daemon default: `false`. Wire: query `stderr` (boolean). */
   stderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type ContainerAttachArgs = typeof ContainerAttachArgs.Type

@@ -4,19 +4,19 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerAttachWebsocket: path, query and header parameters. */
 export const ContainerAttachWebsocketArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Override the key sequence for detaching a container.Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,`, or `_`. Wire: query `detachKeys` (string). */
   detachKeys: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Return logs Daemon default: `false`. Wire: query `logs` (boolean). */
+  /** Return logs. Daemon default: `false`. Wire: query `logs` (boolean). */
   logs: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Return stream Daemon default: `false`. Wire: query `stream` (boolean). */
+  /** Return stream. Daemon default: `false`. Wire: query `stream` (boolean). */
   stream: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stdin` Daemon default: `false`. Since API 1.42. Wire: query `stdin` (boolean). */
+  /** Attach to `stdin`. Daemon default: `false`. Since API 1.42. Wire: query `stdin` (boolean). */
   stdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stdout` Daemon default: `false`. Since API 1.42. Wire: query `stdout` (boolean). */
+  /** Attach to `stdout`. Daemon default: `false`. Since API 1.42. Wire: query `stdout` (boolean). */
   stdout: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Attach to `stderr` Daemon default: `false`. Since API 1.42. Wire: query `stderr` (boolean). */
+  /** Attach to `stderr`. Daemon default: `false`. Since API 1.42. Wire: query `stderr` (boolean). */
   stderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type ContainerAttachWebsocketArgs = typeof ContainerAttachWebsocketArgs.Type

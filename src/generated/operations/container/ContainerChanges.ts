@@ -9,7 +9,7 @@ export type ContainerChangesResponse = typeof ContainerChangesResponse.Type
 
 /** Arguments of ContainerChanges: path, query and header parameters. */
 export const ContainerChangesArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type ContainerChangesArgs = typeof ContainerChangesArgs.Type

@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerDelete: path, query and header parameters. */
 export const ContainerDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Remove anonymous volumes associated with the container. Daemon default: `false`. Wire: query `v` (boolean). */
   v: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -5,9 +5,9 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerInspect: path, query and header parameters. */
 export const ContainerInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
-  /** Return the size of container as fields `SizeRw` and `SizeRootFs` Daemon default: `false`. Wire: query `size` (boolean). */
+  /** Return the size of container as fields `SizeRw` and `SizeRootFs`. Daemon default: `false`. Wire: query `size` (boolean). */
   size: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type ContainerInspectArgs = typeof ContainerInspectArgs.Type

@@ -4,9 +4,9 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerKill: path, query and header parameters. */
 export const ContainerKillArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
-  /** Signal to send to the container as an integer or string (e.g. Daemon default: `"SIGKILL"`. Wire: query `signal` (string). */
+  /** Signal to send to the container as an integer or string (e.g. `SIGINT`). Daemon default: `"SIGKILL"`. Wire: query `signal` (string). */
   signal: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type ContainerKillArgs = typeof ContainerKillArgs.Type

@@ -4,9 +4,9 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerRename: path, query and header parameters. */
 export const ContainerRenameArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
-  /** New name for the container Wire: query `name` (string). */
+  /** New name for the container. Wire: query `name` (string). */
   name: Schema.String,
 })
 export type ContainerRenameArgs = typeof ContainerRenameArgs.Type

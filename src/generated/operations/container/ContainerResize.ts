@@ -4,11 +4,11 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerResize: path, query and header parameters. */
 export const ContainerResizeArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
-  /** Height of the TTY session in characters Wire: query `h` (integer). */
+  /** Height of the TTY session in characters. Wire: query `h` (integer). */
   h: Schema.Number,
-  /** Width of the TTY session in characters Wire: query `w` (integer). */
+  /** Width of the TTY session in characters. Wire: query `w` (integer). */
   w: Schema.Number,
 })
 export type ContainerResizeArgs = typeof ContainerResizeArgs.Type

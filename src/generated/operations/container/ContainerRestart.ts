@@ -4,11 +4,11 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerRestart: path, query and header parameters. */
 export const ContainerRestartArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
-  /** Signal to send to the container as an integer or string (e.g. Since API 1.42. Wire: query `signal` (string). */
+  /** Signal to send to the container as an integer or string (e.g. `SIGINT`). Since API 1.42. Wire: query `signal` (string). */
   signal: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Number of seconds to wait before killing the container Wire: query `t` (integer). */
+  /** Number of seconds to wait before killing the container. Wire: query `t` (integer). */
   t: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ContainerRestartArgs = typeof ContainerRestartArgs.Type

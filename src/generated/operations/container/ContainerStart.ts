@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerStart: path, query and header parameters. */
 export const ContainerStartArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Override the key sequence for detaching a container. Wire: query `detachKeys` (string). */
   detachKeys: /* @__PURE__ */ Schema.optionalKey(Schema.String),

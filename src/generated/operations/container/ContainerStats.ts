@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerStats: path, query and header parameters. */
 export const ContainerStatsArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Stream the output. Daemon default: `true`. Wire: query `stream` (boolean). */
   stream: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerTop: path, query and header parameters. */
 export const ContainerTopArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** The arguments to pass to `ps`. Daemon default: `"-ef"`. Wire: query `ps_args` (string). */
   psArgs: /* @__PURE__ */ Schema.optionalKey(Schema.String),

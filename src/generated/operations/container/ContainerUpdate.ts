@@ -14,7 +14,7 @@ export type ContainerUpdateBody = typeof ContainerUpdateBody.Type
 
 /** Arguments of ContainerUpdate: path, query and header parameters plus `body`. */
 export const ContainerUpdateArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Request body (JSON). */
   body: ContainerUpdateBody,

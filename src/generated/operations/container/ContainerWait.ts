@@ -6,7 +6,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ContainerWait: path, query and header parameters. */
 export const ContainerWaitArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Wait until a container state reaches the given condition. Daemon default: `"not-running"`. Wire: query `condition` (string). */
   condition: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["not-running", "next-exit", "removed"])),

@@ -4,13 +4,13 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of PutContainerArchive: path, query and header parameters plus `body`. */
 export const PutContainerArchiveArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of the container Wire: path `id` (string). */
+  /** ID or name of the container. Wire: path `id` (string). */
   id: Schema.String,
   /** Path to a directory in the container to extract the archive’s contents into. Wire: query `path` (string). */
   path: Schema.String,
   /** If `1`, `true`, or `True` then it will be an error if unpacking the given content would cause an existing directory to be replaced with a non-directory and vice versa. Wire: query `noOverwriteDirNonDir` (string). */
   noOverwriteDirNonDir: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** If `1`, `true`, then it will copy UID/GID maps to the dest file or dir Wire: query `copyUIDGID` (string). */
+  /** If `1`, `true`, then it will copy UID/GID maps to the dest file or dir. Wire: query `copyUIDGID` (string). */
   copyUIDGID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Request body: bytes (application/x-tar), streamed by the executor. */
   body: Schema.Unknown,

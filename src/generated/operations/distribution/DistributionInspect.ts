@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of DistributionInspect: path, query and header parameters. */
 export const DistributionInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or id Wire: path `name` (string). */
+  /** Image name or id. Wire: path `name` (string). */
   name: Schema.String,
   /** Base64url-encoded AuthConfig (undocumented upstream). Wire: header `X-Registry-Auth` (string). */
   registryAuth: /* @__PURE__ */ Schema.optionalKey(Schema.String),

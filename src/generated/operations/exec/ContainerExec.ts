@@ -32,7 +32,7 @@ export type ContainerExecBody = typeof ContainerExecBody.Type
 
 /** Arguments of ContainerExec: path, query and header parameters plus `body`. */
 export const ContainerExecArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID or name of container Wire: path `id` (string). */
+  /** ID or name of container. Wire: path `id` (string). */
   id: Schema.String,
   /** Request body (JSON). */
   body: ContainerExecBody,

@@ -22,7 +22,7 @@ export type ExecInspectResponse = typeof ExecInspectResponse.Type
 
 /** Arguments of ExecInspect: path, query and header parameters. */
 export const ExecInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Exec instance ID Wire: path `id` (string). */
+  /** Exec instance ID. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type ExecInspectArgs = typeof ExecInspectArgs.Type

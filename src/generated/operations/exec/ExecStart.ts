@@ -15,7 +15,7 @@ export type ExecStartBody = typeof ExecStartBody.Type
 
 /** Arguments of ExecStart: path, query and header parameters plus `body`. */
 export const ExecStartArgs = /* @__PURE__ */ Schema.Struct({
-  /** Exec instance ID Wire: path `id` (string). */
+  /** Exec instance ID. Wire: path `id` (string). */
   id: Schema.String,
   /** Request body (JSON). */
   body: /* @__PURE__ */ Schema.optionalKey(ExecStartBody),

@@ -13,17 +13,17 @@ export type BuildPruneResponse = typeof BuildPruneResponse.Type
 
 /** Arguments of BuildPrune: path, query and header parameters. */
 export const BuildPruneArgs = /* @__PURE__ */ Schema.Struct({
-  /** Amount of disk space in bytes to keep for cache Since API 1.48. Wire: query `reserved-space` (integer). */
+  /** Amount of disk space in bytes to keep for cache. Since API 1.48. Wire: query `reserved-space` (integer). */
   reservedSpace: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-  /** Maximum amount of disk space allowed to keep for cache Since API 1.48. Wire: query `max-used-space` (integer). */
+  /** Maximum amount of disk space allowed to keep for cache. Since API 1.48. Wire: query `max-used-space` (integer). */
   maxUsedSpace: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-  /** Target amount of free disk space after pruning Since API 1.48. Wire: query `min-free-space` (integer). */
+  /** Target amount of free disk space after pruning. Since API 1.48. Wire: query `min-free-space` (integer). */
   minFreeSpace: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-  /** Remove all types of build cache Wire: query `all` (boolean). */
+  /** Remove all types of build cache. Wire: query `all` (boolean). */
   all: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** A JSON encoded value of the filters (a `map[string][]string`) to process on the list of build cache objects. Wire: query `filters` (json). */
   filters: /* @__PURE__ */ Schema.optionalKey(Filters),
-  /** Amount of disk space in bytes to keep for cache > **Deprecated**: This parameter is deprecated and has been renamed to "reserved-space". Until API 1.51. Wire: query `keep-storage` (integer). */
+  /** Amount of disk space in bytes to keep for cache. Until API 1.51. Wire: query `keep-storage` (integer). */
   keepStorage: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type BuildPruneArgs = typeof BuildPruneArgs.Type

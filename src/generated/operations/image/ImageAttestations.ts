@@ -10,7 +10,7 @@ export type ImageAttestationsResponse = typeof ImageAttestationsResponse.Type
 
 /** Arguments of ImageAttestations: path, query and header parameters. */
 export const ImageAttestationsArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or id Since API 1.55. Wire: path `name` (string). */
+  /** Image name or id. Since API 1.55. Wire: path `name` (string). */
   name: Schema.String,
   /** JSON-encoded OCI platform to select the image variant whose attestations to return. Since API 1.55. Wire: query `platform` (repeatJson). */
   platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(OCIPlatform)),

@@ -11,7 +11,7 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
   dockerfile: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** A name and optional tag to apply to the image in the `name:tag` format. Wire: query `t` (string). */
   t: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Extra hosts to add to /etc/hosts Wire: query `extrahosts` (string). */
+  /** Extra hosts to add to /etc/hosts. Wire: query `extrahosts` (string). */
   extrahosts: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** A Git repository URI or HTTP/HTTPS context URI. Wire: query `remote` (string). */
   remote: /* @__PURE__ */ Schema.optionalKey(Schema.String),
@@ -53,15 +53,15 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
   contentType: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["application/x-tar"])),
   /** This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to. Wire: header `X-Registry-Config` (string). */
   registryConfig: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Platform in the format os[/arch[/variant]] Wire: query `platform` (string). */
+  /** Platform in the format os[/arch[/variant]]. Wire: query `platform` (string). */
   platform: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Target build stage Wire: query `target` (string). */
+  /** Target build stage. Wire: query `target` (string). */
   target: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** BuildKit output configuration in the format of a stringified JSON array of objects. Wire: query `outputs` (json). */
   outputs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** Version of the builder backend to use. Daemon default: `"1"`. Wire: query `version` (string). */
   version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["1", "2"])),
-  /** CPUs in which to allow execution (e.g. Wire: query `cpusetmems` (string). */
+  /** CPUs in which to allow execution (e.g. `0-3`, `0,1`); undocumented. Wire: query `cpusetmems` (string). */
   cpusetmems: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Parent cgroup for the build containers; undocumented. Wire: query `cgroupparent` (string). */
   cgroupparent: /* @__PURE__ */ Schema.optionalKey(Schema.String),

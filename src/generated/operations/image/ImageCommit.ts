@@ -6,19 +6,19 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ImageCommit: path, query and header parameters plus `body`. */
 export const ImageCommitArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID or name of the container to commit Wire: query `container` (string). */
+  /** The ID or name of the container to commit. Wire: query `container` (string). */
   container: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Repository name for the created image Wire: query `repo` (string). */
+  /** Repository name for the created image. Wire: query `repo` (string). */
   repo: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Tag name for the create image Wire: query `tag` (string). */
+  /** Tag name for the create image. Wire: query `tag` (string). */
   tag: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Commit message Wire: query `comment` (string). */
+  /** Commit message. Wire: query `comment` (string). */
   comment: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Author of the image (e.g., `John Hannibal Smith <hannibal@a-team.com>`) Wire: query `author` (string). */
+  /** Author of the image (e.g., `John Hannibal Smith <hannibal@a-team.com>`). Wire: query `author` (string). */
   author: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Whether to pause the container before committing Daemon default: `true`. Wire: query `pause` (boolean). */
+  /** Whether to pause the container before committing. Daemon default: `true`. Wire: query `pause` (boolean). */
   pause: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** `Dockerfile` instructions to apply while committing Wire: query `changes` (repeat). */
+  /** `Dockerfile` instructions to apply while committing. Wire: query `changes` (repeat). */
   changes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Schema.String)),
   /** Request body (JSON). */
   body: /* @__PURE__ */ Schema.optionalKey(ContainerConfig),

@@ -10,11 +10,11 @@ export type ImageDeleteResponse = typeof ImageDeleteResponse.Type
 
 /** Arguments of ImageDelete: path, query and header parameters. */
 export const ImageDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or ID Wire: path `name` (string). */
+  /** Image name or ID. Wire: path `name` (string). */
   name: Schema.String,
-  /** Remove the image even if it is being used by stopped containers or has other tags Daemon default: `false`. Wire: query `force` (boolean). */
+  /** Remove the image even if it is being used by stopped containers or has other tags. Daemon default: `false`. Wire: query `force` (boolean). */
   force: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Do not delete untagged parent images Daemon default: `false`. Wire: query `noprune` (boolean). */
+  /** Do not delete untagged parent images. Daemon default: `false`. Wire: query `noprune` (boolean). */
   noprune: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Select platform-specific content to delete. Since API 1.50. Wire: query `platforms` (repeatJson). */
   platforms: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(OCIPlatform)),

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ImageGet: path, query and header parameters. */
 export const ImageGetArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or ID Wire: path `name` (string). */
+  /** Image name or ID. Wire: path `name` (string). */
   name: Schema.String,
   /** JSON encoded OCI platform describing a platform which will be used to select a platform-specific image to be saved if the image is multi-platform. Since API 1.48. Wire: query `platform` (repeatJson). */
   platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(OCIPlatform)),

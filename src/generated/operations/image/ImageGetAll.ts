@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ImageGetAll: path, query and header parameters. */
 export const ImageGetAllArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image names to filter by Wire: query `names` (repeat). */
+  /** Image names to filter by. Wire: query `names` (repeat). */
   names: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Schema.String)),
   /** JSON encoded OCI platform(s) which will be used to select the platform-specific image(s) to be saved if the image is multi-platform. Since API 1.48. Wire: query `platform` (repeatJson). */
   platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(OCIPlatform)),

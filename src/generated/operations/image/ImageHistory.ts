@@ -10,7 +10,7 @@ export type ImageHistoryResponse = typeof ImageHistoryResponse.Type
 
 /** Arguments of ImageHistory: path, query and header parameters. */
 export const ImageHistoryArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or ID Wire: path `name` (string). */
+  /** Image name or ID. Wire: path `name` (string). */
   name: Schema.String,
   /** JSON-encoded OCI platform to select the platform-variant. Since API 1.48. Wire: query `platform` (json). */
   platform: /* @__PURE__ */ Schema.optionalKey(OCIPlatform),

@@ -6,7 +6,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ImageInspect: path, query and header parameters. */
 export const ImageInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Image name or id Wire: path `name` (string). */
+  /** Image name or id. Wire: path `name` (string). */
   name: Schema.String,
   /** Include Manifests in the image summary. Daemon default: `false`. Since API 1.48. Wire: query `manifests` (boolean). */
   manifests: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -16,9 +16,9 @@ export type ImageSearchResponse = typeof ImageSearchResponse.Type
 
 /** Arguments of ImageSearch: path, query and header parameters. */
 export const ImageSearchArgs = /* @__PURE__ */ Schema.Struct({
-  /** Term to search Wire: query `term` (string). */
+  /** Term to search. Wire: query `term` (string). */
   term: Schema.String,
-  /** Maximum number of results to return Wire: query `limit` (integer). */
+  /** Maximum number of results to return. Wire: query `limit` (integer). */
   limit: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** A JSON encoded value of the filters (a `map[string][]string`) to process on the images list. Wire: query `filters` (json). */
   filters: /* @__PURE__ */ Schema.optionalKey(Filters),

@@ -11,7 +11,7 @@ export const NetworkCreateBody = /* @__PURE__ */ Schema.Struct({
   Name: Schema.String,
   /** Name of the network driver plugin to use. */
   Driver: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** The level at which the network exists (e.g. */
+  /** The level at which the network exists (e.g. `swarm` for cluster-wide or `local` for machine level). */
   Scope: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Restrict external access to the network. */
   Internal: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NetworkDelete: path, query and header parameters. */
 export const NetworkDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** Network ID or name Wire: path `id` (string). */
+  /** Network ID or name. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type NetworkDeleteArgs = typeof NetworkDeleteArgs.Type

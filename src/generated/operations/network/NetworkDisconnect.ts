@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NetworkDisconnect: path, query and header parameters plus `body`. */
 export const NetworkDisconnectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Network ID or name Wire: path `id` (string). */
+  /** Network ID or name. Wire: path `id` (string). */
   id: Schema.String,
   /** Request body (JSON). */
   body: NetworkDisconnectRequest,

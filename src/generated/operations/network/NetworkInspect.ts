@@ -5,11 +5,11 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NetworkInspect: path, query and header parameters. */
 export const NetworkInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Network ID or name Wire: path `id` (string). */
+  /** Network ID or name. Wire: path `id` (string). */
   id: Schema.String,
-  /** Detailed inspect output for troubleshooting Daemon default: `false`. Wire: query `verbose` (boolean). */
+  /** Detailed inspect output for troubleshooting. Daemon default: `false`. Wire: query `verbose` (boolean). */
   verbose: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Filter the network by scope (swarm, global, or local) Wire: query `scope` (string). */
+  /** Filter the network by scope (swarm, global, or local). Wire: query `scope` (string). */
   scope: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type NetworkInspectArgs = typeof NetworkInspectArgs.Type

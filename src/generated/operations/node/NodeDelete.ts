@@ -4,9 +4,9 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NodeDelete: path, query and header parameters. */
 export const NodeDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID or name of the node Wire: path `id` (string). */
+  /** The ID or name of the node. Wire: path `id` (string). */
   id: Schema.String,
-  /** Force remove a node from the swarm Daemon default: `false`. Wire: query `force` (boolean). */
+  /** Force remove a node from the swarm. Daemon default: `false`. Wire: query `force` (boolean). */
   force: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type NodeDeleteArgs = typeof NodeDeleteArgs.Type

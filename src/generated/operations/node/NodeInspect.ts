@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NodeInspect: path, query and header parameters. */
 export const NodeInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID or name of the node Wire: path `id` (string). */
+  /** The ID or name of the node. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type NodeInspectArgs = typeof NodeInspectArgs.Type

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of NodeUpdate: path, query and header parameters plus `body`. */
 export const NodeUpdateArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID of the node Wire: path `id` (string). */
+  /** The ID of the node. Wire: path `id` (string). */
   id: Schema.String,
   /** The version number of the node object being updated. Wire: query `version` (integer). */
   version: Schema.Number,

@@ -6,7 +6,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 export const PluginEnableArgs = /* @__PURE__ */ Schema.Struct({
   /** The name of the plugin. Wire: path `name` (string). */
   name: Schema.String,
-  /** Set the HTTP client timeout (in seconds) Daemon default: `0`. Wire: query `timeout` (integer). */
+  /** Set the HTTP client timeout (in seconds). Daemon default: `0`. Wire: query `timeout` (integer). */
   timeout: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type PluginEnableArgs = typeof PluginEnableArgs.Type

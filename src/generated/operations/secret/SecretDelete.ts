@@ -4,7 +4,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of SecretDelete: path, query and header parameters. */
 export const SecretDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the secret Wire: path `id` (string). */
+  /** ID of the secret. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type SecretDeleteArgs = typeof SecretDeleteArgs.Type

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of SecretInspect: path, query and header parameters. */
 export const SecretInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the secret Wire: path `id` (string). */
+  /** ID of the secret. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type SecretInspectArgs = typeof SecretInspectArgs.Type

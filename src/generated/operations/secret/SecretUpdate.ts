@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of SecretUpdate: path, query and header parameters plus `body`. */
 export const SecretUpdateArgs = /* @__PURE__ */ Schema.Struct({
-  /** The ID or name of the secret Wire: path `id` (string). */
+  /** The ID or name of the secret. Wire: path `id` (string). */
   id: Schema.String,
   /** The version number of the secret object being updated. Wire: query `version` (integer). */
   version: Schema.Number,

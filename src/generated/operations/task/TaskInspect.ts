@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of TaskInspect: path, query and header parameters. */
 export const TaskInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the task Wire: path `id` (string). */
+  /** ID of the task. Wire: path `id` (string). */
   id: Schema.String,
 })
 export type TaskInspectArgs = typeof TaskInspectArgs.Type

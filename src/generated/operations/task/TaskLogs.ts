@@ -4,19 +4,19 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of TaskLogs: path, query and header parameters. */
 export const TaskLogsArgs = /* @__PURE__ */ Schema.Struct({
-  /** ID of the task Wire: path `id` (string). */
+  /** ID of the task. Wire: path `id` (string). */
   id: Schema.String,
   /** Show task context and extra details provided to logs. Daemon default: `false`. Wire: query `details` (boolean). */
   details: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Keep connection after returning logs. Daemon default: `false`. Wire: query `follow` (boolean). */
   follow: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Return logs from `stdout` Daemon default: `false`. Wire: query `stdout` (boolean). */
+  /** Return logs from `stdout`. Daemon default: `false`. Wire: query `stdout` (boolean). */
   stdout: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Return logs from `stderr` Daemon default: `false`. Wire: query `stderr` (boolean). */
+  /** Return logs from `stderr`. Daemon default: `false`. Wire: query `stderr` (boolean). */
   stderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  /** Only return logs since this time, as a UNIX timestamp Daemon default: `0`. Wire: query `since` (integer). */
+  /** Only return logs since this time, as a UNIX timestamp. Daemon default: `0`. Wire: query `since` (integer). */
   since: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-  /** Add timestamps to every log line Daemon default: `false`. Wire: query `timestamps` (boolean). */
+  /** Add timestamps to every log line. Daemon default: `false`. Wire: query `timestamps` (boolean). */
   timestamps: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Only return this number of log lines from the end of the logs. Daemon default: `"all"`. Wire: query `tail` (string). */
   tail: /* @__PURE__ */ Schema.optionalKey(Schema.String),

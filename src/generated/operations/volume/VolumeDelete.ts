@@ -4,9 +4,9 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of VolumeDelete: path, query and header parameters. */
 export const VolumeDeleteArgs = /* @__PURE__ */ Schema.Struct({
-  /** Volume name or ID Wire: path `name` (string). */
+  /** Volume name or ID. Wire: path `name` (string). */
   name: Schema.String,
-  /** Force the removal of the volume Daemon default: `false`. Wire: query `force` (boolean). */
+  /** Force the removal of the volume. Daemon default: `false`. Wire: query `force` (boolean). */
   force: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type VolumeDeleteArgs = typeof VolumeDeleteArgs.Type

@@ -5,7 +5,7 @@ import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of VolumeInspect: path, query and header parameters. */
 export const VolumeInspectArgs = /* @__PURE__ */ Schema.Struct({
-  /** Volume name or ID Wire: path `name` (string). */
+  /** Volume name or ID. Wire: path `name` (string). */
   name: Schema.String,
 })
 export type VolumeInspectArgs = typeof VolumeInspectArgs.Type

@@ -11,7 +11,7 @@ export type VolumeUpdateBody = typeof VolumeUpdateBody.Type
 
 /** Arguments of VolumeUpdate: path, query and header parameters plus `body`. */
 export const VolumeUpdateArgs = /* @__PURE__ */ Schema.Struct({
-  /** The name or ID of the volume Since API 1.42. Wire: path `name` (string). */
+  /** The name or ID of the volume. Since API 1.42. Wire: path `name` (string). */
   name: Schema.String,
   /** The version number of the volume being updated. Since API 1.42. Wire: query `version` (integer). */
   version: Schema.Number,
