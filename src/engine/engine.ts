@@ -5,6 +5,7 @@
 import { NodeStream } from "@effect/platform-node"
 import { Config, Context, Deferred, Duration, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
+import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
   isSupportedApiVersion,
   MAX_API_VERSION,
@@ -96,6 +97,14 @@ export interface DockerEngineShape {
     descriptor: D,
     args?: ArgsOf<D>
   ) => Stream.Stream<Uint8Array, DockerError>
+  /**
+   * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
+   * from the daemon fails the stream with `InStreamError`.
+   */
+  readonly messages: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
+  ) => Stream.Stream<ResponseOf<D>, DockerError>
 }
 
 /** A successful answer whose body is still flowing. */
@@ -245,6 +254,12 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const stream = (descriptor: OperationDescriptor, args?: Args) =>
       Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
 
+    const messages = (descriptor: OperationDescriptor, args?: Args) => {
+      const response = descriptor.response
+      if (response.kind !== "jsonStream") return Stream.die(`${descriptor.operationId} does not stream JSON messages`)
+      return stream(descriptor, args).pipe(jsonValues, decodeMessages(descriptor.operationId, response.schema))
+    }
+
     // The descriptor's Schema decoded the answer, so its type is the descriptor's response type:
     // the one place where the generic signatures meet the untyped executor.
     return {
@@ -254,7 +269,8 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       empty: empty as DockerEngineShape["empty"],
       raw: raw as DockerEngineShape["raw"],
       open: open as DockerEngineShape["open"],
-      stream: stream as DockerEngineShape["stream"]
+      stream: stream as DockerEngineShape["stream"],
+      messages: messages as DockerEngineShape["messages"]
     }
   })
 

@@ -114,6 +114,19 @@ export class ApiVersionError extends Data.TaggedError("ApiVersionError")<{
   readonly message: string
 }> {}
 
+/**
+ * The daemon reported a failure inside a stream it had already answered 200 to: an
+ * `{"error":…,"errorDetail":{…}}` message in a pull, push, build, load or plugin progress stream.
+ */
+export class InStreamError extends Data.TaggedError("InStreamError")<{
+  readonly operation: string
+  /** `errorDetail.message`, else `error`. */
+  readonly daemonMessage: string
+  /** `errorDetail.code`, when the daemon sent one. */
+  readonly code: number | undefined
+  readonly message: string
+}> {}
+
 /** A timeout set on an operation elapsed before it completed. */
 export class TimeoutError extends Data.TaggedError("TimeoutError")<{
   readonly operation: string
@@ -128,4 +141,5 @@ export type DockerError =
   | EndpointError
   | DecodeError
   | ApiVersionError
+  | InStreamError
   | TimeoutError
