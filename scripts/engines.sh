@@ -13,7 +13,12 @@
 #   registry  docker-registry with basic auth (testuser/testpass)           127.0.0.1:5000
 #   registry  docker-registry without auth                                   127.0.0.1:5001
 #   image     busybox:local on both engines, built from busybox-static (no network pulls, ever)
-#   env file  $ROOT/engines.env (KEY=VALUE lines: sockets, registries, versions, API versions)
+#   TLS       each engine also listens on tcp://127.0.0.1:<port> with --tlsverify (A 23760, B 23761),
+#             with a test CA, a server and a client certificate generated under $ROOT/tls/
+#   ssh       one sshd per engine on 127.0.0.1 (A 22220, B 22221), key-only root login, whose
+#             sessions get DOCKER_HOST=<that engine's socket> (for ssh://…  `docker system dial-stdio`)
+#   env file  $ROOT/engines.env (KEY=VALUE lines: sockets, registries, versions, API versions,
+#             TLS and ssh endpoints with the client material to use them)
 #
 # Isolation: nothing here uses /var/run/docker.sock, /var/lib/docker, /etc/docker/daemon.json,
 # /run/containerd/containerd.sock or the system's services. Each engine runs its own dockerd AND
@@ -21,11 +26,15 @@
 # is started in its own session (setsid) so it outlives this script, and is stopped by pidfile
 # only. Host paths the daemons still touch by design: /etc/docker/key.json (dockerd 20.10 creates
 # its identity key there if missing), /run/docker/plugins (plugin discovery, empty) and
-# /run/containerd/s (shim sockets, named by a hash of the containerd address, so no clashes).
+# /run/containerd/s (shim sockets, named by a hash of the containerd address, so no clashes),
+# and /run/sshd (sshd's privilege separation directory, which sshd insists on).
 #
 # Layout under $ROOT:  a/, b/  (docker.sock, pid, log, daemon.json, data/, run/ = exec-root,
 #                               containerd/ {containerd.sock, pid, log, config.toml, root/, state/})
 #                      registry-auth/, registry-noauth/  (config.yml, htpasswd, data/, pid, log)
+#                      tls/ (ca.pem, server-{cert,key}.pem, other-ca.pem, client/{ca,cert,key}.pem)
+#                      ssh/ (host key, client key id_ed25519, authorized_keys, known_hosts,
+#                            ssh_config for `ssh -F`, a/ and b/ = sshd_config, pid, log)
 #                      busybox-rootfs.tar, engines.env
 #
 # Environment (all optional):
@@ -34,6 +43,10 @@
 #   EFFECT_DOCKER_ENGINES_CACHE          where unstable's packages are unpacked (default /opt/effect-docker/engines)
 #   EFFECT_DOCKER_REGISTRY_PORT          port of the registry with auth (default 5000)
 #   EFFECT_DOCKER_REGISTRY_NOAUTH_PORT   port of the registry without auth (default 5001)
+#   EFFECT_DOCKER_ENGINE_A_TLS_PORT      TLS listener of engine A on 127.0.0.1 (default 23760)
+#   EFFECT_DOCKER_ENGINE_B_TLS_PORT      TLS listener of engine B on 127.0.0.1 (default 23761)
+#   EFFECT_DOCKER_ENGINE_A_SSH_PORT      sshd leading to engine A, on 127.0.0.1 (default 22220)
+#   EFFECT_DOCKER_ENGINE_B_SSH_PORT      sshd leading to engine B, on 127.0.0.1 (default 22221)
 #   EFFECT_DOCKER_ENGINES_TIMEOUT        seconds to wait for a daemon to become ready (default 60)
 #   EFFECT_DOCKER_DEBIAN_MIRROR          Debian mirror URI for unstable (default: the one apt already uses)
 
@@ -48,6 +61,12 @@ NEWEST=$CACHE/newest
 REGISTRY_PORT=${EFFECT_DOCKER_REGISTRY_PORT:-5000}
 REGISTRY_NOAUTH_PORT=${EFFECT_DOCKER_REGISTRY_NOAUTH_PORT:-5001}
 TIMEOUT=${EFFECT_DOCKER_ENGINES_TIMEOUT:-60}
+TLS_PORT_A=${EFFECT_DOCKER_ENGINE_A_TLS_PORT:-23760}
+TLS_PORT_B=${EFFECT_DOCKER_ENGINE_B_TLS_PORT:-23761}
+SSH_PORT_A=${EFFECT_DOCKER_ENGINE_A_SSH_PORT:-22220}
+SSH_PORT_B=${EFFECT_DOCKER_ENGINE_B_SSH_PORT:-22221}
+TLS_DIR=$ROOT/tls
+SSH_DIR=$ROOT/ssh
 
 ENV_FILE=$ROOT/engines.env
 ROOTFS_TAR=$ROOT/busybox-rootfs.tar
@@ -62,7 +81,9 @@ TEST_IMAGE_REPO=busybox
 TEST_IMAGE_TAG=local
 REGISTRY_USER=testuser
 REGISTRY_PASSWORD=testpass
-PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl)
+# openssh-server: for the ssh:// transport tests. Its postinst may start the system's sshd service
+# (port 22) where a service manager runs; ours are private instances on 127.0.0.1 only.
+PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl openssl openssh-server)
 
 # Applets linked into the test image (the busybox-static binary provides them all; shell builtins
 # such as `trap` need no link). Anything the installed busybox lacks is skipped with a warning.
@@ -90,10 +111,13 @@ validate_config() {
   [[ $ROOT == /* && $ROOT != / ]] || die "EFFECT_DOCKER_ENGINES_DIR must be an absolute path other than / (got '$ROOT')"
   [[ $CACHE == /* && $CACHE != / ]] || die "EFFECT_DOCKER_ENGINES_CACHE must be an absolute path other than / (got '$CACHE')"
   local v
-  for v in REGISTRY_PORT REGISTRY_NOAUTH_PORT TIMEOUT; do
+  for v in REGISTRY_PORT REGISTRY_NOAUTH_PORT TIMEOUT TLS_PORT_A TLS_PORT_B SSH_PORT_A SSH_PORT_B; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got '${!v}')"
   done
   [[ $REGISTRY_PORT != "$REGISTRY_NOAUTH_PORT" ]] || die "the two registries need different ports"
+  local ports
+  ports=$(printf '%s\n' "$REGISTRY_PORT" "$REGISTRY_NOAUTH_PORT" "$TLS_PORT_A" "$TLS_PORT_B" "$SSH_PORT_A" "$SSH_PORT_B")
+  [[ -z $(sort <<<"$ports" | uniq -d) ]] || die "registry, TLS and ssh ports must all differ (got $(tr '\n' ' ' <<<"$ports"))"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +127,8 @@ validate_config() {
 engine_dir() { printf '%s/%s' "$ROOT" "$1"; }
 engine_sock() { printf '%s/%s/docker.sock' "$ROOT" "$1"; }
 engine_label() { case $1 in a) echo A ;; b) echo B ;; esac; }
+engine_tls_port() { case $1 in a) echo "$TLS_PORT_A" ;; b) echo "$TLS_PORT_B" ;; esac; }
+engine_ssh_port() { case $1 in a) echo "$SSH_PORT_A" ;; b) echo "$SSH_PORT_B" ;; esac; }
 
 # The engine's own binaries come first on PATH: dockerd finds containerd, containerd-shim-runc-v2,
 # docker-proxy and docker-init through PATH. Engine B's unpacked tree has no runc (deleted on
@@ -208,6 +234,12 @@ log_tail() {
 }
 
 ping_engine() { curl -sf --max-time 5 --unix-socket "$(engine_sock "$1")" http://x/_ping >/dev/null 2>&1; }
+
+# ping_engine_tls E [PORT]: engine E answers /_ping over TLS, with our client certificate.
+ping_engine_tls() {
+  curl -sf --max-time 5 --cacert "$TLS_DIR/ca.pem" --cert "$TLS_DIR/client/cert.pem" --key "$TLS_DIR/client/key.pem" \
+    "https://127.0.0.1:${2:-$(engine_tls_port "$1")}/_ping" >/dev/null 2>&1
+}
 
 http_code() { curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true; }
 
@@ -418,46 +450,88 @@ kill_leftover_shims() {
 # dockerd
 # ---------------------------------------------------------------------------------------------
 
-# launch_engine E: start engine E's dockerd unless a live one answers (or is still starting).
-# Returns without waiting for readiness, so both engines and the registries start in parallel.
+# dockerd_args E: engine E's dockerd command line (into DOCKERD_ARGS). It is also the engine's
+# "configuration": a running dockerd started with other arguments (or other TLS material) is
+# restarted by launch_engine.
+# --bridge=none --iptables=false --ip6tables=false: no default bridge, no NAT rules, nothing
+# touches the host's firewall. dockerd writes $d/pid itself (--pidfile). The TCP listener is
+# 127.0.0.1 only and always --tlsverify: it accepts only clients with a certificate of our test CA.
+dockerd_args() {
+  local e=$1 d
+  d=$(engine_dir "$e")
+  DOCKERD_ARGS=(
+    "$(engine_dockerd "$e")"
+    --config-file "$d/daemon.json"
+    --data-root "$d/data"
+    --exec-root "$d/run"
+    --pidfile "$d/pid"
+    -H "unix://$(engine_sock "$e")"
+    -H "tcp://127.0.0.1:$(engine_tls_port "$e")"
+    --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem"
+    --containerd "$(containerd_sock "$e")"
+    --bridge=none --iptables=false --ip6tables=false
+    --default-address-pool "$(engine_pool "$e")"
+  )
+}
+
+# The launch signature: the arguments, plus the server certificate's fingerprint (dockerd reads its
+# TLS files once, at start).
+engine_signature() {
+  dockerd_args "$1"
+  printf '%s\n' "${DOCKERD_ARGS[@]}"
+  openssl x509 -noout -fingerprint -sha256 -in "$TLS_DIR/server-cert.pem" 2>/dev/null || echo no-server-cert
+}
+
+# port_in_use PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# launch_engine E: start engine E's dockerd unless a live one answers (or is still starting) with
+# today's arguments. Returns without waiting for readiness, so both engines and the registries
+# start in parallel.
 launch_engine() {
-  local e=$1 d sock label
+  local e=$1 d sock label port
   d=$(engine_dir "$e")
   sock=$(engine_sock "$e")
   label=$(engine_label "$e")
-  if alive "$d/pid" dockerd; then
-    if ping_engine "$e"; then
-      log "engine $label: reusing running dockerd (pid $(pid_of "$d/pid"))"
-    else
-      log "engine $label: dockerd (pid $(pid_of "$d/pid")) runs but does not answer yet; waiting for it"
+  port=$(engine_tls_port "$e")
+  mkdir -p "$d"
+  engine_signature "$e" >"$d/args.new"
+  if alive "$d/pid" dockerd || alive "$d/launch.pid" dockerd; then
+    if cmp -s "$d/args.new" "$d/args"; then
+      rm -f "$d/args.new"
+      if ping_engine "$e"; then
+        log "engine $label: reusing running dockerd (pid $(pid_of "$d/pid"))"
+      else
+        log "engine $label: dockerd (pid $(pid_of "$d/pid")) runs but does not answer yet; waiting for it"
+      fi
+      # A running dockerd needs its containerd; if containerd died, dockerd can't run containers.
+      alive "$(containerd_dir "$e")/pid" containerd ||
+        die "engine $label: dockerd runs but its containerd does not; run '$0 stop' then '$0 start'"
+      return 0
     fi
-    # A running dockerd needs its containerd; if containerd died, dockerd can't run containers.
-    alive "$(containerd_dir "$e")/pid" containerd ||
-      die "engine $label: dockerd runs but its containerd does not; run '$0 stop' then '$0 start'"
-    return 0
+    log "engine $label: dockerd runs with other arguments (or TLS material); restarting it"
+    stop_engine "$e"
   fi
   # Stale state from a crash or reboot: dockerd refuses to start over a live-looking pidfile,
   # and a leftover socket would make readiness checks lie. Data dirs are kept (images survive).
   rm -f "$d/pid" "$sock" "$d/launch.pid"
+  # The TLS port must be free: otherwise readiness checks would find somebody else's server.
+  if port_in_use "$port"; then
+    rm -f "$d/args.new"
+    die "engine $label: 127.0.0.1:$port is already in use by a process this script did not start; free it or set EFFECT_DOCKER_ENGINE_${label}_TLS_PORT"
+  fi
   mkdir -p "$d/data" "$d/run"
   # Our own (empty) daemon.json so a system /etc/docker/daemon.json (hosts, data-root, ...) is
   # never read by our engines.
   [[ -f $d/daemon.json ]] || echo '{}' >"$d/daemon.json"
   launch_containerd "$e"
   [[ -f $d/log ]] && mv -f "$d/log" "$d/log.prev"
-  log "engine $label: starting $(engine_dockerd "$e")"
-  # --bridge=none --iptables=false --ip6tables=false: no default bridge, no NAT rules, nothing
-  # touches the host's firewall. dockerd writes $d/pid itself (--pidfile); the wrapper's pid goes
-  # to launch.pid (same process) so an early crash is noticed before dockerd wrote its pidfile.
-  spawn "$d/launch.pid" "$d/log" "$(engine_path "$e")" "$(engine_dockerd "$e")" \
-    --config-file "$d/daemon.json" \
-    --data-root "$d/data" \
-    --exec-root "$d/run" \
-    --pidfile "$d/pid" \
-    -H "unix://$sock" \
-    --containerd "$(containerd_sock "$e")" \
-    --bridge=none --iptables=false --ip6tables=false \
-    --default-address-pool "$(engine_pool "$e")"
+  log "engine $label: starting $(engine_dockerd "$e") (TLS on 127.0.0.1:$port)"
+  mv -f "$d/args.new" "$d/args"
+  dockerd_args "$e"
+  # The wrapper's pid goes to launch.pid (same process as dockerd) so an early crash is noticed
+  # before dockerd wrote its pidfile.
+  spawn "$d/launch.pid" "$d/log" "$(engine_path "$e")" "${DOCKERD_ARGS[@]}"
 }
 
 wait_engine() {
@@ -473,6 +547,13 @@ wait_engine() {
     if ((SECONDS >= deadline)); then
       log_tail "$d/log"
       die "engine $label: dockerd not ready after ${TIMEOUT}s (log: $d/log)"
+    fi
+    sleep 0.2
+  done
+  until ping_engine_tls "$e"; do
+    if ((SECONDS >= deadline)); then
+      log_tail "$d/log"
+      die "engine $label: answers on its socket but not over TLS on 127.0.0.1:$(engine_tls_port "$e") after ${TIMEOUT}s (log: $d/log)"
     fi
     sleep 0.2
   done
@@ -654,6 +735,188 @@ wait_registry() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# TLS material: a test CA, a server certificate for 127.0.0.1/localhost, a client certificate,
+# and an unrelated second CA (for "wrong CA" tests). Generated once; regenerated only when a
+# file is missing or a certificate expires within a day. Keys stay readable by root only: the
+# client key opens the engines to whoever can read it.
+# ---------------------------------------------------------------------------------------------
+
+tls_complete() {
+  local f
+  for f in ca.pem ca-key.pem server-cert.pem server-key.pem other-ca.pem client/ca.pem client/cert.pem client/key.pem; do
+    [[ -s $TLS_DIR/$f ]] || return 1
+  done
+  openssl x509 -checkend 86400 -noout -in "$TLS_DIR/server-cert.pem" >/dev/null 2>&1 &&
+    openssl x509 -checkend 86400 -noout -in "$TLS_DIR/client/cert.pem" >/dev/null 2>&1
+}
+
+ensure_tls() {
+  tls_complete && return 0
+  log "generating a test CA, server and client certificates in $TLS_DIR"
+  local w
+  w=$(mktemp -d "$ROOT/tls.XXXXXX")
+  # EC P-256 keys: fast to make, and both Go (dockerd) and Node read them.
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  if ! (
+    set -e
+    umask 077
+    cd "$w"
+    mkdir client
+    openssl req -x509 "${key[@]}" -days 3650 -subj "/CN=effect-docker test CA" -keyout ca-key.pem -out ca.pem
+    openssl req -x509 "${key[@]}" -days 3650 -subj "/CN=effect-docker unrelated CA" -keyout other-ca-key.pem -out other-ca.pem
+    openssl req "${key[@]}" -subj "/CN=localhost" -keyout server-key.pem -out server.csr
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "basicConstraints=critical,CA:FALSE" >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 825 \
+      -extfile server.ext -out server-cert.pem
+    openssl req "${key[@]}" -subj "/CN=effect-docker test client" -keyout client/key.pem -out client.csr
+    printf '%s\n' "extendedKeyUsage=clientAuth" "keyUsage=critical,digitalSignature" \
+      "basicConstraints=critical,CA:FALSE" >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 825 \
+      -extfile client.ext -out client/cert.pem
+    cp ca.pem client/ca.pem
+    rm -f ./*.csr ./*.ext ./*.srl other-ca-key.pem
+    # Certificates are public; keys are not.
+    chmod 644 ca.pem other-ca.pem server-cert.pem client/ca.pem client/cert.pem
+    chmod 755 . client
+  ) >"$ROOT/tls.log" 2>&1; then
+    log_tail "$ROOT/tls.log"
+    rm -rf "$w"
+    die "could not generate the TLS test material (log: $ROOT/tls.log)"
+  fi
+  rm -rf "$TLS_DIR"
+  mv "$w" "$TLS_DIR"
+}
+
+# ---------------------------------------------------------------------------------------------
+# sshd, one private instance per engine (foreground -D: daemon mode fails in some sandboxes with
+# "daemon() failed: No such device"). Key-only root login on 127.0.0.1; each session gets
+# DOCKER_HOST=<its engine's socket>, so `ssh … docker system dial-stdio` reaches that engine.
+# ---------------------------------------------------------------------------------------------
+
+sshd_dir() { printf '%s/%s' "$SSH_DIR" "$1"; }
+# The port a running sshd was started with (status must not depend on today's env).
+sshd_running_port() { sed -n 's/^Port \([0-9]*\)$/\1/p' "$(sshd_dir "$1")/sshd_config" 2>/dev/null || true; }
+
+# Keys, authorized_keys, known_hosts and the client config tests pass as `ssh -F`.
+ensure_ssh_material() {
+  mkdir -p "$SSH_DIR"
+  chmod 700 "$SSH_DIR"
+  [[ -s $SSH_DIR/host_ed25519_key ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C effect-docker-test-host -f "$SSH_DIR/host_ed25519_key"
+  [[ -s $SSH_DIR/id_ed25519 ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C effect-docker-test-client -f "$SSH_DIR/id_ed25519"
+  cp -f "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
+  local hostkey port
+  hostkey=$(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519_key.pub")
+  : >"$SSH_DIR/known_hosts.new"
+  for port in "$SSH_PORT_A" "$SSH_PORT_B"; do
+    echo "[127.0.0.1]:$port $hostkey" >>"$SSH_DIR/known_hosts.new"
+  done
+  mv -f "$SSH_DIR/known_hosts.new" "$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/ssh_config.new" <<CFG
+# Client configuration for the test sshds (ssh -F $SSH_DIR/ssh_config root@127.0.0.1 -p PORT).
+Host 127.0.0.1 localhost
+  IdentityFile $SSH_DIR/id_ed25519
+  IdentitiesOnly yes
+  UserKnownHostsFile $SSH_DIR/known_hosts
+  StrictHostKeyChecking yes
+  BatchMode yes
+  LogLevel ERROR
+  ControlMaster no
+  ControlPath none
+CFG
+  mv -f "$SSH_DIR/ssh_config.new" "$SSH_DIR/ssh_config"
+}
+
+write_sshd_config() {
+  local e=$1 out=$2
+  cat >"$out" <<CFG
+Port $(engine_ssh_port "$e")
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/host_ed25519_key
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PidFile none
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowTcpForwarding no
+AllowAgentForwarding no
+X11Forwarding no
+PermitTTY no
+PrintMotd no
+SetEnv DOCKER_HOST=unix://$(engine_sock "$e")
+CFG
+}
+
+launch_sshd() {
+  local e=$1 d port label
+  d=$(sshd_dir "$e")
+  port=$(engine_ssh_port "$e")
+  label=$(engine_label "$e")
+  mkdir -p "$d" /run/sshd
+  chmod 755 /run/sshd
+  write_sshd_config "$e" "$d/sshd_config.new"
+  if alive "$d/pid" sshd; then
+    if cmp -s "$d/sshd_config.new" "$d/sshd_config"; then
+      rm -f "$d/sshd_config.new"
+      log "ssh $label: reusing running sshd (pid $(pid_of "$d/pid")) on 127.0.0.1:$port"
+      return 0
+    fi
+    log "ssh $label: configuration changed; restarting"
+    stop_pid "$d/pid" sshd 10
+  fi
+  rm -f "$d/pid"
+  if port_in_use "$port"; then
+    die "ssh $label: 127.0.0.1:$port is already in use by a process this script did not start; free it or set EFFECT_DOCKER_ENGINE_${label}_SSH_PORT"
+  fi
+  if ! /usr/sbin/sshd -t -f "$d/sshd_config.new" >"$d/check.log" 2>&1; then
+    log_tail "$d/check.log"
+    die "ssh $label: sshd rejects its configuration ($d/sshd_config.new)"
+  fi
+  mv -f "$d/sshd_config.new" "$d/sshd_config"
+  [[ -f $d/log ]] && mv -f "$d/log" "$d/log.prev"
+  log "ssh $label: starting sshd on 127.0.0.1:$port (sessions use engine $label)"
+  # -e: log to stderr (our log file) instead of syslog.
+  spawn "$d/pid" "$d/log" "$BASE_PATH" /usr/sbin/sshd -D -e -f "$d/sshd_config"
+  touch "$d/fresh"
+}
+
+# wait_sshd E: the port answers with an SSH banner; after a fresh start, also one real round trip
+# through it to the engine (the docker CLI on this machine, as the remote side, dials the engine).
+wait_sshd() {
+  local e=$1 d port label deadline banner out
+  d=$(sshd_dir "$e")
+  port=$(engine_ssh_port "$e")
+  label=$(engine_label "$e")
+  deadline=$((SECONDS + TIMEOUT))
+  while :; do
+    banner=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && timeout 5 head -c 7 <&3) 2>/dev/null || true)
+    [[ $banner == SSH-2.0 ]] && break
+    if ! alive "$d/pid" sshd; then
+      log_tail "$d/log"
+      die "ssh $label: sshd exited during startup (log: $d/log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      log_tail "$d/log"
+      die "ssh $label: no SSH banner on 127.0.0.1:$port after ${TIMEOUT}s"
+    fi
+    sleep 0.1
+  done
+  [[ -f $d/fresh ]] || return 0
+  if ! out=$(timeout 30 ssh -F "$SSH_DIR/ssh_config" -p "$port" root@127.0.0.1 \
+    docker version --format '{{.Server.Version}}' </dev/null 2>&1); then
+    log_tail "$d/log"
+    die "ssh $label: docker over ssh://root@127.0.0.1:$port does not work: $out"
+  fi
+  rm -f "$d/fresh"
+  log "ssh $label: ssh://root@127.0.0.1:$port reaches Docker $out"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Env file and summary
 # ---------------------------------------------------------------------------------------------
 
@@ -669,7 +932,14 @@ write_env_file() {
       echo "EFFECT_DOCKER_ENGINE_${L}_VERSION=$v"
       echo "EFFECT_DOCKER_ENGINE_${L}_API=$api"
       echo "EFFECT_DOCKER_ENGINE_${L}_MIN_API=$min"
+      echo "EFFECT_DOCKER_ENGINE_${L}_TLS=tcp://127.0.0.1:$(engine_tls_port "$e")"
+      echo "EFFECT_DOCKER_ENGINE_${L}_SSH=ssh://root@127.0.0.1:$(engine_ssh_port "$e")"
     done
+    # As DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), with DOCKER_TLS_VERIFY=1.
+    echo "EFFECT_DOCKER_TLS_CERT_PATH=$TLS_DIR/client"
+    echo "EFFECT_DOCKER_TLS_OTHER_CA=$TLS_DIR/other-ca.pem"
+    # As `ssh -F`: identity, known hosts, BatchMode.
+    echo "EFFECT_DOCKER_SSH_CONFIG=$SSH_DIR/ssh_config"
     echo "EFFECT_DOCKER_REGISTRY=127.0.0.1:$REGISTRY_PORT"
     echo "EFFECT_DOCKER_REGISTRY_USER=$REGISTRY_USER"
     echo "EFFECT_DOCKER_REGISTRY_PASSWORD=$REGISTRY_PASSWORD"
@@ -696,7 +966,13 @@ print_summary() {
   printf '  registry    %-22s no auth\n' "$(env_value EFFECT_DOCKER_REGISTRY_NOAUTH)"
   printf '  image       %-22s on both engines (rootfs tar %s)\n' "$(env_value EFFECT_DOCKER_TEST_IMAGE)" \
     "$(env_value EFFECT_DOCKER_ROOTFS_TAR)"
-  echo "  logs        $ROOT/{a,b}/log, $ROOT/{a,b}/containerd/log, $ROOT/registry-{auth,noauth}/log"
+  for L in A B; do
+    printf '  engine %s    %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$L" \
+      "$(env_value "EFFECT_DOCKER_ENGINE_${L}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
+    printf '  engine %s    %-29s ssh -F %s\n' "$L" "$(env_value "EFFECT_DOCKER_ENGINE_${L}_SSH")" \
+      "$(env_value EFFECT_DOCKER_SSH_CONFIG)"
+  done
+  echo "  logs        $ROOT/{a,b}/log, $ROOT/{a,b}/containerd/log, $ROOT/registry-{auth,noauth}/log, $SSH_DIR/{a,b}/log"
   echo "env file: $ENV_FILE    (load with: set -a; . $ENV_FILE; set +a)"
 }
 
@@ -712,6 +988,9 @@ all_up() {
   done
   for k in auth noauth; do
     alive "$(registry_dir "$k")/pid" docker-registry || return 1
+  done
+  for e in a b; do
+    alive "$(sshd_dir "$e")/pid" sshd || return 1
   done
   [[ -f $ENV_FILE ]]
 }
@@ -752,15 +1031,21 @@ cmd_start() {
   touch "$MARKER"
   install_packages
   fetch_newest
+  ensure_tls
+  ensure_ssh_material
 
   launch_engine a
   launch_engine b
   launch_registry auth
   launch_registry noauth
+  launch_sshd a
+  launch_sshd b
   wait_engine a
   wait_engine b
   wait_registry auth
   wait_registry noauth
+  wait_sshd a
+  wait_sshd b
 
   build_rootfs
   ensure_image a
@@ -774,7 +1059,11 @@ cmd_stop() {
   need_root "stopping the engines"
   [[ -d $ROOT ]] || { log "nothing to stop ($ROOT does not exist)"; return 0; }
   lock
-  local k pa pb
+  local k e pa pb
+  for e in a b; do
+    if alive "$(sshd_dir "$e")/pid" sshd; then log "ssh $(engine_label "$e"): stopping sshd"; fi
+    stop_pid "$(sshd_dir "$e")/pid" sshd 10
+  done
   # Both engines in parallel: each may need its containers' full stop grace period (10 s).
   stop_engine a &
   pa=$!
@@ -802,6 +1091,13 @@ cmd_status() {
     if alive "$d/pid" dockerd && ping_engine "$e"; then
       read -r v api min <<<"$(engine_version "$e")" || true
       printf 'engine %s           up    Docker %s, API %s, pid %s, unix://%s\n' "$L" "${v:-?}" "${api:-?}" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
+      port=$(sed -n 's|^tcp://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$d/args" 2>/dev/null || true)
+      if [[ -n $port ]] && ping_engine_tls "$e" "$port"; then
+        printf 'engine %s TLS       up    tcp://127.0.0.1:%s (--tlsverify)\n' "$L" "$port"
+      else
+        printf 'engine %s TLS       DOWN  no TLS answer on tcp://127.0.0.1:%s\n' "$L" "${port:-?}"
+        ok=1
+      fi
     elif alive "$d/pid" dockerd && [[ -S $(engine_sock "$e") && ! -w $(engine_sock "$e") ]]; then
       printf 'engine %s           ?     dockerd pid %s runs, but this user may not use %s (root or group docker needed)\n' "$L" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
       ok=1
@@ -829,6 +1125,17 @@ cmd_status() {
       fi
     else
       printf 'registry %-9s DOWN  not running\n' "$k"
+      ok=1
+    fi
+  done
+  for e in a b; do
+    L=$(engine_label "$e")
+    d=$(sshd_dir "$e")
+    port=$(sshd_running_port "$e")
+    if alive "$d/pid" sshd; then
+      printf 'ssh %s              up    ssh://root@127.0.0.1:%s, pid %s\n' "$L" "${port:-?}" "$(pid_of "$d/pid")"
+    else
+      printf 'ssh %s              DOWN  not running\n' "$L"
       ok=1
     fi
   done

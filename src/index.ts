@@ -9,6 +9,8 @@ import { DockerEngine } from "./engine/engine.js"
 import { System } from "./services/system.js"
 
 export * from "./engine/api-version.js"
+export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
+export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./engine/context.js"
 export * from "./engine/endpoint.js"
 export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
 export * from "./engine/errors.js"

@@ -3,8 +3,9 @@
  * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
  */
 import { NodeStream } from "@effect/platform-node"
-import { Config, Context, Deferred, Duration, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { type Config, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Scope, Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
+import type { Duplex } from "node:stream"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
   isSupportedApiVersion,
@@ -13,6 +14,8 @@ import {
   negotiateApiVersion,
   normalizeApiVersion
 } from "./api-version.js"
+import type { SshOptions, TlsOptions } from "./connector.js"
+import { engineOptionsFromEnv } from "./context.js"
 import { parseEndpoint } from "./endpoint.js"
 import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, type TimeoutError } from "./errors.js"
 import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
@@ -37,6 +40,14 @@ export interface DockerEngineOptions {
    * `false` turns retries off.
    */
   readonly retry?: Schedule.Schedule<unknown, ConnectionError | TimeoutError> | false | undefined
+  /**
+   * TLS for `tcp://` / `https://` hosts: PEM `ca`, `cert`, `key` (or a `certPath` directory with
+   * `ca.pem`, `cert.pem`, `key.pem`) and `verify` (default `true`). Given at all, `tcp://` speaks
+   * TLS (as with `DOCKER_TLS_VERIFY`). Files are read once, when the layer is built.
+   */
+  readonly tls?: TlsOptions | undefined
+  /** For `ssh://` hosts: the ssh binary and extra arguments (e.g. `["-F", configFile]`). */
+  readonly ssh?: SshOptions | undefined
 }
 
 /** Per-call settings a service method can give. */
@@ -98,6 +109,14 @@ export interface DockerEngineShape {
     args?: ArgsOf<D>
   ) => Stream.Stream<Uint8Array, DockerError>
   /**
+   * Runs an operation that hijacks its connection (attach, exec start): succeeds with the raw
+   * socket once the daemon switched protocols; the socket is destroyed when `scope` closes.
+   */
+  readonly hijack: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
+  ) => Effect.Effect<HijackedConnection, DockerError, Scope.Scope>
+  /**
    * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
    * from the daemon fails the stream with `InStreamError`.
    */
@@ -105,6 +124,14 @@ export interface DockerEngineShape {
     descriptor: D,
     args?: ArgsOf<D>
   ) => Stream.Stream<ResponseOf<D>, DockerError>
+}
+
+/** A hijacked connection: raw bytes both ways (framed unless a TTY is attached). */
+export interface HijackedConnection {
+  readonly status: number
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly socket: Duplex
 }
 
 /** A successful answer whose body is still flowing. */
@@ -120,18 +147,13 @@ export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShap
     Layer.effect(DockerEngine)(makeEngine(options))
 
   /**
-   * An engine configured like the Docker CLI: `DOCKER_HOST` (default
-   * `unix:///var/run/docker.sock`) and `DOCKER_API_VERSION` (pins the version when set).
+   * An engine configured like the Docker CLI: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the
+   * `currentContext` of `$DOCKER_CONFIG/config.json` (default `~/.docker`), else the default socket;
+   * TLS from `DOCKER_TLS_VERIFY` / `DOCKER_TLS` / `DOCKER_CERT_PATH` or the context's material;
+   * `DOCKER_API_VERSION` pins the version when set. See `context.ts` for the exact rules.
    */
   static readonly layerFromEnv: Layer.Layer<DockerEngine, EndpointError | Config.ConfigError> = Layer.unwrap(
-    Effect.gen(function*() {
-      const host = yield* Config.option(Config.String("DOCKER_HOST"))
-      const apiVersion = yield* Config.option(Config.String("DOCKER_API_VERSION"))
-      // Set-but-empty variables mean "not set", as for the CLI.
-      const nonEmpty = (value: Option.Option<string>) =>
-        Option.getOrUndefined(Option.filter(value, (v) => v.trim() !== ""))
-      return DockerEngine.layer({ host: nonEmpty(host), apiVersion: nonEmpty(apiVersion) })
-    })
+    Effect.map(engineOptionsFromEnv, (options) => DockerEngine.layer(options))
   )
 }
 
@@ -155,10 +177,11 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         })
       }
     }
-    const transport = yield* makeTransport(
-      endpoint,
-      options.connections !== undefined ? { connections: options.connections } : {}
-    )
+    const transport = yield* makeTransport(endpoint, {
+      ...(options.connections !== undefined ? { connections: options.connections } : {}),
+      tls: options.tls,
+      ssh: options.ssh
+    })
     const scope = yield* Effect.scope
     const apiVersion = pinned !== undefined ? Effect.succeed(pinned) : versionResolver(transport, scope)
 
@@ -260,6 +283,18 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       return stream(descriptor, args).pipe(jsonValues, decodeMessages(descriptor.operationId, response.schema))
     }
 
+    const hijack = (descriptor: OperationDescriptor, args: Args = {}) =>
+      Effect.gen(function*() {
+        const version = yield* apiVersion
+        const request = buildRequest(descriptor, args, version)
+        if (request instanceof ApiVersionError) return yield* request
+        const answer = yield* transport.hijack(descriptor.operationId, request)
+        if (answer._tag === "Refused") {
+          return yield* failureFromResponse(descriptor.operationId, version, answer.status, answer.body)
+        }
+        return { status: answer.status, headers: answer.headers, socket: answer.socket } satisfies HijackedConnection
+      })
+
     // The descriptor's Schema decoded the answer, so its type is the descriptor's response type:
     // the one place where the generic signatures meet the untyped executor.
     return {
@@ -270,7 +305,8 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       raw: raw as DockerEngineShape["raw"],
       open: open as DockerEngineShape["open"],
       stream: stream as DockerEngineShape["stream"],
-      messages: messages as DockerEngineShape["messages"]
+      messages: messages as DockerEngineShape["messages"],
+      hijack: hijack as DockerEngineShape["hijack"]
     }
   })
 

@@ -127,6 +127,20 @@ export class InStreamError extends Data.TaggedError("InStreamError")<{
   readonly message: string
 }> {}
 
+/**
+ * A multiplexed stdio stream (logs, attach, exec) could not be read: the daemon sent a type-3
+ * (systemerr) frame reporting a failure mid-stream (`reason: "SystemError"`, its text in
+ * `daemonMessage`), a frame header was not valid (`"BadHeader"`: unknown stream type, often a TTY
+ * stream read as framed), or the stream ended inside a frame (`"Truncated"`).
+ */
+export class StdioStreamError extends Data.TaggedError("StdioStreamError")<{
+  readonly operation: string
+  readonly reason: "SystemError" | "BadHeader" | "Truncated"
+  /** The daemon's text from a type-3 frame; `undefined` for the other reasons. */
+  readonly daemonMessage: string | undefined
+  readonly message: string
+}> {}
+
 /** A timeout set on an operation elapsed before it completed. */
 export class TimeoutError extends Data.TaggedError("TimeoutError")<{
   readonly operation: string
@@ -142,4 +156,5 @@ export type DockerError =
   | DecodeError
   | ApiVersionError
   | InStreamError
+  | StdioStreamError
   | TimeoutError

@@ -96,6 +96,10 @@ export const buildRequest = (
   }
   const url = `/v${apiVersion}${path}${query === "" ? "" : `?${query.slice(1)}`}`
   const body = descriptor.body ? args[descriptor.body.key] : undefined
+  if (body !== undefined && descriptor.fields !== undefined) {
+    const refused = refuseBodyFields(descriptor, body, apiVersion)
+    if (refused) return refused
+  }
   if (body === undefined) {
     return headers
       ? { method: descriptor.method, path: url, headers }
@@ -115,6 +119,43 @@ export const buildRequest = (
     headers: { ...headers, "content-type": descriptor.body?.contentType ?? "application/octet-stream" },
     body: body as Uint8Array
   }
+}
+
+/**
+ * Whether the value at `segments` exists in `value`. A segment ending in `[]` walks into every
+ * array item, one ending in `{}` into every map value.
+ */
+const fieldPresent = (value: unknown, segments: ReadonlyArray<string>, index = 0): boolean => {
+  if (index === segments.length) return value !== undefined
+  if (typeof value !== "object" || value === null) return false
+  const segment = segments[index]!
+  const each = segment.endsWith("[]") || segment.endsWith("{}")
+  const key = each ? segment.slice(0, -2) : segment
+  const next = (value as Record<string, unknown>)[key]
+  if (!each) return fieldPresent(next, segments, index + 1)
+  if (typeof next !== "object" || next === null) return false
+  const items = Array.isArray(next) ? next : Object.values(next)
+  return items.some((item) => fieldPresent(item, segments, index + 1))
+}
+
+/** Refuses a body that sets a field the version does not have (the daemon would ignore it). */
+const refuseBodyFields = (
+  descriptor: OperationDescriptor,
+  body: unknown,
+  apiVersion: string
+): ApiVersionError | undefined => {
+  for (const [path, availability] of Object.entries(descriptor.fields ?? {})) {
+    if (!path.startsWith("body.")) continue
+    const tooNewField = compareApiVersions(apiVersion, availability.since) < 0
+    const removedField = availability.until !== undefined && compareApiVersions(apiVersion, availability.until) > 0
+    if (!tooNewField && !removedField) continue
+    if (!fieldPresent(body, path.slice("body.".length).split("."))) continue
+    const what = `field "${path.slice("body.".length)}"`
+    return tooNewField
+      ? tooNew(descriptor.operationId, apiVersion, what, availability.since)
+      : removed(descriptor.operationId, apiVersion, what, availability.until!)
+  }
+  return undefined
 }
 
 /** The daemon's message from an error body: `{"message":"…"}` when JSON, else the trimmed text. */

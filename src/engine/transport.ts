@@ -5,11 +5,13 @@
  */
 import { Effect, type Scope } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
-import type { Readable } from "node:stream"
+import { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
+import { makeConnector, type SshOptions, type TlsOptions } from "./connector.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
 import { ConnectionError, EndpointError, TimeoutError } from "./errors.js"
+import { type Dial, hijack, type HijackAnswer } from "./hijack.js"
 import type { HttpMethod } from "./operation.js"
 
 export interface TransportRequest {
@@ -17,7 +19,7 @@ export interface TransportRequest {
   /** Absolute path including the version prefix and query string. */
   readonly path: string
   readonly headers?: Record<string, string>
-  readonly body?: string | Uint8Array | Readable
+  readonly body?: string | Uint8Array | Readable | AsyncIterable<Uint8Array>
 }
 
 export type ResponseBody = Dispatcher.ResponseData["body"]
@@ -53,12 +55,32 @@ export interface Transport {
     operation: string,
     request: TransportRequest
   ) => Effect.Effect<TransportResponse, ConnectionError, Scope.Scope>
+  /**
+   * Sends a request that hijacks its connection (on a connection of its own). A hijacked socket is
+   * destroyed when `scope` closes; a refusal comes back with the daemon's status and body.
+   */
+  readonly hijack: (
+    operation: string,
+    request: TransportRequest
+  ) => Effect.Effect<HijackAnswer, ConnectionError, Scope.Scope>
 }
 
 export interface TransportOptions {
   /** Connections kept per daemon; `undefined` means no limit (undici's default). */
   readonly connections?: number
+  /** TLS for tcp:// and https:// endpoints (turns TLS on for tcp://). */
+  readonly tls?: TlsOptions | undefined
+  /** How ssh:// endpoints run ssh. */
+  readonly ssh?: SshOptions | undefined
 }
+
+// undici sends Readables (its types do not list async iterables): wrap a flowing body once.
+const requestBody = (body: TransportRequest["body"]): string | Uint8Array | Readable | null =>
+  body === undefined ?
+    null :
+    typeof body === "string" || body instanceof Uint8Array || body instanceof Readable ?
+    body :
+    Readable.from(body, { objectMode: false })
 
 const errorCode = (error: unknown): string | undefined => {
   // undici wraps socket errors; the system code may sit on the error or its cause.
@@ -103,10 +125,14 @@ export const connectionError = (operation: string, address: string, error: unkno
 
 /** A pool for `endpoint`, destroyed when `scope` closes. */
 export const makeTransport = (
-  endpoint: Endpoint,
+  requested: Endpoint,
   options: TransportOptions = {}
 ): Effect.Effect<Transport, EndpointError, Scope.Scope> =>
   Effect.gen(function*() {
+    // How connections are made (unix, tcp, TLS, ssh, named pipe) is connector.ts's business; its
+    // ssh children and TLS material belong to this scope too.
+    const connector = yield* makeConnector(requested, { tls: options.tls, ssh: options.ssh })
+    const endpoint = connector.endpoint
     const address = formatEndpoint(endpoint)
     const common = {
       // No undici timeouts: waits (`/containers/{id}/wait`), event and log streams may idle for
@@ -115,30 +141,10 @@ export const makeTransport = (
       bodyTimeout: 0,
       ...(options.connections !== undefined ? { connections: options.connections } : {})
     }
-    let origin: string
-    let poolOptions: Pool.Options
-    switch (endpoint._tag) {
-      case "Unix":
-        // The host part is ignored on a unix socket; the daemon only reads the path.
-        origin = "http://docker"
-        poolOptions = { ...common, connect: { socketPath: endpoint.socketPath } }
-        break
-      case "Tcp":
-        if (endpoint.tls) {
-          return yield* new EndpointError({
-            endpoint: address,
-            message: `TLS endpoints (${address}) are not supported yet`
-          })
-        }
-        origin = `http://${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`
-        poolOptions = common
-        break
-      default:
-        return yield* new EndpointError({
-          endpoint: address,
-          message: `${endpoint._tag.toLowerCase()} endpoints (${address}) are not supported yet`
-        })
-    }
+    const origin = connector.origin
+    const poolOptions: Pool.Options = { ...common, ...connector.poolOptions, connect: connector.connect }
+    // `dial` opens a connection of its own for hijacked requests (attach, exec start).
+    const dial: Dial = connector.dial
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => new Pool(origin, poolOptions)),
       (pool) => Effect.promise(() => pool.destroy())
@@ -162,7 +168,7 @@ export const makeTransport = (
               method: req.method,
               path: req.path,
               headers: req.headers ?? null,
-              body: req.body ?? null,
+              body: requestBody(req.body),
               signal: active
             })
             try {
@@ -196,7 +202,7 @@ export const makeTransport = (
               method: req.method,
               path: req.path,
               headers: req.headers ?? null,
-              body: req.body ?? null,
+              body: requestBody(req.body),
               signal
             }),
           catch: (error) => connectionError(operation, address, error)
@@ -209,5 +215,18 @@ export const makeTransport = (
           }))
         )
       )
-    return { endpoint, address, request, open }
+    const hijackRequest: Transport["hijack"] = (operation, req) =>
+      Effect.uninterruptibleMask((restore) =>
+        restore(Effect.tryPromise({
+          try: (signal) => hijack(dial, req, signal),
+          catch: (error) => connectionError(operation, address, error)
+        })).pipe(
+          Effect.tap((answer) =>
+            answer._tag === "Hijacked"
+              ? Effect.addFinalizer(() => Effect.sync(() => answer.socket.destroy()))
+              : Effect.void
+          )
+        )
+      )
+    return { endpoint, address, request, open, hijack: hijackRequest }
   })

@@ -156,6 +156,40 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
+  it.live("101 then close: the hijacked stream simply ends, nothing hangs or leaks", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const { socket, status } = yield* engine.hijack({
+            ...jsonOp("/upgrade-then-close"),
+            response: { kind: "hijack" }
+          })
+          expect(status).toBe(101)
+          const bytes = yield* Effect.promise(async () => {
+            let n = 0
+            for await (const chunk of socket) n += (chunk as Buffer).length
+            return n
+          }).pipe(Effect.timeout("5 seconds"))
+          expect(bytes).toBe(0)
+        }).pipe(Effect.scoped))
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  it.live("a hijack the daemon never answers is interruptible", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const result = yield* engine.hijack({ ...jsonOp("/hang"), response: { kind: "hijack" } }).pipe(
+            Effect.scoped,
+            Effect.timeoutOption("100 millis")
+          )
+          expect(result._tag).toBe("None")
+          expect(yield* allClosed(daemon)).toBe(0)
+        }))
+    }))
+
   it.live("connection failures are retried for idempotent requests only", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon

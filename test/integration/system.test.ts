@@ -19,9 +19,10 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
         expect(ping.status).toBe("OK")
         expect(ping.apiVersion).toBe(expectedApi)
         expect(ping.osType).toBe("linux")
-        // `Swarm` is sent from API 1.42 on (the 20.10 daemon never sends it).
+        // `Swarm` is sent from API 1.42 on (the 20.10 daemon never sends it); its value depends on
+        // whether the swarm test file (running in parallel) has the engine in a swarm right now.
         if (target.id === "a") expect(ping.swarm).toBeUndefined()
-        else expect(ping.swarm).toBe("inactive")
+        else expect(ping.swarm).toMatch(/^(inactive|pending|error|locked|active\/(worker|manager))$/)
       }))
 
     it.effect("version decodes the engine's real values", () =>

@@ -85,6 +85,46 @@ describe("buildRequest", () => {
   })
 })
 
+describe("body fields and versions", () => {
+  const create = {
+    ...op,
+    path: "/containers/create",
+    params: [],
+    fields: {
+      "body.HostConfig.Annotations": { since: "1.43" },
+      "body.HostConfig.Mounts[].VolumeOptions.Subpath": { since: "1.45" },
+      "body.NetworkingConfig.EndpointsConfig{}.DNSNames": { since: "1.44" },
+      "body.MacAddress": { since: "1.41", until: "1.51" },
+      "response.Warnings": { since: "1.41" }
+    }
+  } as const satisfies OperationDescriptor
+
+  it("refuses a body field newer than the version, naming it", () => {
+    const error = buildRequest(create, { body: { Image: "x", HostConfig: { Annotations: { a: "b" } } } }, "1.41")
+    expect((error as ApiVersionError).message).toBe(
+      "Example: field \"HostConfig.Annotations\" needs API 1.43, but requests use API 1.41"
+    )
+    expect(buildRequest(create, { body: { HostConfig: { Annotations: { a: "b" } } } }, "1.43")).not.toBeInstanceOf(
+      ApiVersionError
+    )
+  })
+
+  it("walks arrays and maps", () => {
+    const mounts = { HostConfig: { Mounts: [{ Type: "bind" }, { Type: "volume", VolumeOptions: { Subpath: "s" } }] } }
+    expect((buildRequest(create, { body: mounts }, "1.44") as ApiVersionError).required).toBe("1.45")
+    const endpoints = { NetworkingConfig: { EndpointsConfig: { n1: {}, n2: { DNSNames: ["a"] } } } }
+    expect((buildRequest(create, { body: endpoints }, "1.43") as ApiVersionError).required).toBe("1.44")
+    expect(buildRequest(create, { body: { HostConfig: { Mounts: [{ Type: "bind" }] } } }, "1.41")).not.toBeInstanceOf(
+      ApiVersionError
+    )
+  })
+
+  it("refuses a field the version no longer has", () => {
+    const error = buildRequest(create, { body: { MacAddress: "02:42:ac:11:00:02" } }, "1.52")
+    expect((error as ApiVersionError).message).toContain("field \"MacAddress\" was removed after API 1.51")
+  })
+})
+
 describe("daemon answers", () => {
   it("takes the daemon's message from JSON or text", () => {
     expect(daemonMessage("{\"message\":\"No such image: x\"}\n")).toBe("No such image: x")

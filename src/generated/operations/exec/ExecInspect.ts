@@ -9,7 +9,7 @@ export const ExecInspectResponse = /* @__PURE__ */ Schema.Struct({
   DetachKeys: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   Running: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
-  ExitCode: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  ExitCode: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   ProcessConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ProcessConfig)),
   OpenStdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   OpenStderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
