@@ -73,6 +73,11 @@ export interface Connector {
   readonly poolOptions: { readonly keepAliveTimeout?: number }
   /** A fresh raw connection, for a request that takes the socket over (attach, exec). */
   readonly dial: () => Duplex
+  /**
+   * What to tell the user when the daemon drops the connection without an answer, where this kind
+   * of connection has a likely reason (TLS without a client certificate).
+   */
+  readonly closedHint?: string
 }
 
 const endpointError = (address: string, message: string) => new EndpointError({ endpoint: address, message })
@@ -434,6 +439,14 @@ export const makeConnector = (
           origin: `https://${bracketed(host)}:${port}`,
           connect,
           poolOptions: {},
+          // With TLS 1.3 the daemon checks the client certificate after the handshake, so a missing
+          // one shows up as a closed connection, not as a handshake error.
+          ...(material.cert === undefined
+            ? {
+              closedHint: "a daemon started with --tlsverify requires a client certificate: put cert.pem and " +
+                "key.pem in DOCKER_CERT_PATH, or pass tls: { cert, key }"
+            }
+            : {}),
           dial: () => tls.connect({ ...tlsOptions, host, port, ...(servername !== undefined ? { servername } : {}) })
         }
       }

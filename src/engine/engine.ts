@@ -325,8 +325,11 @@ const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effec
       return { status: answer.status, version: header(answer.headers, "api-version") }
     })
   const negotiate = Effect.gen(function*() {
-    let answer = yield* ping("HEAD")
-    if (answer.status !== 200) answer = yield* ping("GET")
+    // The daemon answers HEAD with `Connection: close`, so HEAD costs a connection; over ssh a
+    // connection is an ssh handshake (~0.5 s), so there the GET (which keeps it) goes first.
+    const first = transport.endpoint._tag === "Ssh" ? "GET" : "HEAD"
+    let answer = yield* ping(first)
+    if (answer.status !== 200 && first === "HEAD") answer = yield* ping("GET")
     const version = negotiateApiVersion(answer.version)
     if (version === undefined) {
       return yield* new ApiVersionError({

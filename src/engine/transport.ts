@@ -107,18 +107,26 @@ const describeCode = (code: string | undefined): string => {
   }
 }
 
-export const connectionError = (operation: string, address: string, error: unknown): ConnectionError => {
+export const connectionError = (
+  operation: string,
+  address: string,
+  error: unknown,
+  closedHint?: string
+): ConnectionError => {
   const code = errorCode(error)
   const reason = error instanceof Error && error.message !== "" ?
     `${describeCode(code)}: ${error.message}` :
     describeCode(code)
+  const closed = code === "UND_ERR_SOCKET" || code === "ECONNRESET"
+  const advice = closed && closedHint !== undefined
+    ? closedHint
+    : "Is the daemon running? Set DOCKER_HOST to its address, or start the project's test engines " +
+      "with `bash scripts/engines.sh start`."
   return new ConnectionError({
     operation,
     endpoint: address,
     code,
-    message: `${operation}: cannot talk to the Docker daemon at ${address} (${reason}). ` +
-      `Is the daemon running? Set DOCKER_HOST to its address, or start the project's test engines ` +
-      `with \`bash scripts/engines.sh start\`.`,
+    message: `${operation}: cannot talk to the Docker daemon at ${address} (${reason}). ${advice}`,
     cause: error
   })
 }
@@ -190,7 +198,7 @@ export const makeTransport = (
               millis: timeoutMillis!,
               message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
             })
-            : connectionError(operation, address, error)
+            : connectionError(operation, address, error, connector.closedHint)
       })
     const open: Transport["open"] = (operation, req) =>
       // Waiting for the headers stays interruptible (a daemon may never answer); registering the
@@ -205,7 +213,7 @@ export const makeTransport = (
               body: requestBody(req.body),
               signal
             }),
-          catch: (error) => connectionError(operation, address, error)
+          catch: (error) => connectionError(operation, address, error, connector.closedHint)
         })).pipe(
           Effect.tap((response) => Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))),
           Effect.map((response): TransportResponse => ({
@@ -219,7 +227,7 @@ export const makeTransport = (
       Effect.uninterruptibleMask((restore) =>
         restore(Effect.tryPromise({
           try: (signal) => hijack(dial, req, signal),
-          catch: (error) => connectionError(operation, address, error)
+          catch: (error) => connectionError(operation, address, error, connector.closedHint)
         })).pipe(
           Effect.tap((answer) =>
             answer._tag === "Hijacked"

@@ -80,6 +80,7 @@ describe(`transports to engine ${target.id}`, () => {
         })).pipe(Effect.flip)
         expect(error._tag).toBe("ConnectionError")
         expect(error.message).toContain(tlsHost.replace(/^tcp:/, "https:"))
+        expect(error.message).toContain("requires a client certificate")
       }))
 
     it.live("a daemon certificate from another CA fails verification (ConnectionError)", () =>
