@@ -4,6 +4,7 @@
  * with the layer and destroyed when the layer's scope closes, so no socket outlives its owner.
  */
 import { Effect, type Scope } from "effect"
+import { EventEmitter } from "node:events"
 import type { IncomingHttpHeaders } from "node:http"
 import { Readable } from "node:stream"
 import { Pool } from "undici"
@@ -37,13 +38,13 @@ export interface Transport {
   /** The endpoint in the CLI's notation, for messages. */
   readonly address: string
   /**
-   * Sends a request and hands the response to `read` under the same abort signal, so interrupting
-   * the calling fiber aborts the request whether it is waiting for headers or reading the body.
+   * Sends a request and hands the response to `read`; interrupting the calling fiber aborts the
+   * request whether it is waiting for headers or `read` is reading the body.
    */
   readonly request: <A>(
     operation: string,
     request: TransportRequest,
-    read: (response: TransportResponse, signal: AbortSignal) => Promise<A>,
+    read: (response: TransportResponse) => Promise<A>,
     /** Bound on the whole exchange, body included; elapsed → `TimeoutError`. */
     timeoutMillis?: number
   ) => Effect.Effect<A, ConnectionError | TimeoutError>
@@ -157,63 +158,66 @@ export const makeTransport = (
       Effect.sync(() => new Pool(origin, poolOptions)),
       (pool) => Effect.promise(() => pool.destroy())
     )
-    // The bound is a plain timer aborting the request, not an Effect race: it costs one timer, where
-    // a race costs fibers on every call (measured in bench/engine-requests.ts).
-    const timedOut = Symbol("timeout")
+    // Aborting goes through a plain EventEmitter that undici accepts as `signal`: an AbortSignal
+    // (EventTarget) costs ~25 µs a request in undici's listener bookkeeping, a quarter of a ping
+    // (bench/engine-requests.ts). The time bound is a timer on the same emitter, not an Effect
+    // race, which would cost fibers on every call.
+    const send = (req: TransportRequest, abort: EventEmitter) =>
+      pool.request({
+        method: req.method,
+        path: req.path,
+        headers: req.headers ?? null,
+        body: requestBody(req.body),
+        signal: abort
+      })
     const request: Transport["request"] = (operation, req, read, timeoutMillis) =>
-      Effect.tryPromise({
-        try: async (signal) => {
-          let controller: AbortController | undefined
-          let timer: NodeJS.Timeout | undefined
-          if (timeoutMillis !== undefined) {
-            const bounded = controller = new AbortController()
-            signal.addEventListener("abort", () => bounded.abort(signal.reason), { once: true })
-            timer = setTimeout(() => bounded.abort(timedOut), timeoutMillis)
-          }
-          const active = controller?.signal ?? signal
-          try {
-            const response = await pool.request({
-              method: req.method,
-              path: req.path,
-              headers: req.headers ?? null,
-              body: requestBody(req.body),
-              signal: active
-            })
-            try {
-              return await read({ status: response.statusCode, headers: response.headers, body: response.body }, active)
-            } catch (error) {
+      Effect.callback((resume) => {
+        const abort = new EventEmitter()
+        let timedOut = false
+        const timer = timeoutMillis === undefined ? undefined : setTimeout(() => {
+          timedOut = true
+          abort.emit("abort")
+        }, timeoutMillis)
+        const failed = (error: unknown) => {
+          clearTimeout(timer)
+          resume(Effect.fail(
+            timedOut
+              ? new TimeoutError({
+                operation,
+                millis: timeoutMillis!,
+                message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
+              })
+              : connectionError(operation, address, error, connector.closedHint)
+          ))
+        }
+        send(req, abort).then((response) =>
+          read({ status: response.statusCode, headers: response.headers, body: response.body }).then(
+            (value) => {
+              clearTimeout(timer)
+              resume(Effect.succeed(value))
+            },
+            (error) => {
               response.body.destroy()
-              throw error
+              failed(error)
             }
-          } catch (error) {
-            throw controller?.signal.reason === timedOut ? timedOut : error
-          } finally {
-            clearTimeout(timer)
-          }
-        },
-        catch: (error) =>
-          error === timedOut
-            ? new TimeoutError({
-              operation,
-              millis: timeoutMillis!,
-              message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
-            })
-            : connectionError(operation, address, error, connector.closedHint)
+          ), failed)
+        // Interruption: abort the request wherever it is (waiting for headers or reading the body).
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          abort.emit("abort")
+        })
       })
     const open: Transport["open"] = (operation, req) =>
       // Waiting for the headers stays interruptible (a daemon may never answer); registering the
       // finalizer does not, so no answer can escape without one.
       Effect.uninterruptibleMask((restore) =>
-        restore(Effect.tryPromise({
-          try: (signal) =>
-            pool.request({
-              method: req.method,
-              path: req.path,
-              headers: req.headers ?? null,
-              body: requestBody(req.body),
-              signal
-            }),
-          catch: (error) => connectionError(operation, address, error, connector.closedHint)
+        restore(Effect.callback<Dispatcher.ResponseData, ConnectionError>((resume) => {
+          const abort = new EventEmitter()
+          send(req, abort).then(
+            (response) => resume(Effect.succeed(response)),
+            (error) => resume(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
+          )
+          return Effect.sync(() => abort.emit("abort"))
         })).pipe(
           Effect.tap((response) => Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))),
           Effect.map((response): TransportResponse => ({
