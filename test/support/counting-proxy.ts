@@ -15,6 +15,8 @@ export interface CountingProxy {
   readonly host: string
   /** Request lines seen so far, e.g. `HEAD /_ping`, `GET /v1.41/info`. */
   readonly requests: () => ReadonlyArray<string>
+  /** Client connections currently open through the proxy. */
+  readonly openConnections: () => number
 }
 
 const REQUEST_LINE = /(?:^|\r\n)(GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.1\r\n/g
@@ -26,9 +28,12 @@ export const countingProxy = (daemonHost: string): Effect.Effect<CountingProxy, 
       const path = join(dir, "docker.sock")
       const seen: Array<string> = []
       const sockets = new Set<import("node:net").Socket>()
+      const clients = new Set<import("node:net").Socket>()
       const server = createServer((client) => {
         const upstream = createConnection(socketPath(daemonHost))
         sockets.add(client).add(upstream)
+        clients.add(client)
+        client.on("close", () => clients.delete(client))
         client.on("data", (chunk: Buffer) => {
           for (const match of chunk.toString("latin1").matchAll(REQUEST_LINE)) seen.push(`${match[1]} ${match[2]}`)
         })
@@ -42,7 +47,7 @@ export const countingProxy = (daemonHost: string): Effect.Effect<CountingProxy, 
       })
       server.listen(path, () =>
         resume(Effect.succeed({
-          proxy: { host: `unix://${path}`, requests: () => [...seen] },
+          proxy: { host: `unix://${path}`, requests: () => [...seen], openConnections: () => clients.size },
           close: () =>
             new Promise<void>((done) => {
               for (const s of sockets) s.destroy()

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Fiber, Layer, Stream } from "effect"
+import { SystemEvents } from "../../src/generated/operations/system/SystemEvents.js"
+import { DockerEngine } from "../../src/index.js"
+import { countingProxy } from "../support/counting-proxy.js"
+import { currentEngine } from "../support/engines.js"
+import { pollUntil, scopedVolume, uniqueName } from "../support/resources.js"
+
+const target = currentEngine()
+
+describe(`streams on engine ${target.id}`, () => {
+  it.live("a consumer that stops early closes its connection to the daemon", () =>
+    Effect.gen(function*() {
+      // The events stream goes through a proxy that counts its connections; the volume that makes
+      // the event is created directly, so the proxy sees only the stream.
+      const proxy = yield* countingProxy(target.host)
+      const direct = yield* DockerEngine
+      // This engine lives as long as the test's scope (its pool is the one under observation).
+      const engine = Context.get(yield* Layer.build(DockerEngine.layer({ host: proxy.host })), DockerEngine)
+      const since = String(Math.floor(Date.now() / 1000) - 1)
+      const name = uniqueName("events")
+      const first = yield* engine.messages(SystemEvents, {
+        since,
+        filters: { type: ["volume"], volume: [name], event: ["create"] }
+      }).pipe(Stream.take(1), Stream.runCollect, Effect.forkChild)
+      // Wait until the stream is really open at the daemon, then make the event it waits for.
+      yield* pollUntil(Effect.sync(() => proxy.openConnections()), (n) => n >= 1, { what: "events connection" })
+      const volume = yield* scopedVolume(direct, {}, name)
+      const events = yield* Fiber.join(first).pipe(Effect.timeout("20 seconds"))
+      expect(events.map((e) => [e.Type, e.Action, e.Actor?.ID])).toEqual([["volume", "create", volume.name]])
+      // take(1) ended the stream: its connection is closed, not left to idle in the pool.
+      yield* pollUntil(Effect.sync(() => proxy.openConnections()), (n) => n === 0, { what: "closed connections" })
+    }).pipe(Effect.scoped, Effect.provide(DockerEngine.layer({ host: target.host }))))
+})
