@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Metric, Schema, type Scope, Stream } from "effect"
 import { DockerEngine, type DockerError, type OperationDescriptor } from "../../src/index.js"
 import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
 
@@ -43,8 +43,29 @@ const withEngine = <A, E>(
 const failureOf = (daemon: FakeDaemon, path: string, options: Parameters<typeof DockerEngine.layer>[0] = {}) =>
   withEngine(daemon, (engine) => Effect.flip(engine.json(jsonOp(path))), options)
 
+/**
+ * Runs a case while counting the fibers it starts (the engine's included), and fails when any is
+ * still alive once the case and its engine scope are over: every wait ends, nothing is left behind.
+ */
+const live = <A, E>(name: string, body: () => Effect.Effect<A, E, Scope.Scope>) =>
+  it.live(name, () =>
+    Effect.gen(function*() {
+      let active = 0
+      const counter: Metric.FiberRuntimeMetricsService = {
+        recordFiberStart: () => {
+          active++
+        },
+        recordFiberEnd: () => {
+          active--
+        }
+      }
+      yield* body().pipe(Effect.scoped, Effect.provideService(Metric.FiberRuntimeMetrics, counter))
+      for (let i = 0; i < 200 && active > 0; i++) yield* Effect.sleep("10 millis")
+      expect(active, "fibers still running after the case").toBe(0)
+    }))
+
 describe("a misbehaving daemon", () => {
-  it.live("reset mid-body: ConnectionError, socket released", () =>
+  live("reset mid-body: ConnectionError, socket released", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* failureOf(daemon, "/reset-mid-body")
@@ -53,7 +74,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("truncated chunked body: ConnectionError", () =>
+  live("truncated chunked body: ConnectionError", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* failureOf(daemon, "/truncated-chunked")
@@ -61,7 +82,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("invalid JSON: DecodeError that quotes what came", () =>
+  live("invalid JSON: DecodeError that quotes what came", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* failureOf(daemon, "/invalid-json")
@@ -70,7 +91,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("wrong content type (HTML): DecodeError", () =>
+  live("wrong content type (HTML): DecodeError", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* failureOf(daemon, "/wrong-content-type")
@@ -78,7 +99,7 @@ describe("a misbehaving daemon", () => {
       expect(error.message).toContain("<html>")
     }))
 
-  it.live("500 with a text body: ServerError carrying the text", () =>
+  live("500 with a text body: ServerError carrying the text", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* failureOf(daemon, "/server-error-text")
@@ -88,7 +109,7 @@ describe("a misbehaving daemon", () => {
       expect(error.daemonMessage).toBe("internal oops")
     }))
 
-  it.live("headers arriving byte by byte still decode", () =>
+  live("headers arriving byte by byte still decode", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const value = yield* withEngine(daemon, (engine) => engine.json(jsonOp("/headers-byte-by-byte")))
@@ -96,7 +117,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("a never-ending stream: taking a few messages closes the connection", () =>
+  live("a never-ending stream: taking a few messages closes the connection", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       yield* withEngine(daemon, (engine) =>
@@ -108,7 +129,7 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
-  it.live("a never-ending stream: interrupting the consumer closes the connection", () =>
+  live("a never-ending stream: interrupting the consumer closes the connection", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       yield* withEngine(daemon, (engine) =>
@@ -122,7 +143,7 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
-  it.live("hang after headers: TimeoutError within the bound, socket released", () =>
+  live("hang after headers: TimeoutError within the bound, socket released", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const started = Date.now()
@@ -133,7 +154,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("no answer at all: TimeoutError, and a per-call bound overrides the engine's", () =>
+  live("no answer at all: TimeoutError, and a per-call bound overrides the engine's", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const error = yield* withEngine(daemon, (engine) =>
@@ -143,7 +164,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("interrupting a waiting call aborts its request", () =>
+  live("interrupting a waiting call aborts its request", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       yield* withEngine(daemon, (engine) =>
@@ -156,7 +177,7 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
-  it.live("101 then close: the hijacked stream simply ends, nothing hangs or leaks", () =>
+  live("101 then close: the hijacked stream simply ends, nothing hangs or leaks", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       yield* withEngine(daemon, (engine) =>
@@ -176,7 +197,7 @@ describe("a misbehaving daemon", () => {
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  it.live("a hijack the daemon never answers is interruptible", () =>
+  live("a hijack the daemon never answers is interruptible", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       yield* withEngine(daemon, (engine) =>
@@ -190,7 +211,7 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
-  it.live("connection failures are retried for idempotent requests only", () =>
+  live("connection failures are retried for idempotent requests only", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const before = daemon.requests().length
