@@ -1,11 +1,13 @@
 /**
- * Stage 5 — emit `src/generated/` from the newest (patched) spec plus the cross-version diff.
+ * Stage 6 — emit `src/generated/` from the merged schemas (every property any supported version
+ * has, see `merge.ts`), the newest (patched) spec's operations and the cross-version diff.
  * Output is a map of relative path → file content; `main.ts` writes or compares it.
  */
 import type { Availability, Diff } from "./diff.js"
 import { joinPath } from "./diff.js"
 import type { AppliedErratum, Erratum } from "./errata.js"
 import { CodegenError, type Doc, type LoadedSpec } from "./load.js"
+import type { Merged } from "./merge.js"
 import {
   bodyContentType,
   bodyParam,
@@ -26,6 +28,10 @@ const isIdent = (k: string) => /^[A-Za-z_$][\w$]*$/.test(k)
 const propKey = (k: string) => (isIdent(k) ? k : JSON.stringify(k))
 const jsdoc = (text: string | undefined, indent: string): string =>
   text === undefined ? "" : `${indent}/** ${text.replace(/\*\//g, "*\\/")} */\n`
+/** JSDoc of a property/definition that newer specs removed: editors strike its uses through. */
+const deprecatedDoc = (text: string | undefined, until: string, indent: string): string =>
+  `${indent}/**\n` + (text === undefined ? "" : `${indent} * ${text.replace(/\*\//g, "*\\/")}\n`) +
+  `${indent} * @deprecated Removed after API ${until}: only older daemons send or accept it.\n${indent} */\n`
 
 /** Wire name → argument key: `one-shot` → `oneShot`, `X-Registry-Auth` → `registryAuth`. */
 export const camelKey = (name: string, where: "path" | "query" | "header"): string => {
@@ -128,7 +134,7 @@ const structFields = (
     let e = expr(p.type, ppath, ctx, w, indent)
     if (nullableProp(p.type, w)) e = `${P}Schema.NullOr(${e})`
     if (p.name !== forceRequired && !w.diff.required(ctx.owner, ppath)) e = `${P}Schema.optionalKey(${e})`
-    out += jsdoc(p.description, indent)
+    out += p.until === undefined ? jsdoc(p.description, indent) : deprecatedDoc(p.description, p.until, indent)
     out += `${indent}${propKey(rename?.[p.name] ?? p.name)}: ${e},\n`
   }
   return out
@@ -217,6 +223,7 @@ const availLiteral = (a: Availability): string =>
 export interface EmitInput {
   readonly newest: LoadedSpec
   readonly diff: Diff
+  readonly merged: Merged
   readonly errata: ReadonlyArray<Erratum>
   readonly applied: ReadonlyArray<AppliedErratum>
 }
@@ -226,13 +233,12 @@ export interface EmitOutput {
   readonly stats: { readonly definitions: number; readonly operations: number; readonly inlineSchemas: number }
 }
 
-export const emit = ({ applied, diff, errata, newest }: EmitInput): EmitOutput => {
+export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): EmitOutput => {
   const doc = newest.doc
   const files = new Map<string, string>()
-  const defs = new Map<string, TypeNode>()
-  for (const [name, d] of Object.entries(doc["definitions"] as Doc)) {
+  const defs = merged.defs
+  for (const name of defs.keys()) {
     if (!isIdent(name)) throw new CodegenError(`definition name ${name} is not an identifier`)
-    defs.set(name, toType(d as Doc, `#/definitions/${name}`))
   }
   const w: World = { defs, diff }
 
@@ -261,11 +267,13 @@ export const emit = ({ applied, diff, errata, newest }: EmitInput): EmitOutput =
     const t = defs.get(name)!
     const ctx = newCtx(name)
     const body = expr(t, "", ctx, w, "")
-    const src = (doc["definitions"] as Doc)[name] as Doc
+    const src = ((doc["definitions"] as Doc)[name] ?? {}) as Doc
+    const goneAfter = merged.goneDefs.get(name)
+    const text = t.description ?? `${name} (Engine API definition).`
     files.set(
       `schemas/${name}.ts`,
       HEADER + importsBlock(ctx, "../", body, name) + "\n" +
-        jsdoc(t.description ?? `${name} (Engine API definition).`, "") +
+        (goneAfter === undefined ? jsdoc(text, "") : deprecatedDoc(text, goneAfter, "")) +
         `export const ${name} = ${body}\n` +
         `export type ${name} = typeof ${name}.Type\n` +
         (src["x-ed-errata"] ? `// errata: ${String(src["x-ed-errata"])}\n` : "")
@@ -293,7 +301,8 @@ export const emit = ({ applied, diff, errata, newest }: EmitInput): EmitOutput =
     const nsTypes: Array<string> = []
 
     const named = (schema: Doc, role: "body" | "response", fallback: string): string => {
-      const t = toType(schema, `${where} ${role}`)
+      // the union of this schema across every version that has the operation (merge.ts)
+      const t = merged.opSchema(id, role) ?? toType(schema, `${where} ${role}`)
       if (t.kind === "ref") {
         ctx.imports.add(t.name)
         return ctx.local(t.name)

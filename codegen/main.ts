@@ -1,5 +1,6 @@
 /**
- * The generator: load → resolve $refs → intermediate model → diff across versions → emit.
+ * The generator: load → errata → intermediate model → diff across versions → merge (the union of
+ * every schema across versions) → emit.
  *
  *   npm run codegen          regenerate src/generated/
  *   npm run codegen:check    regenerate into a temp dir, fail with a diff summary if src/generated/ differs
@@ -13,13 +14,15 @@ import { diffSpecs } from "./diff.js"
 import { emit, type EmitOutput } from "./emit.js"
 import { applyErrata, loadErrata } from "./errata.js"
 import { CodegenError, loadSpecs, repoRoot } from "./load.js"
+import { mergeSpecs } from "./merge.js"
 
 export const generate = (): EmitOutput => {
   const raw = loadSpecs()
   const errata = loadErrata()
   const { applied, specs } = applyErrata(raw, errata)
   const diff = diffSpecs(specs)
-  return emit({ newest: specs[specs.length - 1]!, diff, errata, applied })
+  const merged = mergeSpecs(specs)
+  return emit({ newest: specs[specs.length - 1]!, diff, merged, errata, applied })
 }
 
 export const writeTree = (dir: string, files: ReadonlyMap<string, string>): void => {

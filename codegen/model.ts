@@ -34,6 +34,11 @@ export interface Prop {
   /** As the upstream spec says, in the newest version. The emitter applies the cross-version rule. */
   readonly required: boolean
   readonly description?: string
+  /**
+   * Set by the merge stage on a property that some older supported version has but newer ones
+   * removed: the last version whose spec has it (`@deprecated Removed after API <until>`).
+   */
+  readonly until?: string
 }
 
 export const refName = (ref: string): string => {

@@ -4,7 +4,10 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
-import { Docker, DockerEngine, System } from "effect-docker"
+import { Docker, DockerEngine, Images, System, terminalProgress } from "effect-docker"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 const row = (label: string, value: string) => Console.log(`  ${label.padEnd(12)} ${value}`)
 
@@ -27,7 +30,29 @@ const tour = Effect.gen(function*() {
   )
   yield* row("images", String(info.Images))
   yield* row("system", `${info.OperatingSystem ?? "?"}, ${info.NCPU ?? "?"} CPUs, storage driver ${info.Driver ?? "?"}`)
-})
+
+  // Build an image from a directory (a streamed tar honouring .dockerignore), drawing progress as
+  // the CLI does when stderr is a terminal; FROM scratch needs no registry. Removed afterwards.
+  const images = yield* Images
+  const dir = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = mkdtempSync(join(tmpdir(), "effect-docker-tour-"))
+      writeFileSync(join(dir, "Dockerfile"), "FROM scratch\nCOPY hello.txt /\nLABEL org.example.tour=1\n")
+      writeFileSync(join(dir, "hello.txt"), "hello from effect-docker\n")
+      writeFileSync(join(dir, "secret.env"), "never sent\n")
+      writeFileSync(join(dir, ".dockerignore"), "*.env\n")
+      return dir
+    }),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+  const built = yield* images.build({ directory: dir }, {
+    labels: { "effect-docker.tour": "1" },
+    onProgress: terminalProgress()
+  })
+  yield* Effect.addFinalizer(() => Effect.ignore(images.remove(built.imageId, { force: true })))
+  const history = yield* images.history(built.imageId)
+  yield* row("built", `${built.imageId.slice(0, 19)}… (${history.length} layers in its history)`)
+}).pipe(Effect.scoped)
 
 const main = tour.pipe(
   // Typed errors: each failure names the operation and what the daemon (or the socket) said.

@@ -2,12 +2,16 @@
  * effect-docker: a Docker Engine API client for Effect 4.
  *
  * Provide `Docker.layerFromEnv` (or `DockerEngine.layer({ host, apiVersion })` + the service
- * layers) and use the services: `System`, and more as they land.
+ * layers) and use the services: `System`, `Containers`, `Exec`, and more as they land.
  */
 import { Layer } from "effect"
 import { DockerEngine } from "./engine/engine.js"
+import { Containers } from "./services/containers.js"
+import { Exec } from "./services/exec.js"
+import { Images } from "./services/images.js"
 import { System } from "./services/system.js"
 
+export * from "./conveniences/archive.js"
 export * from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
 export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./engine/context.js"
@@ -15,13 +19,53 @@ export * from "./engine/endpoint.js"
 export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
 export * from "./engine/errors.js"
 export type * from "./engine/operation.js"
+export * from "./services/containers.js"
+export * from "./services/exec.js"
+export * from "./services/images.js"
+export * from "./services/progress-renderer.js"
+export * from "./services/registry-credentials.js"
+export type { StdioSession } from "./services/stdio-session.js"
 export * from "./services/system.js"
+export {
+  type ContextMatcher,
+  contextMatcher,
+  type DirectoryContext,
+  directoryContext,
+  type DirectoryContextOptions,
+  parseDockerignore
+} from "./wire/build-context.js"
+export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
+export {
+  DOCKER_HUB_AUTH_KEY,
+  encodeRegistryAuth,
+  encodeRegistryConfig,
+  type RegistryCredentials,
+  registryCredentials,
+  registryOfReference
+} from "./wire/registry-auth.js"
+export { demux, FrameDecoder, type StdioFrame, stdioFrames, type StdioStream } from "./wire/stdio-frames.js"
+export {
+  collectOutput,
+  lines as stdioLines,
+  splitTimestamp,
+  stderrBytes,
+  stderrLines,
+  type StdioLine,
+  stdoutBytes,
+  stdoutLines,
+  type TimestampedLine,
+  timestampedLines,
+  timestampToDate
+} from "./wire/stdio.js"
+
+/** The service layers `Docker.layer` / `layerFromEnv` provide over one engine. */
+const services = Layer.mergeAll(System.layer, Containers.layer, Exec.layer, Images.layer)
 
 /** Every service over one engine. */
 export const Docker = {
   /** All services, for an engine configured from `DOCKER_HOST` / `DOCKER_API_VERSION`. */
-  layerFromEnv: Layer.provideMerge(System.layer, DockerEngine.layerFromEnv),
+  layerFromEnv: Layer.provideMerge(services, DockerEngine.layerFromEnv),
   /** All services, for an engine with explicit options. */
   layer: (options: Parameters<typeof DockerEngine.layer>[0] = {}) =>
-    Layer.provideMerge(System.layer, DockerEngine.layer(options))
+    Layer.provideMerge(services, DockerEngine.layer(options))
 } as const

@@ -373,6 +373,20 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
       expect(image.Config?.Cmd).toEqual(["/bin/sh"])
       expect(image.Created).toMatch(/^\d{4}-\d\d-\d\dT/)
 
+      // Properties later specs removed survive the decode (the union across versions, codegen/merge.ts):
+      // Parent/DockerVersion (until 1.51) on both; VirtualSize (1.43), Container/ContainerConfig (1.44)
+      // and the container-only Config fields (1.49) on the 1.41 daemon.
+      expect(image.Parent).toBe("")
+      if (target.version !== undefined) expect(image.DockerVersion).toBe(target.version)
+      if (target.id === "a") {
+        expect(summary.VirtualSize).toBe(summary.Size)
+        expect(image.VirtualSize).toBe(image.Size)
+        expect(image.Container).toBeTypeOf("string")
+        expect(image.ContainerConfig).toBeTypeOf("object")
+        expect(image.Config?.Hostname).toBeTypeOf("string")
+        expect(image.Config?.AttachStdin).toBe(false)
+      }
+
       const history = yield* engine.json(ImageHistory, { name: TEST_IMAGE })
       expect(history.length).toBeGreaterThanOrEqual(1)
       expect(history[0]!.Id).toBe(image.Id)
@@ -386,6 +400,8 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
     (engine) =>
       Effect.gen(function*() {
         const caseId = uniqueName("net")
+        // Config.MacAddress: removed from the spec after 1.51, still accepted by a 1.41 daemon (body `until`).
+        const mac = `02:42:ed:00:${(process.pid % 256).toString(16).padStart(2, "0")}:01`
         const network = yield* scopedNetwork(engine, {
           Driver: "bridge",
           Labels: { "ed.case": caseId },
@@ -395,6 +411,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         const box = yield* scopedContainer(engine, {
           Cmd: ["sleep", "300"],
           StopSignal: "SIGKILL",
+          ...(target.id === "a" ? { MacAddress: mac } : {}),
           ExposedPorts: { "80/tcp": {} },
           HostConfig: {
             NetworkMode: network.name,
@@ -430,6 +447,19 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         const settings = container.NetworkSettings?.Networks?.[network.name]
         expect(settings?.NetworkID).toBe(network.id)
         expect(`${settings?.IPAddress}/${settings?.IPPrefixLen}`).toBe(endpoint?.IPv4Address)
+        // The default-bridge fields of NetworkSettings (removed after 1.51) are still decoded: strings,
+        // empty for a container on a user-defined bridge only.
+        for (const key of ["IPAddress", "Gateway", "MacAddress", "Bridge", "EndpointID"] as const) {
+          expect(container.NetworkSettings?.[key], key).toBeTypeOf("string")
+        }
+        expect(container.NetworkSettings?.IPPrefixLen).toBeTypeOf("number")
+        if (target.id === "a") {
+          expect(container.NetworkSettings?.IPAddress).toBe("")
+          expect(container.Config?.MacAddress).toBe(mac)
+          expect(settings?.MacAddress).toBe(mac)
+        }
+        // Network.Containers (removed from the list's schema after 1.51) survives in the list too
+        expect(listed[0]?.Containers).toEqual({})
         const binding = container.NetworkSettings?.Ports?.["80/tcp"]?.[0]
         expect(binding?.HostIp).toBe("127.0.0.1")
         expect(Number(binding?.HostPort)).toBeGreaterThan(0)
@@ -503,13 +533,29 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         expect(info.Runtimes?.["runc"]).toBeDefined()
         expect(info.Plugins?.Volume).toContain("local")
         expect(info.Plugins?.Network).toEqual(expect.arrayContaining(["bridge", "host", "null"]))
+        // SystemInfo fields later specs removed: KernelMemoryTCP (until 1.51) on both; on the 1.41
+        // daemon also BridgeNf* (1.49), KernelMemory (1.41), Commit.Expected (1.48) and the
+        // AllowNondistributableArtifacts* registry settings (1.48).
+        expect(info.KernelMemoryTCP).toBeTypeOf("boolean")
+        if (target.id === "a") {
+          expect(info.BridgeNfIptables).toBeTypeOf("boolean")
+          expect(info.BridgeNfIp6tables).toBeTypeOf("boolean")
+          expect(info.KernelMemory).toBeTypeOf("boolean")
+          expect(info.ContainerdCommit?.Expected).toBe(info.ContainerdCommit?.ID)
+          expect(Array.isArray(info.RegistryConfig?.AllowNondistributableArtifactsCIDRs ?? [])).toBe(true)
+          expect(info.RegistryConfig).toHaveProperty("AllowNondistributableArtifactsCIDRs")
+        }
 
         // No managed plugins can be installed here (no registry access): the list is empty, not null.
         expect(yield* engine.json(PluginList)).toEqual([])
         expect(yield* engine.json(PluginList, { filters: { enabled: ["true"] } })).toEqual([])
 
+        // 1.41–1.51 daemons answer the pre-1.52 shape (LayersSize, Images, …), kept by the union
+        // across versions (codegen/merge.ts) rather than the former E21 erratum.
         const df = yield* engine.json(SystemDataUsage)
+        expect(df.LayersSize).toBeTypeOf("number")
         expect(df.LayersSize).toBeGreaterThan(0)
+        expect(df.ImageUsage).toBeUndefined()
         expect(df.Images?.flatMap((image) => image.RepoTags ?? [])).toContain(TEST_IMAGE)
         const ours = df.Containers?.find((container) => container.Id === box.id)
         expect(ours?.Image).toBe(TEST_IMAGE)

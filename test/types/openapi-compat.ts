@@ -12,6 +12,12 @@
  * 4. Readonly: ours is readonly, theirs mutable: arrays compared as ReadonlyArray.
  * 5. Errata that change a definition's shape: the property paths in `Deliberate` below are
  *    excluded from the comparison (each names its erratum).
+ * 7. Properties a newer spec removed but older supported daemons send or accept (the generator keeps
+ *    the union across versions: optional, `@deprecated Removed after API 1.NN`; codegen/merge.ts):
+ *    also listed in `Deliberate` ("removed after 1.NN"), as paths: a definition that embeds another
+ *    one repeats its entries under the property's name (`ContainerInspectResponse`:
+ *    `NetworkSettings.IPAddress`, via `In<"NetworkSettings", "NetworkSettings">`), and an `allOf`
+ *    composite its base's (`HostConfig` ← `Resources`, `NetworkSummary` ← `Network`).
  */
 import type * as Schemas from "../../src/generated/schemas/index.js"
 import type { components } from "./openapi.js"
@@ -19,7 +25,10 @@ import type { components } from "./openapi.js"
 type Theirs = components["schemas"]
 type Ours = { [K in keyof typeof Schemas]: (typeof Schemas)[K]["Type"] }
 
-/** Deliberate shape differences (errata), as top-level property names per definition. */
+/**
+ * Deliberate shape differences (errata, removed-but-kept properties) per definition: top-level
+ * property names, or paths below one (`Config.DockerVersion`, `NetworksAttachments[].Network.Containers`).
+ */
 interface Deliberate {
   /** E4: `error` and `progress` kept for older daemons; E5: `aux` is `ImageID | string`. */
   BuildInfo: "error" | "progress" | "aux"
@@ -27,13 +36,94 @@ interface Deliberate {
   CreateImageInfo: "error" | "progress"
   /** E4: `error`, `progress` kept; `id`, `aux` (`{Tag, Digest, Size}` on the last message) added. */
   PushImageInfo: "error" | "progress" | "id" | "aux"
-  /** E12: maps whose values are always `{}` (upstream: `unknown`). */
-  ContainerConfig: "ExposedPorts" | "Volumes"
-  /** E12. */
-  ImageConfig: "ExposedPorts" | "Volumes"
+  /** E12: maps whose values are always `{}` (upstream: `unknown`); `MacAddress` removed after 1.51. */
+  ContainerConfig: "ExposedPorts" | "Volumes" | "MacAddress"
+  /** E12; the container-only fields removed after 1.49. */
+  ImageConfig:
+    | "ExposedPorts"
+    | "Volumes"
+    | "Hostname"
+    | "Domainname"
+    | "AttachStdin"
+    | "AttachStdout"
+    | "AttachStderr"
+    | "Tty"
+    | "OpenStdin"
+    | "StdinOnce"
+    | "Image"
+    | "NetworkDisabled"
+    | "MacAddress"
+    | "StopTimeout"
   /** E13: `Components[].Details` is a map of strings (upstream: `Record<string, unknown>`). */
   SystemVersion: "Components"
+  /** Removed after 1.51. */
+  AuthConfig: "email"
+  /** Removed after 1.41 (replaced by `Parents`). */
+  BuildCache: "Parent"
+  /** Removed after 1.48. */
+  Commit: "Expected"
+  /** Removed after 1.43 (`VirtualSize`), 1.44 (`Container`, `ContainerConfig`), 1.51 (`Parent`, `DockerVersion`). */
+  ImageInspect:
+    | "Parent"
+    | "DockerVersion"
+    | "Container"
+    | "ContainerConfig"
+    | "VirtualSize"
+    | In<"Config", "ImageConfig">
+  /** Its `NetworkSettings`, `Config`, `HostConfig`. */
+  ContainerInspectResponse:
+    | In<"NetworkSettings", "NetworkSettings">
+    | `Config.MacAddress`
+    | In<"HostConfig", "Resources">
+  /** Removed after 1.43. */
+  ImageSummary: "VirtualSize"
+  /** Removed after 1.51 (moved to `NetworkInspect`). */
+  Network: "Containers"
+  /** `allOf` Network. */
+  NetworkSummary: "Containers"
+  /** Its `Network`. */
+  NetworkAttachment: "Network.Containers"
+  /** Its `NetworksAttachments[].Network`. */
+  Task: "NetworksAttachments[].Network.Containers"
+  /** The container's default-network fields, removed after 1.51. */
+  NetworkSettings:
+    | "Bridge"
+    | "HairpinMode"
+    | "LinkLocalIPv6Address"
+    | "LinkLocalIPv6PrefixLen"
+    | "SecondaryIPAddresses"
+    | "SecondaryIPv6Addresses"
+    | "EndpointID"
+    | "Gateway"
+    | "GlobalIPv6Address"
+    | "GlobalIPv6PrefixLen"
+    | "IPAddress"
+    | "IPPrefixLen"
+    | "IPv6Gateway"
+    | "MacAddress"
+  /** Removed after 1.51. */
+  Plugin: "Config.DockerVersion"
+  /** Removed after 1.48. */
+  RegistryServiceConfig: "AllowNondistributableArtifactsCIDRs" | "AllowNondistributableArtifactsHostnames"
+  /** Removed after 1.41 (`KernelMemory`) and 1.51 (`KernelMemoryTCP`). */
+  Resources: "KernelMemory" | "KernelMemoryTCP"
+  /** `allOf` Resources. */
+  HostConfig: "KernelMemory" | "KernelMemoryTCP"
+  /** Removed after 1.41 (`KernelMemory`, `ClusterStore`, `ClusterAdvertise`), 1.49 (`BridgeNf*`), 1.51. */
+  SystemInfo:
+    | "KernelMemoryTCP"
+    | "BridgeNfIptables"
+    | "BridgeNfIp6tables"
+    | "KernelMemory"
+    | "ClusterStore"
+    | "ClusterAdvertise"
+    | "ContainerdCommit.Expected"
+    | "RuncCommit.Expected"
+    | "InitCommit.Expected"
+    | In<"RegistryConfig", "RegistryServiceConfig">
 }
+/** The removed-but-kept entries of definition `N` (those of category 7), under property `P`. */
+type In<P extends string, N extends keyof Deliberate> = `${P}.${Exclude<Deliberate[N], "ExposedPorts" | "Volumes">}`
 
 type Primitive = string | number | boolean | bigint | symbol
 /** 6. Free-form values (`unknown`, `Record<string, never>`, `{}`) all compare as `unknown`. */
@@ -46,11 +136,16 @@ type Loose<T> = [T] extends [never] ? unknown
   : T extends object ? (keyof T extends never ? unknown : { [K in keyof T]?: Loose<NonNullable<T[K]>> })
   : T
 
-type Paths<T, P extends string, D extends ReadonlyArray<unknown>> = D["length"] extends 8 ? never
+/** The excluded paths `X` below property `K` (`a.b` → `b`; `a[].b` → `[].b`). */
+type Below<X, K extends string> = X extends `${K}.${infer R}` ? R : X extends `${K}[]${infer R}` ? `[]${R}` : never
+
+/** Property paths, except the paths `X` (relative to `T`, from `Deliberate`) and what lies below them. */
+type Paths<T, P extends string, D extends ReadonlyArray<unknown>, X = never> = D["length"] extends 8 ? never
   : T extends Primitive ? never
-  : T extends ReadonlyArray<infer U> ? Paths<NonNullable<U>, `${P}[]`, D>
+  : T extends ReadonlyArray<infer U> ? Paths<NonNullable<U>, `${P}[]`, D, X extends `[].${infer R}` ? R : never>
   : T extends object ? {
-      [K in keyof T & string]-?: `${P}.${K}` | Paths<NonNullable<T[K]>, `${P}.${K}`, [...D, 0]>
+      [K in keyof T & string]-?: K extends X ? never
+        : `${P}.${K}` | Paths<NonNullable<T[K]>, `${P}.${K}`, [...D, 0], Below<X, K>>
     }[keyof T & string]
   : never
 
@@ -59,12 +154,13 @@ type Strip<T, N> = N extends keyof Deliberate ? T extends object ? Omit<T, Delib
 type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 
-type Agree<A, B> = MutuallyAssignable<Loose<NonNullable<A>>, Loose<NonNullable<B>>> extends true
-  ? SameKeys<Paths<NonNullable<A>, "", []>, Paths<NonNullable<B>, "", []>> extends true ? true
+type Agree<A, B, X = never> = MutuallyAssignable<Loose<NonNullable<A>>, Loose<NonNullable<B>>> extends true
+  ? SameKeys<Paths<NonNullable<A>, "", [], X>, Paths<NonNullable<B>, "", [], X>> extends true ? true
   : "different property names"
   : "incompatible types"
 
-type Check<N extends keyof Theirs & keyof Ours> = Agree<Strip<Ours[N], N>, Strip<Theirs[N], N>>
+type Excluded<N> = N extends keyof Deliberate ? Deliberate[N] : never
+type Check<N extends keyof Theirs & keyof Ours> = Agree<Strip<Ours[N], N>, Strip<Theirs[N], N>, Excluded<N>>
 
 /** Definitions that fail the check; must be `never`. Hover over it to see which and why. */
 export type Failures = {
@@ -82,6 +178,13 @@ export const detectsMissingNestedProperty: Agree<
   { A?: { B?: string; C?: number } }
 > = "different property names"
 export const detectsTypeChange: Agree<{ readonly A?: string }, { A?: number }> = "incompatible types"
+export const detectsRemovedButKeptProperties: Agree<Ours["NetworkSettings"], Theirs["NetworkSettings"]> =
+  "different property names"
+export const excusesOnlyListedPaths: Agree<
+  Ours["ContainerInspectResponse"],
+  Theirs["ContainerInspectResponse"],
+  "Config.MacAddress"
+> = "different property names"
 export const detectsDroppedErrataKeys: Agree<Ours["BuildInfo"], Theirs["BuildInfo"]> extends true ? false : true = true
 
 export const everyDefinitionAgrees: [Failures] extends [never] ? true : Failures = true

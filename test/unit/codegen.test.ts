@@ -4,12 +4,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { applyErrata, inScope } from "../../codegen/errata.js"
+import { applyErrata, inScope, loadErrata } from "../../codegen/errata.js"
 import { CodegenError, loadSpecs, readVersions, repoRoot, specDir } from "../../codegen/load.js"
 import { compareTrees, generate } from "../../codegen/main.js"
+import { mergeSpecs } from "../../codegen/merge.js"
 import type { OperationDescriptor } from "../../src/engine/operation.js"
+import { ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerListResponse } from "../../src/generated/operations/container/ContainerList.js"
 import * as Ops from "../../src/generated/operations/index.js"
+import { SystemDataUsageResponse } from "../../src/generated/operations/system/SystemDataUsage.js"
 import * as Schemas from "../../src/generated/schemas/index.js"
 import { errata, supportedVersions } from "../../src/generated/versions.js"
 
@@ -287,5 +290,212 @@ describe("codegen: decoding what daemons send", () => {
     const aux = decode(Schemas.BuildInfo, { id: "moby.buildkit.trace", aux: "CgQKAmlk" })
     expect(aux.aux).toBe("CgQKAmlk")
     expect(decode(Schemas.BuildInfo, { aux: { ID: "sha256:1" } }).aux).toEqual({ ID: "sha256:1" })
+  })
+})
+
+describe("codegen: properties removed by newer specs are kept (merge.ts)", () => {
+  const merged = mergeSpecs(applyErrata(loadSpecs(), loadErrata()).specs)
+  const byOwner = (owner: string) =>
+    merged.recovered.filter((r) => r.owner === owner).map((r) => `${r.path}≤${r.until}`).sort()
+
+  it("the union across 1.41…1.56: what was recovered, renames followed, no definition added", () => {
+    // per owner (definition, or inline body/response), with the last version that has it
+    expect(byOwner("NetworkSettings")).toHaveLength(14)
+    expect(byOwner("NetworkSettings")).toContain("IPAddress≤1.51")
+    expect(byOwner("ImageInspect")).toEqual([
+      "ContainerConfig≤1.44",
+      "Container≤1.44",
+      "DockerVersion≤1.51",
+      "Parent≤1.51",
+      "VirtualSize≤1.43"
+    ])
+    expect(byOwner("ImageSummary")).toEqual(["VirtualSize≤1.43"])
+    expect(byOwner("ImageConfig")).toHaveLength(12)
+    expect(byOwner("ContainerConfig")).toEqual(["MacAddress≤1.51"])
+    expect(byOwner("SystemInfo")).toEqual(expect.arrayContaining(["BridgeNfIptables≤1.49", "ClusterStore≤1.41"]))
+    expect(byOwner("SystemDataUsage#response")).toEqual([
+      "BuildCache≤1.51",
+      "Containers≤1.51",
+      "Images≤1.51",
+      "LayersSize≤1.51",
+      "Volumes≤1.51"
+    ])
+    expect(byOwner("NetworkCreate#body")).toEqual(["CheckDuplicate≤1.45"])
+    expect(merged.recovered).toHaveLength(54)
+    expect(new Set(merged.recovered.map((r) => r.owner)).size).toBe(15) // 13 definitions + 2 inline
+    // renamed definitions merge into their successor; nothing gone needs its own module
+    expect(Object.fromEntries(merged.renames)).toEqual({
+      GraphDriverData: "DriverData",
+      IdResponse: "IDResponse",
+      NetworkContainer: "EndpointResource",
+      Port: "PortSummary",
+      VolumeCreateOptions: "VolumeCreateRequest"
+    })
+    expect(merged.goneDefs.size).toBe(0)
+    const stats = generate().stats
+    expect(stats).toEqual({ definitions: 161, operations: 108, inlineSchemas: 36 })
+  }, 60_000)
+
+  it("emits them optional, @deprecated with the version, and `until` in the descriptor", () => {
+    const files = generate().files
+    const ns = files.get("schemas/NetworkSettings.ts")!
+    expect(ns).toMatch(
+      /\* @deprecated Removed after API 1\.51: only older daemons send or accept it\.\n {3}\*\/\n {2}IPAddress: \/\* @__PURE__ \*\/ Schema\.optionalKey\(Schema\.String\),/
+    )
+    expect(files.get("schemas/ImageSummary.ts")).toMatch(
+      /@deprecated Removed after API 1\.43[^\n]*\n {3}\*\/\n {2}VirtualSize:/
+    )
+    // properties the newest spec has carry no marker
+    expect(ns).not.toMatch(/@deprecated[^\n]*\n {3}\*\/\n {2}Networks:/)
+    expect(byId("ContainerInspect").fields?.["response.NetworkSettings.IPAddress"]).toEqual({
+      since: "1.41",
+      until: "1.51"
+    })
+    expect(byId("SystemDataUsage").fields?.["response.LayersSize"]).toEqual({ since: "1.41", until: "1.51" })
+    expect(byId("ContainerCreate").fields?.["body.MacAddress"]).toEqual({ since: "1.41", until: "1.51" })
+    expect(byId("NetworkCreate").fields?.["body.CheckDuplicate"]).toEqual({ since: "1.41", until: "1.45" })
+  }, 60_000)
+
+  it("SystemDataUsage decodes a 1.41-shaped df answer (no E21 erratum needed)", () => {
+    expect(errata.map((e) => e.id)).not.toContain("E21")
+    const df = decode(SystemDataUsageResponse, {
+      LayersSize: 1092588,
+      Images: [{
+        Id: "sha256:2b8fd9751c4c0f5dd266fcae00707e67a2545ef34f9a29354585f93dac906749",
+        ParentId: "",
+        RepoTags: ["busybox:latest"],
+        RepoDigests: null,
+        Created: 1466724217,
+        Size: 1092588,
+        SharedSize: 0,
+        VirtualSize: 1092588,
+        Labels: {},
+        Containers: 1
+      }],
+      Containers: [],
+      Volumes: [{
+        Name: "my-volume",
+        Driver: "local",
+        Mountpoint: "/var/lib/docker/volumes/my-volume/_data",
+        Labels: null,
+        Scope: "local",
+        Options: null,
+        UsageData: { Size: 10920104, RefCount: 2 }
+      }],
+      BuildCache: null
+    })
+    expect(df.LayersSize).toBe(1092588)
+    expect(df.Images?.[0]?.VirtualSize).toBe(1092588)
+    expect(df.Images?.[0]?.RepoTags).toEqual(["busybox:latest"])
+    expect(df.Volumes?.[0]?.UsageData?.Size).toBe(10920104)
+    expect(df.BuildCache).toBeNull()
+    // and the 1.52+ shape still decodes
+    expect(decode(SystemDataUsageResponse, { ImageUsage: { ActiveCount: 1, TotalCount: 2 } }).ImageUsage?.TotalCount)
+      .toBe(2)
+  })
+
+  it("ContainerInspect keeps the 1.41 NetworkSettings fields; a 1.41 create body keeps MacAddress", () => {
+    const inspected = decode(
+      Ops.ContainerInspect.response.schema,
+      {
+        Id: "4f",
+        Created: "2024-01-01T00:00:00Z",
+        Path: "sleep",
+        Args: ["300"],
+        State: { Status: "running", Running: true },
+        Image: "sha256:1",
+        Name: "/c",
+        RestartCount: 0,
+        Driver: "overlay2",
+        Platform: "linux",
+        MountLabel: "",
+        ProcessLabel: "",
+        AppArmorProfile: "",
+        HostConfig: { NetworkMode: "bridge" },
+        Config: { Image: "busybox", MacAddress: "02:42:ac:11:00:02" },
+        NetworkSettings: {
+          Bridge: "",
+          SandboxID: "s",
+          IPAddress: "172.17.0.2",
+          IPPrefixLen: 16,
+          Gateway: "172.17.0.1",
+          MacAddress: "02:42:ac:11:00:02",
+          SecondaryIPAddresses: null,
+          Networks: { bridge: { IPAddress: "172.17.0.2" } }
+        },
+        Mounts: []
+      }
+    )
+    expect(inspected.NetworkSettings?.IPAddress).toBe("172.17.0.2")
+    expect(inspected.NetworkSettings?.Gateway).toBe("172.17.0.1")
+    expect(inspected.NetworkSettings?.IPPrefixLen).toBe(16)
+    expect(inspected.NetworkSettings?.SecondaryIPAddresses).toBeNull()
+    expect(inspected.Config?.MacAddress).toBe("02:42:ac:11:00:02")
+    const image = decode(Schemas.ImageInspect, {
+      Id: "sha256:1",
+      Parent: "",
+      Container: "abc",
+      ContainerConfig: { Hostname: "abc", Cmd: ["sh"] },
+      VirtualSize: 5,
+      Config: { Hostname: "", Cmd: ["sh"] }
+    })
+    expect(image).toMatchObject({ Parent: "", Container: "abc", VirtualSize: 5, ContainerConfig: { Hostname: "abc" } })
+    expect(image.Config?.Hostname).toBe("")
+    expect(Object.keys(Schemas.SystemInfo.fields)).toEqual(expect.arrayContaining(["BridgeNfIptables", "ClusterStore"]))
+    // a request body for a 1.41 daemon (the executor refuses it on API > 1.51: `until` above)
+    const body = Schema.encodeSync(ContainerCreateBody)({ Image: "busybox", MacAddress: "02:42:ac:11:00:09" })
+    expect(body).toEqual({ Image: "busybox", MacAddress: "02:42:ac:11:00:09" })
+    // an upstream typo is not resurrected (E22): ServiceCreate answers Warnings, never Warning
+    const scr = readFileSync(join(repoRoot, "src", "generated", "schemas", "ServiceCreateResponse.ts"), "utf8")
+    expect(scr).toMatch(/\bWarnings:/)
+    expect(scr).not.toMatch(/\bWarning:/)
+    expect(byId("ServiceCreate").fields?.["response.Warning"]).toBeUndefined()
+  })
+
+  it("follows renames and inline → definition moves; the newest version that had a property gives its type", () => {
+    const spec = (version: string, doc: Record<string, unknown>) => ({ version, doc: { paths: {}, ...doc } })
+    const op = (schema: unknown) => ({ "/h": { get: { operationId: "H", responses: { 200: { schema } } } } })
+    const specs = [
+      spec("1.41", {
+        definitions: {
+          Old: { type: "object", properties: { A: { type: "string" }, Gone: { type: "integer" } } },
+          Holder: {
+            type: "object",
+            properties: { x: { $ref: "#/definitions/Old" }, Removed: { type: "string" }, Kind: { type: "object" } }
+          }
+        },
+        paths: op({ type: "object", properties: { Id: { type: "string" }, Legacy: { type: "string" } } })
+      }),
+      spec("1.42", {
+        definitions: {
+          New: { type: "object", properties: { A: { type: "string" } } },
+          Holder: {
+            type: "object",
+            properties: { x: { $ref: "#/definitions/New" }, Removed: { type: "boolean" }, Kind: { type: "string" } }
+          }
+        },
+        paths: op({ type: "object", properties: { Id: { type: "string" } } })
+      }),
+      spec("1.43", {
+        definitions: {
+          New: { type: "object", properties: { A: { type: "string" } } },
+          HResp: { type: "object", properties: { Id: { type: "string" } } },
+          Holder: { type: "object", properties: { x: { $ref: "#/definitions/New" }, Kind: { type: "string" } } }
+        },
+        paths: op({ $ref: "#/definitions/HResp" })
+      })
+    ]
+    const m = mergeSpecs(specs)
+    expect(Object.fromEntries(m.renames)).toEqual({ Old: "New" })
+    expect(m.goneDefs.size).toBe(0)
+    expect([...m.defs.keys()]).toEqual(["HResp", "Holder", "New"])
+    const props = (name: string) => {
+      const t = m.defs.get(name)!
+      return t.kind === "object" ? t.props.map((p) => [p.name, p.type.kind, p.until ?? "-"].join(":")) : []
+    }
+    expect(props("New")).toEqual(["A:string:-", "Gone:number:1.41"])
+    expect(props("Holder")).toEqual(["x:ref:-", "Kind:string:-", "Removed:boolean:1.42"])
+    expect(props("HResp")).toEqual(["Id:string:-", "Legacy:string:1.41"])
+    expect(m.opSchema("H", "response")).toEqual({ kind: "ref", name: "HResp" })
   })
 })

@@ -6,5 +6,10 @@ export const AuthConfig = /* @__PURE__ */ Schema.Struct({
   username: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   password: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   serveraddress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * Email is an optional value associated with the username.
+   * @deprecated Removed after API 1.51: only older daemons send or accept it.
+   */
+  email: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type AuthConfig = typeof AuthConfig.Type

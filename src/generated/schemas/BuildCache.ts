@@ -23,5 +23,10 @@ export const BuildCache = /* @__PURE__ */ Schema.Struct({
   /** Date and time at which the build cache was last used in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   LastUsedAt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
   UsageCount: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /**
+   * ID of the parent build cache record.
+   * @deprecated Removed after API 1.41: only older daemons send or accept it.
+   */
+  Parent: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type BuildCache = typeof BuildCache.Type

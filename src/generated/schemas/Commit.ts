@@ -5,5 +5,10 @@ import { Schema } from "effect"
 export const Commit = /* @__PURE__ */ Schema.Struct({
   /** Actual commit ID of external tool. */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * Commit ID of external tool expected by dockerd as set at build time.
+   * @deprecated Removed after API 1.48: only older daemons send or accept it.
+   */
+  Expected: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type Commit = typeof Commit.Type

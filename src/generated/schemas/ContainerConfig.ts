@@ -53,5 +53,10 @@ export const ContainerConfig = /* @__PURE__ */ Schema.Struct({
   StopTimeout: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell. */
   Shell: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /**
+   * MAC address of the container.
+   * @deprecated Removed after API 1.51: only older daemons send or accept it.
+   */
+  MacAddress: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
 })
 export type ContainerConfig = typeof ContainerConfig.Type

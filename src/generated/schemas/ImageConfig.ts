@@ -31,5 +31,65 @@ export const ImageConfig = /* @__PURE__ */ Schema.Struct({
   StopSignal: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
   /** Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell. */
   Shell: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /**
+   * The hostname to use for the container, as a valid RFC 1123 hostname.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  Hostname: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * The domain name to use for the container.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  Domainname: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * Whether to attach to `stdin`.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  AttachStdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Whether to attach to `stdout`.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  AttachStdout: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Whether to attach to `stderr`.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  AttachStderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Attach standard streams to a TTY, including `stdin` if it is not closed.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  Tty: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Open `stdin`
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  OpenStdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Close `stdin` after one attached client disconnects.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  StdinOnce: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * The name (or reference) of the image to use when creating the container, or which was used when the container was created.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  Image: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * Disable networking for the container.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  NetworkDisabled: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Boolean)),
+  /**
+   * MAC address of the container.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  MacAddress: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+  /**
+   * Timeout to stop a container in seconds.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  StopTimeout: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
 })
 export type ImageConfig = typeof ImageConfig.Type

@@ -27,5 +27,10 @@ export const ImageSummary = /* @__PURE__ */ Schema.Struct({
   Manifests: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(ImageManifestSummary))),
   /** Descriptor is an OCI descriptor of the image target. */
   Descriptor: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(OCIDescriptor)),
+  /**
+   * Total size of the image including all layers it is composed of.
+   * @deprecated Removed after API 1.43: only older daemons send or accept it.
+   */
+  VirtualSize: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ImageSummary = typeof ImageSummary.Type

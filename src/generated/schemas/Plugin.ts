@@ -60,6 +60,11 @@ export const Plugin = /* @__PURE__ */ Schema.Struct({
       type: /* @__PURE__ */ Schema.optionalKey(Schema.String),
       diff_ids: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
     }))),
+    /**
+     * Docker Version used to create the plugin.
+     * @deprecated Removed after API 1.51: only older daemons send or accept it.
+     */
+    DockerVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   })),
 })
 export type Plugin = typeof Plugin.Type

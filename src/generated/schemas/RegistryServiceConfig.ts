@@ -9,5 +9,15 @@ export const RegistryServiceConfig = /* @__PURE__ */ Schema.Struct({
   IndexConfigs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, IndexInfo))),
   /** List of registry URLs that act as a mirror for the official (`docker.io`) registry. */
   Mirrors: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /**
+   * List of IP ranges to which nondistributable artifacts can be pushed, using the CIDR syntax [RFC 4632](https://tools.ietf.org/html/4632).
+   * @deprecated Removed after API 1.48: only older daemons send or accept it.
+   */
+  AllowNondistributableArtifactsCIDRs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /**
+   * List of registry hostnames to which nondistributable artifacts can be pushed, using the format `<hostname>[:<port>]` or `<IP address>[:<port>]`.
+   * @deprecated Removed after API 1.48: only older daemons send or accept it.
+   */
+  AllowNondistributableArtifactsHostnames: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
 })
 export type RegistryServiceConfig = typeof RegistryServiceConfig.Type

@@ -76,5 +76,15 @@ export const Resources = /* @__PURE__ */ Schema.Struct({
   IOMaximumIOps: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** Maximum IO in bytes per second for the container system drive (Windows only). */
   IOMaximumBandwidth: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /**
+   * Hard limit for kernel TCP buffer memory (in bytes).
+   * @deprecated Removed after API 1.51: only older daemons send or accept it.
+   */
+  KernelMemoryTCP: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /**
+   * Kernel memory limit in bytes.
+   * @deprecated Removed after API 1.41: only older daemons send or accept it.
+   */
+  KernelMemory: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type Resources = typeof Resources.Type

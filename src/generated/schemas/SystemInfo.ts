@@ -133,5 +133,35 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   /** List of directories where (Container Device Interface) CDI specifications are located. */
   CDISpecDirs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   Containerd: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerdInfo)),
+  /**
+   * Indicates if the host has kernel memory TCP limit support enabled.
+   * @deprecated Removed after API 1.51: only older daemons send or accept it.
+   */
+  KernelMemoryTCP: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Indicates if `bridge-nf-call-iptables` is available on the host when the daemon was started.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  BridgeNfIptables: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Indicates if `bridge-nf-call-ip6tables` is available on the host.
+   * @deprecated Removed after API 1.49: only older daemons send or accept it.
+   */
+  BridgeNfIp6tables: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * Indicates if the host has kernel memory limit support enabled.
+   * @deprecated Removed after API 1.41: only older daemons send or accept it.
+   */
+  KernelMemory: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /**
+   * URL of the distributed storage backend.
+   * @deprecated Removed after API 1.41: only older daemons send or accept it.
+   */
+  ClusterStore: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /**
+   * The network endpoint that the Engine advertises for the purpose of node discovery.
+   * @deprecated Removed after API 1.41: only older daemons send or accept it.
+   */
+  ClusterAdvertise: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type SystemInfo = typeof SystemInfo.Type

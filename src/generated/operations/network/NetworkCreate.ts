@@ -33,6 +33,11 @@ export const NetworkCreateBody = /* @__PURE__ */ Schema.Struct({
   Options: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** User-defined key/value metadata. */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+  /**
+   * Deprecated: CheckDuplicate is now always enabled.
+   * @deprecated Removed after API 1.45: only older daemons send or accept it.
+   */
+  CheckDuplicate: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
 })
 export type NetworkCreateBody = typeof NetworkCreateBody.Type
 

@@ -43,8 +43,6 @@ export const ServiceCreate = {
     "body.TaskTemplate.ContainerSpec.Privileges.Seccomp.Profile": { since: "1.44" },
     "body.TaskTemplate.Resources.MemorySwappiness": { since: "1.52" },
     "body.TaskTemplate.Resources.SwapBytes": { since: "1.52" },
-    "response.Warning": { since: "1.41", until: "1.43" },
-    "response.Warnings": { since: "1.44" },
   },
   args: ServiceCreateArgs
 } satisfies OperationDescriptor

@@ -1,0 +1,331 @@
+/**
+ * Tar archives for `Containers.putArchive` / `getArchive` (and anything else that moves files):
+ * `packTar` turns files, directories and in-memory contents into a tar byte `Stream`;
+ * `unpackTar` writes a tar `Stream` into a directory and refuses every entry that would land
+ * outside it. Built on `tar-stream` (pax headers, long names, streaming both ways).
+ *
+ * What `unpackTar` refuses (the whole extraction fails with `ArchiveError`, reason `"UnsafeEntry"`):
+ * - a name or hard-link target that is absolute or has a `..` segment;
+ * - a symbolic link whose target is absolute or resolves outside the directory;
+ * - any entry whose path goes **through** a symbolic link (one from the archive or one already on
+ *   disk), so a link can never redirect a later write; an existing symlink at the exact path of a
+ *   file entry is replaced, not written through;
+ * - a non-directory entry where a directory exists.
+ * Device nodes and FIFOs are skipped (and listed); set-uid/set-gid bits are dropped.
+ */
+import { Data, Effect, Stream } from "effect"
+import { constants as fsConstants, createReadStream } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as tar from "tar-stream"
+import { withBodyStream } from "../engine/body.js"
+
+export class ArchiveError extends Data.TaggedError("ArchiveError")<{
+  /**
+   * `Io`: reading or writing the local filesystem failed; `UnsafeEntry`: an entry would escape
+   * the target directory (see the module doc); `BadName`: a name given to `packTar` is not a
+   * relative path inside the archive; `Corrupt`: the bytes are not a readable tar archive.
+   */
+  readonly reason: "Io" | "UnsafeEntry" | "BadName" | "Corrupt"
+  /** The entry name or local path concerned, when there is one. */
+  readonly path: string | undefined
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** What `packTar` puts in the archive. */
+export type PackSource =
+  /** A file, directory (recursively) or symlink on disk, stored as `name` (default: its basename). */
+  | { readonly path: string; readonly name?: string | undefined }
+  /** A file made from memory. */
+  | {
+    readonly name: string
+    readonly content: string | Uint8Array
+    /** Permission bits (default `0o644`). */
+    readonly mode?: number | undefined
+    readonly mtime?: Date | undefined
+  }
+
+/** What `unpackTar` wrote. */
+export interface UnpackResult {
+  readonly files: ReadonlyArray<string>
+  readonly directories: ReadonlyArray<string>
+  readonly symlinks: ReadonlyArray<string>
+  /** Device nodes, FIFOs and other entries that were not extracted. */
+  readonly skipped: ReadonlyArray<string>
+}
+
+const unsafe = (name: string, why: string) =>
+  new ArchiveError({ reason: "UnsafeEntry", path: name, message: `refusing tar entry "${name}": ${why}` })
+
+/** An archive-relative name as posix segments; `undefined` if it is absolute or climbs out. */
+const segmentsOf = (name: string): Array<string> | undefined => {
+  if (name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name) || name.includes("\0")) return undefined
+  const segments = name.split("/").filter((s) => s !== "" && s !== ".")
+  return segments.some((s) => s === "..") ? undefined : segments
+}
+
+// --- pack -------------------------------------------------------------------------------------
+
+const ioError = (where: string, error: unknown) =>
+  error instanceof ArchiveError ? error : new ArchiveError({
+    reason: "Io",
+    path: where,
+    message: `${where}: ${error instanceof Error ? error.message : String(error)}`,
+    cause: error
+  })
+
+type EntryHeader = Partial<tar.Header> & Pick<tar.Header, "name">
+
+const addEntry = (pack: tar.Pack, header: EntryHeader, content?: Buffer): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const callback = (error?: Error | null) => error ? reject(error) : resolve()
+    if (content === undefined) pack.entry(header, callback)
+    else pack.entry(header, content, callback)
+  })
+
+/** Streams a file into a tar entry, with backpressure (tar-stream's streams are streamx streams). */
+const addFileEntry = (pack: tar.Pack, header: EntryHeader, local: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const sink = pack.entry(header, (error) => error ? reject(error) : resolve())
+    void (async () => {
+      for await (const chunk of createReadStream(local)) {
+        if (!sink.write(chunk as Buffer)) await new Promise<void>((drained) => sink.once("drain", () => drained()))
+      }
+      sink.end(undefined)
+    })().catch((error: unknown) => {
+      sink.destroy(error as Error)
+      reject(error)
+    })
+  })
+
+const packPath = async (pack: tar.Pack, local: string, name: string): Promise<void> => {
+  const stat = await fs.lstat(local)
+  const common = { mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 }
+  if (stat.isDirectory()) {
+    await addEntry(pack, { ...common, name: `${name}/`, type: "directory" })
+    const children = (await fs.readdir(local)).sort()
+    for (const child of children) await packPath(pack, path.join(local, child), `${name}/${child}`)
+  } else if (stat.isSymbolicLink()) {
+    await addEntry(pack, { ...common, name, type: "symlink", linkname: await fs.readlink(local) })
+  } else if (stat.isFile()) {
+    await addFileEntry(pack, { ...common, name, type: "file", size: stat.size }, local)
+  } else {
+    throw new ArchiveError({ reason: "Io", path: local, message: `${local}: not a file, directory or symlink` })
+  }
+}
+
+const feed = async (pack: tar.Pack, sources: ReadonlyArray<PackSource>): Promise<void> => {
+  for (const source of sources) {
+    const name = source.name ?? ("path" in source ? path.basename(path.resolve(source.path)) : "")
+    const segments = segmentsOf(name.replaceAll("\\", "/"))
+    if (segments === undefined || segments.length === 0) {
+      throw new ArchiveError({
+        reason: "BadName",
+        path: name,
+        message: `"${name}" is not a relative path inside the archive`
+      })
+    }
+    const clean = segments.join("/")
+    if ("content" in source) {
+      const content = typeof source.content === "string" ? Buffer.from(source.content) : Buffer.from(source.content)
+      await addEntry(pack, {
+        name: clean,
+        type: "file",
+        size: content.length,
+        mode: source.mode ?? 0o644,
+        mtime: source.mtime ?? new Date(),
+        uid: 0,
+        gid: 0
+      }, content)
+    } else {
+      await packPath(pack, source.path, clean).catch((error: unknown) => {
+        throw ioError(source.path, error)
+      })
+    }
+  }
+}
+
+/**
+ * A tar archive of `sources` as a byte stream, produced as it is read (file contents are never
+ * held whole in memory). Modes and mtimes are kept, owners are root (`0:0`; `putArchive` with
+ * `copyUIDGID` gives them to the container user), symlinks stay symlinks.
+ */
+export const packTar = (sources: ReadonlyArray<PackSource>): Stream.Stream<Uint8Array, ArchiveError> =>
+  Stream.suspend(() => {
+    const pack = tar.pack()
+    let failure: ArchiveError | undefined
+    feed(pack, sources).then(
+      () => pack.finalize(),
+      (error: unknown) => {
+        failure = ioError("packTar", error)
+        pack.destroy(failure)
+      }
+    )
+    return Stream.fromAsyncIterable(pack as AsyncIterable<Uint8Array>, (error) => failure ?? ioError("packTar", error))
+  })
+
+// --- unpack -----------------------------------------------------------------------------------
+
+const lstatOrUndefined = async (p: string) => {
+  try {
+    return await fs.lstat(p)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw error
+  }
+}
+
+const extractAll = async (
+  source: AsyncIterable<Uint8Array>,
+  directory: string,
+  signal: AbortSignal
+): Promise<UnpackResult> => {
+  await fs.mkdir(directory, { recursive: true })
+  const root = await fs.realpath(directory)
+  const result = { files: [] as Array<string>, directories: [] as Array<string>, symlinks: [] as Array<string> }
+  const skipped: Array<string> = []
+  /** Directories (relative, "" = root) known to be real directories inside root. */
+  const safeDirs = new Set<string>([""])
+  const dirModes: Array<[string, number, Date | undefined]> = []
+
+  /** Makes sure every parent of `segments` is a real directory inside root (creating what is missing). */
+  const ensureParents = async (name: string, segments: ReadonlyArray<string>) => {
+    let relative = ""
+    for (const segment of segments.slice(0, -1)) {
+      relative = relative === "" ? segment : `${relative}/${segment}`
+      if (safeDirs.has(relative)) continue
+      const full = path.join(root, relative)
+      const stat = await lstatOrUndefined(full)
+      if (stat === undefined) await fs.mkdir(full, { mode: 0o755 })
+      else if (stat.isSymbolicLink()) throw unsafe(name, `its parent "${relative}" is a symbolic link`)
+      else if (!stat.isDirectory()) throw unsafe(name, `its parent "${relative}" is not a directory`)
+      safeDirs.add(relative)
+    }
+  }
+
+  const extract = tar.extract()
+  const onAbort = () => extract.destroy(new Error("interrupted"))
+  signal.addEventListener("abort", onAbort, { once: true })
+  // Feed the parser with backpressure; a failure of the source fails the entry loop below.
+  const feeding = (async () => {
+    for await (const chunk of source) {
+      if (!extract.write(chunk)) await new Promise<void>((drained) => extract.once("drain", () => drained()))
+    }
+    extract.end(undefined)
+  })().catch((error: unknown) => {
+    extract.destroy(error as Error)
+  })
+  for await (const entry of extract) {
+    const header = entry.header
+    const name = header.name
+    const segments = segmentsOf(name)
+    if (segments === undefined) {
+      entry.resume()
+      throw unsafe(name, "absolute path or \"..\" segment")
+    }
+    const relative = segments.join("/")
+    const target = path.join(root, relative)
+    if (segments.length === 0) {
+      entry.resume() // "./" itself
+      continue
+    }
+    await ensureParents(name, segments)
+    const existing = await lstatOrUndefined(target)
+    const type = header.type ?? "file"
+    if (type === "directory") {
+      entry.resume()
+      if (existing?.isSymbolicLink()) throw unsafe(name, "a symbolic link is in the way of this directory")
+      if (existing !== undefined && !existing.isDirectory()) {
+        throw unsafe(name, "a file is in the way of this directory")
+      }
+      if (existing === undefined) await fs.mkdir(target, { mode: 0o755 })
+      safeDirs.add(relative)
+      dirModes.push([target, (header.mode ?? 0o755) & 0o1777, header.mtime])
+      result.directories.push(relative)
+      continue
+    }
+    if (existing?.isDirectory()) {
+      entry.resume()
+      throw unsafe(name, "a directory is in the way of this entry")
+    }
+    if (type === "file" || type === "contiguous-file") {
+      if (existing !== undefined) await fs.unlink(target) // never write through an existing link
+      const file = await fs.open(
+        target,
+        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+        0o600
+      )
+      try {
+        for await (const chunk of entry) await file.write(chunk as Uint8Array)
+      } finally {
+        await file.close()
+      }
+      await fs.chmod(target, (header.mode ?? 0o644) & 0o777)
+      if (header.mtime) await fs.utimes(target, header.mtime, header.mtime)
+      result.files.push(relative)
+    } else if (type === "symlink") {
+      entry.resume()
+      const link = header.linkname ?? ""
+      if (link === "" || path.isAbsolute(link)) throw unsafe(name, `symbolic link to the absolute path "${link}"`)
+      const resolved = path.resolve(path.dirname(target), link)
+      const inside = path.relative(root, resolved)
+      if (inside.startsWith("..") || path.isAbsolute(inside)) {
+        throw unsafe(name, `symbolic link "${link}" points outside the directory`)
+      }
+      if (existing !== undefined) await fs.unlink(target)
+      await fs.symlink(link, target)
+      result.symlinks.push(relative)
+    } else if (type === "link") {
+      entry.resume()
+      const linkSegments = segmentsOf(header.linkname ?? "")
+      if (linkSegments === undefined || linkSegments.length === 0) {
+        throw unsafe(name, `hard link to "${header.linkname}" outside the directory`)
+      }
+      await ensureParents(name, linkSegments)
+      const source = path.join(root, ...linkSegments)
+      const sourceStat = await lstatOrUndefined(source)
+      if (sourceStat === undefined || !sourceStat.isFile()) {
+        throw unsafe(name, `hard link to "${header.linkname}", which is not a file extracted here`)
+      }
+      if (existing !== undefined) await fs.unlink(target)
+      await fs.link(source, target)
+      result.files.push(relative)
+    } else {
+      entry.resume()
+      skipped.push(relative)
+    }
+  }
+  await feeding
+  signal.removeEventListener("abort", onAbort)
+  // Directory modes last (a read-only directory must still receive its contents), deepest first.
+  for (const [dir, mode, mtime] of dirModes.reverse()) {
+    await fs.chmod(dir, mode)
+    if (mtime) await fs.utimes(dir, mtime, mtime)
+  }
+  return { ...result, skipped }
+}
+
+/**
+ * Extracts a tar byte stream into `directory` (created if missing), refusing any entry that would
+ * escape it (see the module doc): the first unsafe entry fails the whole extraction with
+ * `ArchiveError` (`"UnsafeEntry"`), leaving what was extracted before it. A failure of `tar`
+ * itself fails with that error.
+ */
+export const unpackTar = <E>(
+  tarBytes: Stream.Stream<Uint8Array, E>,
+  directory: string
+): Effect.Effect<UnpackResult, ArchiveError | E> =>
+  withBodyStream(tarBytes, (iterable) =>
+    Effect.tryPromise({
+      try: (signal) => extractAll(iterable, directory, signal),
+      catch: (error) =>
+        error instanceof ArchiveError ? error : new ArchiveError({
+          reason: /invalid|unexpected end|header/i.test(String((error as Error | undefined)?.message)) ?
+            "Corrupt" :
+            "Io",
+          path: directory,
+          message: `unpackTar into ${directory}: ${error instanceof Error ? error.message : String(error)}`,
+          cause: error
+        })
+    }))

@@ -1,0 +1,190 @@
+/**
+ * `Exec`: processes run inside a running container — the 4 exec operations (create, start attached
+ * or detached, resize, inspect) on the generated descriptors, plus `run` (argv → exit code, stdout,
+ * stderr) and `spawn` (the same as streams, with stdin).
+ *
+ * **Framing follows the ExecStart body's `Tty`**, not the `Tty` given at create (which only
+ * decides whether a pty is allocated) and not Content-Type (a 1.41 daemon always says
+ * `raw-stream`). `start` always sends `Tty` explicitly — the caller's, else the exec's own
+ * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent.
+ */
+import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import { DockerEngine } from "../engine/engine.js"
+import type { DockerError } from "../engine/errors.js"
+import type { ResponseOf } from "../engine/operation.js"
+import { ContainerExec, type ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
+import { ExecInspect } from "../generated/operations/exec/ExecInspect.js"
+import { ExecResize } from "../generated/operations/exec/ExecResize.js"
+import { ExecStart } from "../generated/operations/exec/ExecStart.js"
+import { collectOutput } from "../wire/stdio.js"
+import { makeStdioSession, type StdioSession } from "./stdio-session.js"
+
+export type ExecCreated = ResponseOf<typeof ContainerExec>
+export type ExecInspectInfo = ResponseOf<typeof ExecInspect>
+
+export interface ExecStartOptions {
+  /** Raw (TTY) or multiplexed output; default: the `Tty` the exec was created with. */
+  readonly tty?: boolean | undefined
+  /** Initial console size `[height, width]` (API 1.42+). */
+  readonly consoleSize?: readonly [number, number] | undefined
+}
+
+/** What `run` and `spawn` create the process with. */
+export interface ExecOptions {
+  /** Extra environment: `{ NAME: "value" }` or `["NAME=value"]`. */
+  readonly env?: Readonly<Record<string, string>> | ReadonlyArray<string> | undefined
+  readonly workingDir?: string | undefined
+  /** `user`, `user:group`, `uid` or `uid:gid`. */
+  readonly user?: string | undefined
+  readonly privileged?: boolean | undefined
+  /** Allocate a pty: output is raw, stderr merged into stdout, lines end with `\r\n`. */
+  readonly tty?: boolean | undefined
+}
+
+export interface ExecRunOptions extends ExecOptions {
+  /** Written to the process's stdin, which is then closed. Without it, stdin is not attached. */
+  readonly stdin?: string | Uint8Array | undefined
+}
+
+export interface ExecResult {
+  readonly exitCode: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A running exec (from `spawn`): its stdio session, its id and, once it ended, its exit code. */
+export interface ExecProcess extends StdioSession {
+  readonly id: string
+  /** Waits until the process has ended (polling `ExecInspect`, interruptible); its exit code. */
+  readonly exitCode: Effect.Effect<number, DockerError>
+}
+
+export interface ExecShape {
+  /** `POST /containers/{id}/exec`: sets up a process (`Cmd` is an argv array); returns its `Id`. */
+  readonly create: (container: string, config: ContainerExecBody) => Effect.Effect<ExecCreated, DockerError>
+  /**
+   * `POST /exec/{id}/start`, attached (hijacked): output frames and stdin for as long as `scope`
+   * is open. Framing follows the `tty` sent here (default: the exec's own).
+   */
+  readonly start: (id: string, options?: ExecStartOptions) => Effect.Effect<StdioSession, DockerError, Scope.Scope>
+  /** `POST /exec/{id}/start` with `Detach: true`: starts it and returns at once. */
+  readonly startDetached: (id: string, options?: ExecStartOptions) => Effect.Effect<void, DockerError>
+  /** `POST /exec/{id}/resize`: the pty size, in characters. */
+  readonly resize: (id: string, size: { readonly h: number; readonly w: number }) => Effect.Effect<void, DockerError>
+  /** `GET /exec/{id}/json`: running, exit code, process config. */
+  readonly inspect: (id: string) => Effect.Effect<ExecInspectInfo, DockerError>
+  /**
+   * Runs `cmd` (an argv array: never split on spaces; use `["sh", "-c", script]` for a shell) in
+   * a running container and returns its exit code, stdout and stderr (with `tty`, everything is in
+   * stdout).
+   */
+  readonly run: (
+    container: string,
+    cmd: ReadonlyArray<string>,
+    options?: ExecRunOptions
+  ) => Effect.Effect<ExecResult, DockerError>
+  /**
+   * Starts `cmd` with stdin, stdout and stderr attached, as streams: write `stdin` (ending it
+   * gives the process EOF), read `output`, then `exitCode`. The connection closes with `scope`.
+   */
+  readonly spawn: (
+    container: string,
+    cmd: ReadonlyArray<string>,
+    options?: ExecOptions
+  ) => Effect.Effect<ExecProcess, DockerError, Scope.Scope>
+}
+
+const envList = (env: ExecOptions["env"]): Array<string> | undefined =>
+  env === undefined ? undefined : Array.isArray(env) ? [...env] : Object.entries(env).map(([k, v]) => `${k}=${v}`)
+
+const execBody = (cmd: ReadonlyArray<string>, options: ExecOptions, stdin: boolean): ContainerExecBody => {
+  const env = envList(options.env)
+  return {
+    Cmd: [...cmd],
+    AttachStdin: stdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: options.tty === true,
+    ...(env !== undefined ? { Env: env } : {}),
+    ...(options.workingDir !== undefined ? { WorkingDir: options.workingDir } : {}),
+    ...(options.user !== undefined ? { User: options.user } : {}),
+    ...(options.privileged !== undefined ? { Privileged: options.privileged } : {})
+  }
+}
+
+export class Exec extends Context.Service<Exec, ExecShape>()("effect-docker/Exec") {
+  static readonly layer: Layer.Layer<Exec, never, DockerEngine> = Layer.effect(Exec)(
+    Effect.gen(function*() {
+      const engine = yield* DockerEngine
+
+      const inspect: ExecShape["inspect"] = (id) => engine.json(ExecInspect, { id })
+      const create: ExecShape["create"] = (container, config) =>
+        engine.json(ContainerExec, { id: container, body: config })
+
+      const startBody = (id: string, options: ExecStartOptions, detach: boolean) =>
+        Effect.map(
+          options.tty !== undefined
+            ? Effect.succeed(options.tty)
+            : Effect.map(inspect(id), (info) => info.ProcessConfig?.tty === true),
+          (tty) => ({
+            tty,
+            body: {
+              Detach: detach,
+              Tty: tty,
+              ...(options.consoleSize !== undefined ? { ConsoleSize: [...options.consoleSize] } : {})
+            }
+          })
+        )
+
+      const start: ExecShape["start"] = (id, options = {}) =>
+        Effect.gen(function*() {
+          const { body, tty } = yield* startBody(id, options, false)
+          const connection = yield* engine.hijack(ExecStart, { id, body })
+          return makeStdioSession("ExecStart", engine.address, connection, tty)
+        })
+
+      // The stream ends when the process's output closes; the daemon records the exit code right
+      // about then, so poll briefly rather than trust one inspect.
+      const exitCodeOf = (id: string): Effect.Effect<number, DockerError> =>
+        Effect.gen(function*() {
+          for (let delay = 5;; delay = Math.min(delay * 2, 200)) {
+            const info = yield* inspect(id)
+            if (info.Running === false && typeof info.ExitCode === "number") return info.ExitCode
+            yield* Effect.sleep(delay)
+          }
+        })
+
+      const spawn: ExecShape["spawn"] = (container, cmd, options = {}) =>
+        Effect.gen(function*() {
+          const created = yield* create(container, execBody(cmd, options, true))
+          const session = yield* start(created.Id, { tty: options.tty === true })
+          return { ...session, id: created.Id, exitCode: exitCodeOf(created.Id) } satisfies ExecProcess
+        })
+
+      const run: ExecShape["run"] = (container, cmd, options = {}) =>
+        Effect.scoped(Effect.gen(function*() {
+          const input = options.stdin
+          const created = yield* create(container, execBody(cmd, options, input !== undefined))
+          const session = yield* start(created.Id, { tty: options.tty === true })
+          // Write and read at once: a process that echoes would otherwise block on a full pipe.
+          const [, output] = yield* Effect.all([
+            input !== undefined ? Stream.run(Stream.make(input), session.stdin) : Effect.void,
+            collectOutput(session.output)
+          ], { concurrency: 2 })
+          const exitCode = yield* exitCodeOf(created.Id)
+          return { exitCode, ...output } satisfies ExecResult
+        }))
+
+      return {
+        create,
+        start,
+        startDetached: (id, options = {}) =>
+          Effect.flatMap(startBody(id, options, true), ({ body }) => engine.empty(ExecStart, { id, body })),
+        resize: (id, size) => engine.empty(ExecResize, { id, ...size }),
+        inspect,
+        run,
+        spawn
+      } satisfies ExecShape
+    })
+  )
+}

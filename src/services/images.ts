@@ -1,0 +1,563 @@
+/**
+ * `Images`: every image operation of the Engine API — list, inspect, history, tag, remove, prune,
+ * search, commit, save (one or many), and the streaming ones: build, pull, import, push, load.
+ *
+ * Each streaming operation comes twice: `…Stream` is the daemon's typed progress messages (failing
+ * with `InStreamError` when the daemon reports an error inside the stream; non-JSON noise is
+ * dropped), and the plain name runs it to completion and returns what it produced (the image ID of
+ * a build or import, the digest of a push or pull, the names of a load), failing with
+ * `IncompleteStreamError` if the stream ended without saying so.
+ *
+ * Registry credentials: by default what the Docker CLI would send (`config.json`, `credsStore`,
+ * `credHelpers`), else explicit `RegistryCredentials` (secrets `Redacted`), or `"anonymous"`.
+ * Push always sends `X-Registry-Auth` (`{}` when anonymous: Docker 20.10 refuses a push without it).
+ */
+import { Context, Data, Effect, Layer, Redacted, Stream } from "effect"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { type DockerError, Unauthorized } from "../engine/errors.js"
+import { BuildPrune, type BuildPruneArgs, type BuildPruneResponse } from "../generated/operations/image/BuildPrune.js"
+import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
+import { ImageCommit } from "../generated/operations/image/ImageCommit.js"
+import { ImageCreate } from "../generated/operations/image/ImageCreate.js"
+import { ImageDelete, type ImageDeleteResponse } from "../generated/operations/image/ImageDelete.js"
+import { ImageGet } from "../generated/operations/image/ImageGet.js"
+import { ImageGetAll } from "../generated/operations/image/ImageGetAll.js"
+import { ImageHistory, type ImageHistoryResponse } from "../generated/operations/image/ImageHistory.js"
+import { ImageInspect as ImageInspectOp } from "../generated/operations/image/ImageInspect.js"
+import { ImageList, type ImageListArgs, type ImageListResponse } from "../generated/operations/image/ImageList.js"
+import { ImageLoad } from "../generated/operations/image/ImageLoad.js"
+import { ImagePrune, type ImagePruneResponse } from "../generated/operations/image/ImagePrune.js"
+import { ImagePush } from "../generated/operations/image/ImagePush.js"
+import { ImageSearch, type ImageSearchResponse } from "../generated/operations/image/ImageSearch.js"
+import { ImageTag } from "../generated/operations/image/ImageTag.js"
+import { SystemAuth } from "../generated/operations/system/SystemAuth.js"
+import type { AuthResponse } from "../generated/schemas/AuthResponse.js"
+import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
+import type { ContainerConfig } from "../generated/schemas/ContainerConfig.js"
+import type { CreateImageInfo } from "../generated/schemas/CreateImageInfo.js"
+import type { Filters } from "../generated/schemas/Filters.js"
+import type { ImageInspect } from "../generated/schemas/ImageInspect.js"
+import type { OCIPlatform } from "../generated/schemas/OCIPlatform.js"
+import type { PushImageInfo } from "../generated/schemas/PushImageInfo.js"
+import { BuildContextError, directoryContext } from "../wire/build-context.js"
+import {
+  type BuildFold,
+  type BuildResult,
+  buildResult,
+  emptyBuildFold,
+  foldBuild,
+  foldImport,
+  foldLoad,
+  foldPull,
+  foldPush,
+  type LoadResult,
+  type PullResult,
+  pullResult,
+  type PushResult
+} from "../wire/progress.js"
+import {
+  encodeRegistryAuth,
+  encodeRegistryConfig,
+  type RegistryCredentials,
+  registryOfReference,
+  splitReference
+} from "../wire/registry-auth.js"
+import {
+  allCredentials,
+  type CredentialLookupOptions,
+  type CredentialsError,
+  credentialsForRegistry
+} from "./registry-credentials.js"
+
+export { BuildContextError } from "../wire/build-context.js"
+export type { BuildResult, LoadResult, PullResult, PushResult } from "../wire/progress.js"
+
+/** A progress stream ended (without an in-stream error) but never reported what it produced. */
+export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
+  readonly operation: string
+  readonly message: string
+}> {}
+
+/**
+ * Which credentials a registry operation sends: `"config"` (default) what the Docker CLI would
+ * send for the image's registry, `"anonymous"` none, or explicit credentials.
+ */
+export type RegistryAuthOption = "config" | "anonymous" | RegistryCredentials
+
+/** Called with each progress message of a run-to-completion operation (e.g. `terminalProgress()`). */
+export type ProgressSink<M> = (message: M) => Effect.Effect<void>
+
+export interface PullOptions {
+  /** `os[/arch[/variant]]`. */
+  readonly platform?: string | undefined
+  readonly auth?: RegistryAuthOption | undefined
+  /** Pull every tag of the repository (a reference without tag then means all tags, not `latest`). */
+  readonly allTags?: boolean | undefined
+  readonly onProgress?: ProgressSink<CreateImageInfo> | undefined
+}
+
+export interface PushOptions {
+  /** The tag to push; default the reference's tag, or every tag of the repository when it has none. */
+  readonly tag?: string | undefined
+  /** The platform variant to push (API 1.46+). */
+  readonly platform?: OCIPlatform | undefined
+  readonly auth?: RegistryAuthOption | undefined
+  readonly onProgress?: ProgressSink<PushImageInfo> | undefined
+}
+
+/** Where a build's context comes from. */
+export type BuildSource<E = never> =
+  /** A directory, packed as it is sent, honouring its `.dockerignore`. */
+  | {
+    readonly directory: string
+    /** Relative to the directory (default `Dockerfile`), or absolute (may be outside it). */
+    readonly dockerfile?: string | undefined
+    /** Patterns to use instead of the directory's `.dockerignore`. */
+    readonly ignore?: ReadonlyArray<string> | undefined
+  }
+  /** A ready tar archive (optionally gzip/bzip2/xz-compressed). */
+  | { readonly tar: Stream.Stream<Uint8Array, E>; readonly dockerfile?: string | undefined }
+  /** A Git repository or an HTTP(S) URL of a tarball or Dockerfile, fetched by the daemon. */
+  | { readonly remote: string; readonly dockerfile?: string | undefined }
+
+/** Every query parameter of `POST /build` (JSON-encoded ones as values), minus the transport's own. */
+export type BuildOptions =
+  & Omit<ImageBuildArgs, "body" | "dockerfile" | "remote" | "registryConfig" | "contentType">
+  & {
+    /**
+     * Registry credentials the build may use to pull base images (`X-Registry-Config`): `"config"`
+     * (default) every registry's credentials the Docker CLI would send, `"none"`, or a map
+     * registry → credentials.
+     */
+    readonly registryConfig?: "config" | "none" | Readonly<Record<string, RegistryCredentials>> | undefined
+    readonly onProgress?: ProgressSink<BuildInfo> | undefined
+  }
+
+export interface ImportOptions {
+  /** Repository for the imported image (and its `tag`). */
+  readonly repo?: string | undefined
+  readonly tag?: string | undefined
+  /** The commit message of the imported image. */
+  readonly message?: string | undefined
+  /** Dockerfile instructions to apply (`CMD ["/bin/sh"]`, `ENV A=b`…). */
+  readonly changes?: ReadonlyArray<string> | undefined
+  readonly platform?: string | undefined
+  readonly onProgress?: ProgressSink<CreateImageInfo> | undefined
+}
+
+/** The source of an import: a root filesystem tar stream, or a URL the daemon fetches. */
+export type ImportSource<E = never> = Stream.Stream<Uint8Array, E> | { readonly url: string }
+
+export interface LoadOptions {
+  /** Suppress progress (the daemon's default when the parameter is omitted is quiet; ours is not). */
+  readonly quiet?: boolean | undefined
+  /** Platforms to load from a multi-platform archive (API 1.48+). */
+  readonly platform?: ReadonlyArray<OCIPlatform> | undefined
+  readonly onProgress?: ProgressSink<BuildInfo> | undefined
+}
+
+export interface CommitOptions {
+  /** `repository[:tag]` for the new image (or use `repo` and `tag`). */
+  readonly reference?: string | undefined
+  readonly repo?: string | undefined
+  readonly tag?: string | undefined
+  readonly comment?: string | undefined
+  readonly author?: string | undefined
+  /** Pause the container while committing (daemon default `true`). */
+  readonly pause?: boolean | undefined
+  /** Dockerfile instructions to apply (`CMD …`, `ENV …`, `LABEL …`…). */
+  readonly changes?: ReadonlyArray<string> | undefined
+  /** Container configuration for the image (overrides the container's). */
+  readonly config?: ContainerConfig | undefined
+}
+
+export interface SearchOptions {
+  readonly limit?: number | undefined
+  readonly filters?: Filters | undefined
+  readonly auth?: RegistryAuthOption | undefined
+}
+
+export interface LoginOptions {
+  readonly username: string
+  readonly password: RegistryCredentials["password"]
+  /** The registry (default Docker Hub). */
+  readonly serverAddress?: string | undefined
+}
+
+type RegistryError = DockerError | CredentialsError
+
+export interface ImagesShape {
+  /** `GET /images/json`. */
+  readonly list: (options?: ImageListArgs) => Effect.Effect<ImageListResponse, DockerError>
+  /** `GET /images/{name}/json`. */
+  readonly inspect: (name: string) => Effect.Effect<ImageInspect, DockerError>
+  /** `GET /images/{name}/history`: the layers, newest first. */
+  readonly history: (name: string) => Effect.Effect<ImageHistoryResponse, DockerError>
+  /** `POST /images/{name}/tag`: `target` is `repository[:tag]` (tag default `latest`). */
+  readonly tag: (name: string, target: string) => Effect.Effect<void, DockerError>
+  /** `DELETE /images/{name}`: untags a tag (removing the image with its last tag). */
+  readonly remove: (
+    name: string,
+    options?: { readonly force?: boolean | undefined; readonly noprune?: boolean | undefined }
+  ) => Effect.Effect<ImageDeleteResponse, DockerError>
+  /** `POST /images/prune`. */
+  readonly prune: (
+    options?: { readonly filters?: Filters | undefined }
+  ) => Effect.Effect<ImagePruneResponse, DockerError>
+  /** `POST /build/prune`. */
+  readonly pruneBuildCache: (options?: BuildPruneArgs) => Effect.Effect<BuildPruneResponse, DockerError>
+  /** `GET /images/search` (qualify the term with a registry: `host:port/name`). */
+  readonly search: (term: string, options?: SearchOptions) => Effect.Effect<ImageSearchResponse, RegistryError>
+  /** `POST /commit`: a container's filesystem and configuration as a new image; its ID. */
+  readonly commit: (container: string, options?: CommitOptions) => Effect.Effect<string, DockerError>
+  /** `GET /images/{name}/get`, or `GET /images/get?names=…` for several: a tar archive. */
+  readonly save: (
+    names: string | ReadonlyArray<string>,
+    options?: { readonly platform?: ReadonlyArray<OCIPlatform> | undefined }
+  ) => Stream.Stream<Uint8Array, DockerError>
+  /** `POST /auth`: checks credentials with the registry; an identity token when it issues one. */
+  readonly login: (options: LoginOptions) => Effect.Effect<AuthResponse, DockerError>
+
+  /** `POST /build` progress. */
+  readonly buildStream: <E = never>(
+    source: BuildSource<E>,
+    options?: BuildOptions
+  ) => Stream.Stream<BuildInfo, RegistryError | BuildContextError | E>
+  /** `POST /build` to completion: the image ID (and tags, output). */
+  readonly build: <E = never>(
+    source: BuildSource<E>,
+    options?: BuildOptions
+  ) => Effect.Effect<BuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
+  /** `POST /images/create?fromImage=…` progress. */
+  readonly pullStream: (reference: string, options?: PullOptions) => Stream.Stream<CreateImageInfo, RegistryError>
+  /** Pulls to completion: the digest and the daemon's final status. */
+  readonly pull: (
+    reference: string,
+    options?: PullOptions
+  ) => Effect.Effect<PullResult, RegistryError | IncompleteStreamError>
+  /** `POST /images/create?fromSrc=…` progress. */
+  readonly importStream: <E = never>(
+    source: ImportSource<E>,
+    options?: ImportOptions
+  ) => Stream.Stream<CreateImageInfo, DockerError | E>
+  /** Imports to completion: the new image's ID. */
+  readonly importImage: <E = never>(
+    source: ImportSource<E>,
+    options?: ImportOptions
+  ) => Effect.Effect<string, DockerError | IncompleteStreamError | E>
+  /** `POST /images/{name}/push` progress. */
+  readonly pushStream: (name: string, options?: PushOptions) => Stream.Stream<PushImageInfo, RegistryError>
+  /** Pushes to completion: the digest the registry stored. */
+  readonly push: (
+    name: string,
+    options?: PushOptions
+  ) => Effect.Effect<PushResult, RegistryError | IncompleteStreamError>
+  /** `POST /images/load` progress. */
+  readonly loadStream: <E = never>(
+    tar: Stream.Stream<Uint8Array, E>,
+    options?: LoadOptions
+  ) => Stream.Stream<BuildInfo, DockerError | E>
+  /** Loads to completion: the loaded images' names (and IDs of untagged ones). */
+  readonly load: <E = never>(
+    tar: Stream.Stream<Uint8Array, E>,
+    options?: LoadOptions
+  ) => Effect.Effect<LoadResult, DockerError | IncompleteStreamError | E>
+}
+
+/** Options of the `Images` layer. */
+export interface ImagesOptions {
+  /** Where `"config"` credentials come from (default: `$DOCKER_CONFIG`, `PATH` of this process). */
+  readonly credentials?: CredentialLookupOptions | undefined
+}
+
+/**
+ * Sends `body` as the request body of the stream `run` makes: a failure of the body itself (a file
+ * that cannot be read) is reported as that error, not as the connection error of the aborted request.
+ */
+const withBody = <A, E, E2>(
+  body: Stream.Stream<Uint8Array, E>,
+  run: (iterable: AsyncIterable<Uint8Array>) => Stream.Stream<A, E2>
+): Stream.Stream<A, E | E2> =>
+  Stream.suspend(() => {
+    let failed: { readonly error: E } | undefined
+    const recorded = body.pipe(Stream.tapError((error) => Effect.sync(() => (failed = { error }))))
+    return run(Stream.toAsyncIterable(recorded)).pipe(
+      Stream.mapError((error): E | E2 => failed !== undefined ? failed.error : error)
+    )
+  })
+
+/** `value` without its `undefined` properties (what `exactOptionalPropertyTypes` argument types want). */
+type DefinedOnly<T> =
+  & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
+  & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> }
+
+const definedOnly = <T extends Record<string, unknown>>(value: T): DefinedOnly<T> => {
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v
+  return out as DefinedOnly<T>
+}
+
+/** What daemons say when a registry refused the credentials (or wanted some). */
+const REGISTRY_REFUSAL =
+  /\bunauthorized\b|authentication required|no basic auth credentials|incorrect username or password|status: 401\b/i
+
+/**
+ * A registry's refusal of the credentials as `Unauthorized`, however the daemon reported it: 401
+ * (28.x pull), 500 (20.10 pull; login on every version) or an in-stream error (push, build). The
+ * `status` says what the daemon sent (200 for an in-stream error); the rest is left as it was.
+ */
+export const registryRefusal = <E>(error: E): E | Unauthorized => {
+  const tagged = error as { readonly _tag?: string; readonly operation?: string; readonly daemonMessage?: string }
+  if (
+    (tagged._tag === "ServerError" || tagged._tag === "InStreamError") &&
+    typeof tagged.daemonMessage === "string" && REGISTRY_REFUSAL.test(tagged.daemonMessage)
+  ) {
+    const status = (error as { readonly status?: number }).status ?? 200
+    const operation = tagged.operation ?? ""
+    return new Unauthorized({
+      operation,
+      status,
+      daemonMessage: tagged.daemonMessage,
+      message: `${operation}: the registry refused the credentials: ${tagged.daemonMessage} (HTTP ${status})`
+    })
+  }
+  return error
+}
+
+const runToResult = <M, S, R, E>(
+  operation: string,
+  stream: Stream.Stream<M, E>,
+  onProgress: ProgressSink<M> | undefined,
+  initial: S,
+  fold: (state: S, message: M) => S,
+  result: (state: S) => R | undefined,
+  missing: string
+): Effect.Effect<R, E | IncompleteStreamError> =>
+  (onProgress ? Stream.tap(stream, onProgress) : stream).pipe(
+    Stream.runFold(() => initial, fold),
+    Effect.flatMap((state) => {
+      const value = result(state)
+      return value === undefined
+        ? Effect.fail(new IncompleteStreamError({ operation, message: `${operation}: ${missing}` }))
+        : Effect.succeed(value)
+    })
+  )
+
+export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {}): ImagesShape => {
+  const lookup = options.credentials ?? {}
+
+  const credentialsFor = (
+    auth: RegistryAuthOption | undefined,
+    registry: string
+  ): Effect.Effect<RegistryCredentials | undefined, CredentialsError> =>
+    auth === undefined || auth === "config"
+      ? credentialsForRegistry(registry, lookup)
+      : auth === "anonymous"
+      ? Effect.succeed(undefined)
+      : Effect.succeed(auth)
+
+  const authHeader = (auth: RegistryAuthOption | undefined, reference: string) =>
+    Effect.map(credentialsFor(auth, registryOfReference(reference)), encodeRegistryAuth)
+
+  const pullStream = (reference: string, options: PullOptions = {}): Stream.Stream<CreateImageInfo, RegistryError> =>
+    Stream.unwrap(Effect.map(authHeader(options.auth, reference), (registryAuth) => {
+      const { repository, tag } = splitReference(reference)
+      return engine.messages(
+        ImageCreate,
+        definedOnly({
+          fromImage: repository,
+          tag: tag ?? (options.allTags ? undefined : "latest"),
+          platform: options.platform,
+          registryAuth
+        })
+      )
+    })).pipe(Stream.mapError(registryRefusal))
+
+  const pushStream = (name: string, options: PushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
+    Stream.unwrap(Effect.map(authHeader(options.auth, name), (registryAuth) => {
+      const split = options.tag === undefined ? splitReference(name) : { repository: name, tag: options.tag }
+      return engine.messages(
+        ImagePush,
+        definedOnly({ name: split.repository, tag: split.tag, platform: options.platform, registryAuth })
+      )
+    })).pipe(Stream.mapError(registryRefusal))
+
+  const buildStream = <E>(
+    source: BuildSource<E>,
+    options: BuildOptions = {}
+  ): Stream.Stream<BuildInfo, RegistryError | BuildContextError | E> => {
+    const { onProgress: _onProgress, registryConfig: config, ...query } = options
+    const registryConfig: Effect.Effect<string | undefined, CredentialsError> = config === "none"
+      ? Effect.succeed(undefined)
+      : config === undefined || config === "config"
+      ? Effect.map(
+        allCredentials(lookup),
+        (all) => Object.keys(all).length === 0 ? undefined : encodeRegistryConfig(all)
+      )
+      : Effect.succeed(encodeRegistryConfig(config))
+    return Stream.unwrap(
+      Effect.map(registryConfig, (header): Stream.Stream<BuildInfo, DockerError | BuildContextError | E> => {
+        const args = (dockerfile: string | undefined, extra: Partial<ImageBuildArgs> = {}) =>
+          definedOnly({ version: "1" as const, ...query, dockerfile, registryConfig: header, ...extra })
+        if ("remote" in source) {
+          return engine.messages(ImageBuild, args(source.dockerfile, { remote: source.remote }))
+        }
+        if ("directory" in source) {
+          const context = directoryContext(source.directory, { dockerfile: source.dockerfile, ignore: source.ignore })
+          return withBody(
+            context.tar,
+            (body) => engine.messages(ImageBuild, args(context.dockerfile, { body, contentType: "application/x-tar" }))
+          )
+        }
+        return withBody(
+          source.tar,
+          (body) => engine.messages(ImageBuild, args(source.dockerfile, { body, contentType: "application/x-tar" }))
+        )
+      })
+    ).pipe(Stream.mapError(registryRefusal))
+  }
+
+  const importStream = <E>(
+    source: ImportSource<E>,
+    options: ImportOptions = {}
+  ): Stream.Stream<CreateImageInfo, DockerError | E> => {
+    const query = definedOnly({
+      repo: options.repo,
+      tag: options.tag,
+      message: options.message,
+      changes: options.changes,
+      platform: options.platform
+    })
+    if ("url" in source) return engine.messages(ImageCreate, { ...query, fromSrc: source.url })
+    return withBody(source, (body) => engine.messages(ImageCreate, { ...query, fromSrc: "-", body }))
+  }
+
+  const loadStream = <E>(
+    tar: Stream.Stream<Uint8Array, E>,
+    options: LoadOptions = {}
+  ): Stream.Stream<BuildInfo, DockerError | E> =>
+    withBody(
+      tar,
+      (body) =>
+        engine.messages(ImageLoad, definedOnly({ quiet: options.quiet ?? false, platform: options.platform, body }))
+    )
+
+  return {
+    list: (options = {}) => engine.json(ImageList, options),
+    inspect: (name) => engine.json(ImageInspectOp, { name }),
+    history: (name) => engine.json(ImageHistory, { name }),
+    tag: (name, target) => {
+      const { repository, tag } = splitReference(target)
+      return engine.empty(ImageTag, { name, repo: repository, tag: tag ?? "latest" })
+    },
+    remove: (name, options = {}) => engine.json(ImageDelete, definedOnly({ name, ...options })),
+    prune: (options = {}) => engine.json(ImagePrune, definedOnly({ ...options })),
+    pruneBuildCache: (options = {}) => engine.json(BuildPrune, options),
+    search: (term, options = {}) =>
+      Effect.flatMap(
+        authHeader(options.auth ?? "config", term),
+        (registryAuth) =>
+          engine.json(ImageSearch, definedOnly({ term, limit: options.limit, filters: options.filters, registryAuth }))
+      ).pipe(Effect.mapError(registryRefusal)),
+    commit: (container, options = {}) => {
+      const split = options.reference === undefined ? undefined : splitReference(options.reference)
+      return Effect.map(
+        engine.json(
+          ImageCommit,
+          definedOnly({
+            container,
+            repo: split?.repository ?? options.repo,
+            tag: split?.tag ?? options.tag,
+            comment: options.comment,
+            author: options.author,
+            pause: options.pause,
+            changes: options.changes,
+            body: options.config
+          })
+        ),
+        (created) => created.Id
+      )
+    },
+    save: (names, options = {}) =>
+      typeof names === "string"
+        ? engine.stream(ImageGet, definedOnly({ name: names, platform: options.platform }))
+        : engine.stream(ImageGetAll, definedOnly({ names, platform: options.platform })),
+    login: (options) =>
+      engine.json(SystemAuth, {
+        body: definedOnly({
+          username: options.username,
+          password: options.password === undefined ? undefined : redactedValue(options.password),
+          serveraddress: options.serverAddress
+        })
+      }).pipe(Effect.mapError(registryRefusal)),
+
+    buildStream,
+    build: (source, options = {}) =>
+      runToResult(
+        "ImageBuild",
+        buildStream(source, options),
+        options.onProgress,
+        emptyBuildFold as BuildFold,
+        foldBuild,
+        buildResult,
+        "the build stream ended without the built image's ID"
+      ),
+    pullStream,
+    pull: (reference, options = {}) =>
+      runToResult(
+        "ImageCreate",
+        pullStream(reference, options),
+        options.onProgress,
+        { digest: undefined, status: undefined },
+        foldPull,
+        pullResult,
+        "the pull stream ended without its final status"
+      ),
+    importStream,
+    importImage: (source, options = {}) =>
+      runToResult(
+        "ImageCreate",
+        importStream(source, options),
+        options.onProgress,
+        undefined as string | undefined,
+        foldImport,
+        (id) => id,
+        "the import stream ended without the new image's ID"
+      ),
+    pushStream,
+    push: (name, options = {}) =>
+      runToResult(
+        "ImagePush",
+        pushStream(name, options),
+        options.onProgress,
+        undefined as PushResult | undefined,
+        foldPush,
+        (result) => result,
+        "the push stream ended without the pushed digest"
+      ),
+    loadStream,
+    load: (tar, options = {}) =>
+      runToResult(
+        "ImageLoad",
+        loadStream(tar, options),
+        options.onProgress,
+        { names: [], ids: [] } as LoadResult,
+        foldLoad,
+        (result) => result.names.length + result.ids.length === 0 ? undefined : result,
+        "the load stream ended without naming a loaded image"
+      )
+  }
+}
+
+// Read the secret only where the request body is built.
+const redactedValue = (value: Redacted.Redacted<string>): string => Redacted.value(value)
+
+export class Images extends Context.Service<Images, ImagesShape>()("effect-docker/Images") {
+  /** Images over the `DockerEngine`, with credentials found as the Docker CLI finds them. */
+  static readonly layer: Layer.Layer<Images, never, DockerEngine> = Layer.effect(Images)(
+    Effect.map(DockerEngine, (engine) => makeImages(engine))
+  )
+  /** Images with explicit options (where `"config"` credentials are looked up). */
+  static readonly layerWith = (options: ImagesOptions): Layer.Layer<Images, never, DockerEngine> =>
+    Layer.effect(Images)(Effect.map(DockerEngine, (engine) => makeImages(engine, options)))
+}

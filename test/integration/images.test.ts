@@ -1,0 +1,350 @@
+/**
+ * Issue #6 on a real engine: builds (directory with .dockerignore, tar stream, failing RUN), tag
+ * and untag, history, save → load, import of a root filesystem, commit, list/prune, search against
+ * a fake v1 endpoint. Every image carries the test label or a unique tag removed in a finalizer.
+ */
+import { NodeStream } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, type Scope, Stream } from "effect"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createReadStream } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import * as tar from "tar-stream"
+import { afterAll } from "vitest"
+import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
+import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
+import { ContainerWait } from "../../src/generated/operations/container/ContainerWait.js"
+import { Images, type ImagesShape } from "../../src/services/images.js"
+import { registryCredentials } from "../../src/wire/registry-auth.js"
+import { currentEngine, engineEnv } from "../support/engines.js"
+import { runId, TEST_LABEL, testLabels } from "../support/labels.js"
+import { scopedContainer, TEST_IMAGE, uniqueName } from "../support/resources.js"
+import { fakeSearchServer } from "../support/search-server.js"
+
+const target = currentEngine()
+/** No config.json of this machine leaks into the tests: credentials come from an empty directory. */
+const emptyConfigDir = mkdtempSync(join(tmpdir(), "ed-noconfig-"))
+afterAll(() => rmSync(emptyConfigDir, { recursive: true, force: true }))
+const TestLayer = Layer.provideMerge(
+  Images.layerWith({ credentials: { configDir: emptyConfigDir } }),
+  DockerEngine.layer({ host: target.host })
+)
+
+const live = (
+  name: string,
+  body: (images: ImagesShape, engine: DockerEngineShape) => Effect.Effect<void, unknown, Scope.Scope>,
+  timeout = 120_000
+) =>
+  it.live(
+    name,
+    () =>
+      Effect.gen(function*() {
+        const images = yield* Images
+        const engine = yield* DockerEngine
+        yield* body(images, engine)
+      }).pipe(Effect.scoped, Effect.provide(TestLayer)),
+    timeout
+  )
+
+/** A lowercase repository name unique to this run (tags must be lowercase). */
+const uniqueRepo = (what: string) => uniqueName(what).toLowerCase()
+
+/** Removes `reference` (a tag or ID) when the scope closes; already gone is fine. */
+const removeLater = (images: ImagesShape, reference: string) =>
+  Effect.addFinalizer(() =>
+    images.remove(reference, { force: true }).pipe(
+      Effect.catchTag("NotFound", () => Effect.succeed([])),
+      Effect.catch((error) => Effect.logWarning(`could not remove image ${reference}: ${String(error)}`)),
+      Effect.asVoid
+    )
+  )
+
+/** A temp directory with `files`, removed when the scope closes. */
+const scopedTree = (files: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const root = mkdtempSync(join(tmpdir(), "ed-build-"))
+      for (const [path, content] of Object.entries(files)) {
+        mkdirSync(dirname(join(root, path)), { recursive: true })
+        writeFileSync(join(root, path), content)
+      }
+      return root
+    }),
+    (root) => Effect.sync(() => rmSync(root, { recursive: true, force: true }))
+  )
+
+/** Creates a container from `image` running `cmd`, starts it, and returns its exit code. */
+const runExitCode = (engine: DockerEngineShape, image: string, cmd: Array<string>) =>
+  Effect.gen(function*() {
+    const container = yield* scopedContainer(engine, { Image: image, Cmd: cmd })
+    yield* engine.empty(ContainerStart, { id: container.id })
+    const waited = yield* engine.json(ContainerWait, { id: container.id }).pipe(Effect.timeout("30 seconds"))
+    return waited.StatusCode
+  })
+
+/** A tar archive of `files` as a Stream (built with tar-stream, as a user might). */
+const tarOf = (files: Record<string, string>): Stream.Stream<Uint8Array, Error> =>
+  Stream.suspend(() => {
+    const pack = tar.pack()
+    for (const [name, content] of Object.entries(files)) pack.entry({ name }, content)
+    pack.finalize()
+    return Stream.fromAsyncIterable(pack as AsyncIterable<Uint8Array>, (e) => e as Error)
+  })
+
+describe(`images on engine ${target.id} (${target.host})`, () => {
+  live(
+    "build from a directory: RUN output, labels, target stage, .dockerignore, build args, history",
+    (images) =>
+      Effect.gen(function*() {
+        const mark = uniqueName("mark")
+        const tag = `${uniqueRepo("build")}:1`
+        yield* removeLater(images, tag)
+        const root = yield* scopedTree({
+          "Dockerfile": [
+            "FROM busybox:local AS base",
+            "ARG GREETING=none",
+            "LABEL stage=base",
+            "COPY . /ctx",
+            `RUN echo "built-${mark} greeting=\${GREETING}" && busybox find /ctx -type f | busybox sort`,
+            "FROM base AS final",
+            "LABEL stage=final",
+            "RUN echo final-stage-ran",
+            ""
+          ].join("\n"),
+          // Cases checked against `docker build` (CLI 28.2, classic builder): the same files reach /ctx.
+          ".dockerignore":
+            "*.log\n!keep.log\n**/*.tmp\n/secret\nvendor\n!vendor/keep\ndocs/**\n!docs/**/*.md\ncache\n!**/wanted\n",
+          "a.log": "ignored",
+          "keep.log": "re-included",
+          "sub/a.log": "nested: *.log does not reach it",
+          "sub/deep/x.tmp": "ignored by **",
+          "secret": "ignored by /secret",
+          "sub/secret": "kept: /secret is the root one",
+          "vendor/lib.js": "ignored",
+          "vendor/keep": "re-included from an ignored directory",
+          "docs/z.md": "re-included by !docs/**/*.md",
+          "docs/a/x.md": "not re-included: docs/a is skipped (no ! pattern starts with docs/a/)",
+          "cache/wanted": "not re-included: !**/wanted does not start with cache/"
+        })
+        const messages: Array<unknown> = []
+        const result = yield* images.build({ directory: root }, {
+          t: tag,
+          target: "base",
+          labels: { ...testLabels(), "ed.case": mark },
+          buildargs: { GREETING: "hi there" },
+          nocache: true,
+          onProgress: (message) => Effect.sync(() => messages.push(message))
+        })
+        expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
+        expect(result.output).toContain(`built-${mark} greeting=hi there`)
+        expect(result.output).not.toContain("final-stage-ran")
+        expect(result.tags).toContain(tag)
+        expect(messages.length).toBeGreaterThan(3)
+        const listed = result.output.split("\n").filter((line) => line.startsWith("/ctx/")).sort()
+        expect(listed).toEqual([
+          "/ctx/.dockerignore",
+          "/ctx/Dockerfile",
+          "/ctx/docs/z.md",
+          "/ctx/keep.log",
+          "/ctx/sub/a.log",
+          "/ctx/sub/secret",
+          "/ctx/vendor/keep"
+        ])
+
+        const inspected = yield* images.inspect(tag)
+        expect(inspected.Id).toBe(result.imageId)
+        expect(inspected.Config?.Labels).toMatchObject({ stage: "base", [TEST_LABEL]: runId(), "ed.case": mark })
+
+        const history = yield* images.history(tag)
+        expect(history[0]!.Id).toBe(result.imageId)
+        const createdBy = history.map((layer) => layer.CreatedBy)
+        expect(createdBy.some((c) => c.includes(`built-${mark}`))).toBe(true)
+        expect(createdBy.some((c) => c.includes("COPY"))).toBe(true)
+        expect(createdBy.some((c) => c.includes("LABEL stage=base"))).toBe(true)
+      })
+  )
+
+  live(
+    "build from a tar stream with a custom Dockerfile name; the progress stream is typed messages",
+    (images) =>
+      Effect.gen(function*() {
+        const mark = uniqueName("tar")
+        const messages = yield* images.buildStream({
+          tar: tarOf({ "build/Containerfile": `FROM busybox:local\nRUN echo from-tar-${mark}\n`, "x.txt": "x" }),
+          dockerfile: "build/Containerfile"
+        }, { labels: testLabels(), forcerm: true }).pipe(Stream.runCollect)
+        const text = messages.map((m) => m.stream ?? "").join("")
+        expect(text).toContain(`from-tar-${mark}`)
+        const id = messages.map((m) => typeof m.aux === "object" ? m.aux.ID : undefined).find((x) => x !== undefined)
+        expect(id).toMatch(/^sha256:/)
+        yield* removeLater(images, id!)
+      })
+  )
+
+  live("a failing RUN fails the build with the daemon's message (InStreamError)", (images) =>
+    Effect.gen(function*() {
+      const error = yield* images.build({
+        tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN echo about-to-fail && exit 7\n" })
+      }, { labels: testLabels(), forcerm: true }).pipe(Effect.flip)
+      if (!("_tag" in error) || error._tag !== "InStreamError") return expect.fail(`expected InStreamError: ${error}`)
+      expect(error.operation).toBe("ImageBuild")
+      expect(error.daemonMessage).toMatch(/returned a non-zero code: 7/)
+    }))
+
+  live(
+    "an unreadable context directory fails with BuildContextError, not a connection error",
+    (images) =>
+      Effect.gen(function*() {
+        const error = yield* images.build({ directory: join(emptyConfigDir, "does-not-exist") }).pipe(Effect.flip)
+        expect(error._tag).toBe("BuildContextError")
+      })
+  )
+
+  live("tag and untag are visible in inspect", (images) =>
+    Effect.gen(function*() {
+      const repo = uniqueRepo("tag")
+      yield* removeLater(images, `${repo}:one`)
+      yield* removeLater(images, `${repo}:two`)
+      yield* images.tag(TEST_IMAGE, `${repo}:one`)
+      yield* images.tag(TEST_IMAGE, `${repo}:two`)
+      const tagged = yield* images.inspect(TEST_IMAGE)
+      expect(tagged.RepoTags).toEqual(expect.arrayContaining([TEST_IMAGE, `${repo}:one`, `${repo}:two`]))
+      const removed = yield* images.remove(`${repo}:one`)
+      expect(removed).toEqual([{ Untagged: `${repo}:one` }])
+      const after = yield* images.inspect(TEST_IMAGE)
+      expect(after.RepoTags).toContain(`${repo}:two`)
+      expect(after.RepoTags).not.toContain(`${repo}:one`)
+      const missing = yield* images.inspect(`${repo}:one`).pipe(Effect.flip)
+      expect(missing._tag).toBe("NotFound")
+    }))
+
+  live(
+    "save → remove → load round-trips an image (same ID), one and several at a time",
+    (images) =>
+      Effect.gen(function*() {
+        const tag = `${uniqueRepo("save")}:1`
+        const other = `${uniqueRepo("save2")}:1`
+        yield* removeLater(images, tag)
+        yield* removeLater(images, other)
+        const built = yield* images.build({
+          tar: tarOf({ "Dockerfile": `FROM busybox:local\nRUN echo ${tag} > /saved\n` })
+        }, { t: tag, labels: testLabels() })
+        const saved = yield* images.save(tag).pipe(Stream.runCollect)
+        const size = saved.reduce((n, c) => n + c.length, 0)
+        expect(size).toBeGreaterThan(100_000)
+        const removed = yield* images.remove(tag)
+        expect(removed).toContainEqual({ Deleted: built.imageId })
+        expect((yield* images.inspect(tag).pipe(Effect.flip))._tag).toBe("NotFound")
+
+        const loaded = yield* images.load(Stream.fromIterable(saved))
+        expect(loaded.names).toEqual([tag])
+        expect((yield* images.inspect(tag)).Id).toBe(built.imageId)
+
+        // Several at once: the archive holds both tags.
+        yield* images.tag(tag, other)
+        const both = yield* images.save([tag, other]).pipe(Stream.runCollect)
+        yield* images.remove(other)
+        const again = yield* images.load(Stream.fromIterable(both))
+        expect([...again.names].sort()).toEqual([tag, other].sort())
+        expect((yield* images.inspect(other)).Id).toBe(built.imageId)
+      })
+  )
+
+  live("import of the busybox rootfs tar gives a runnable image", (images, engine) =>
+    Effect.gen(function*() {
+      const rootfs = engineEnv().EFFECT_DOCKER_ROOTFS_TAR
+      expect(rootfs, "EFFECT_DOCKER_ROOTFS_TAR (scripts/engines.sh writes it)").toBeDefined()
+      const repo = uniqueRepo("import")
+      yield* removeLater(images, `${repo}:1`)
+      const progress: Array<string> = []
+      const id = yield* images.importImage(
+        NodeStream.fromReadable<Uint8Array, Error>({
+          evaluate: () => createReadStream(rootfs!),
+          onError: (e) => e as Error
+        }),
+        {
+          repo,
+          tag: "1",
+          message: "imported by effect-docker tests",
+          changes: ["CMD [\"/bin/sh\"]", `LABEL ${TEST_LABEL}=${runId()}`],
+          onProgress: (m) => Effect.sync(() => progress.push(m.status ?? ""))
+        }
+      )
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/)
+      const inspected = yield* images.inspect(`${repo}:1`)
+      expect(inspected.Id).toBe(id)
+      expect(inspected.Comment).toBe("imported by effect-docker tests")
+      expect(inspected.Config?.Cmd).toEqual(["/bin/sh"])
+      expect(yield* runExitCode(engine, id, ["sh", "-c", "test -x /bin/busybox && exit 42"])).toBe(42)
+    }))
+
+  live(
+    "commit of a modified container gives an image containing the change",
+    (images, engine) =>
+      Effect.gen(function*() {
+        const repo = uniqueRepo("commit")
+        const container = yield* scopedContainer(engine, { Cmd: ["sh", "-c", "echo changed > /committed.txt"] })
+        yield* engine.empty(ContainerStart, { id: container.id })
+        yield* engine.json(ContainerWait, { id: container.id }).pipe(Effect.timeout("30 seconds"))
+        yield* removeLater(images, `${repo}:1`)
+        const id = yield* images.commit(container.id, {
+          reference: `${repo}:1`,
+          comment: "committed by effect-docker tests",
+          author: "effect-docker",
+          changes: [`LABEL ${TEST_LABEL}=${runId()}`, "ENV COMMITTED=yes"]
+        })
+        expect(id).toMatch(/^sha256:/)
+        const inspected = yield* images.inspect(`${repo}:1`)
+        expect(inspected.Author).toBe("effect-docker")
+        expect(inspected.Config?.Env).toContain("COMMITTED=yes")
+        const check = `test "$(cat /committed.txt)" = changed && test "$COMMITTED" = yes && exit 42`
+        expect(yield* runExitCode(engine, id, ["sh", "-c", check])).toBe(42)
+      })
+  )
+
+  live("list and prune by label; build cache prune answers", (images) =>
+    Effect.gen(function*() {
+      const caseId = uniqueName("prune")
+      const built = yield* images.build({ tar: tarOf({ "Dockerfile": `FROM busybox:local\nRUN echo ${caseId}\n` }) }, {
+        labels: { ...testLabels(), "ed.case": caseId }
+      })
+      yield* removeLater(images, built.imageId)
+      const filters = { label: [`${TEST_LABEL}=${runId()}`, `ed.case=${caseId}`] }
+      const listed = yield* images.list({ filters })
+      expect(listed.map((i) => i.Id)).toEqual([built.imageId])
+      const pruned = yield* images.prune({ filters: { ...filters, dangling: ["true"] } })
+      expect((pruned.ImagesDeleted ?? []).some((d) => d.Deleted === built.imageId)).toBe(true)
+      expect(yield* images.list({ filters })).toEqual([])
+      const cache = yield* images.pruneBuildCache({ filters: { until: ["87600h"] } })
+      expect(typeof (cache.SpaceReclaimed ?? 0)).toBe("number")
+    }))
+
+  live(
+    "search asks the registry's v1 endpoint, with the credentials the daemon decoded",
+    (images) =>
+      Effect.gen(function*() {
+        const server = yield* fakeSearchServer([
+          { name: "busybox", description: "the test image", star_count: 7, is_official: false, is_automated: false },
+          { name: "other", description: "", star_count: 0, is_official: false, is_automated: false }
+        ])
+        const found = yield* images.search(`${server.host}/busybox`, { limit: 5, auth: "anonymous" })
+        expect(found).toEqual([
+          { name: "busybox", description: "the test image", star_count: 7, is_official: false, is_automated: false }
+        ])
+        const anonymous = server.requests.find((r) => r.path === "/v1/search")!
+        expect(anonymous.query.get("q")).toBe("busybox")
+        expect(anonymous.query.get("n")).toBe("5")
+        expect(anonymous.headers.authorization).toBeUndefined()
+
+        // A password whose JSON's standard base64 has `+`, `/` and `=`: the daemon decodes our
+        // header (URL-safe, padded) and forwards the credentials as Basic auth.
+        const password = "s3cr3t?>~~"
+        yield* images.search(`${server.host}/busybox`, {
+          auth: registryCredentials({ username: "testuser", password })
+        })
+        const authorized = server.requests.filter((r) => r.path === "/v1/search").at(-1)!
+        expect(authorized.headers.authorization).toBe(`Basic ${Buffer.from(`testuser:${password}`).toString("base64")}`)
+      })
+  )
+})

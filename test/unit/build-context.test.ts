@@ -1,0 +1,226 @@
+/**
+ * Build contexts: which files a directory's `.dockerignore` leaves out (the Docker CLI's rules,
+ * tricky cases included), and the tar itself (read back with tar-stream).
+ */
+import { Effect, Stream } from "effect"
+import { createHash } from "node:crypto"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { Readable } from "node:stream"
+import * as tar from "tar-stream"
+import { afterAll, describe, expect, it } from "vitest"
+import { contextMatcher, directoryContext, encodeTarHeader, parseDockerignore } from "../../src/wire/build-context.js"
+
+const roots: Array<string> = []
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true })
+})
+
+/** A directory with `files` (path → content); `null` makes an empty directory. */
+const tree = (files: Record<string, string | Buffer | null>): string => {
+  const root = mkdtempSync(join(tmpdir(), "ed-ctx-"))
+  roots.push(root)
+  for (const [path, content] of Object.entries(files)) {
+    const abs = join(root, path)
+    if (content === null) {
+      mkdirSync(abs, { recursive: true })
+    } else {
+      mkdirSync(dirname(abs), { recursive: true })
+      writeFileSync(abs, content)
+    }
+  }
+  return root
+}
+
+interface Entry {
+  readonly name: string
+  readonly type: string
+  readonly size: number
+  readonly mode: number
+  readonly uid: number
+  readonly linkname: string | null | undefined
+  readonly data: Buffer
+}
+
+/** Packs and reads the archive back. */
+const unpack = async (bytes: Stream.Stream<Uint8Array, unknown>): Promise<Array<Entry>> => {
+  const chunks = await Effect.runPromise(Stream.runCollect(bytes))
+  const extract = tar.extract()
+  const entries: Array<Entry> = []
+  extract.on("entry", (header, stream, next) => {
+    const data: Array<Buffer> = []
+    stream.on("data", (d: unknown) => data.push(d as Buffer))
+    stream.on("end", () => {
+      entries.push({
+        name: header.name,
+        type: header.type ?? "file",
+        size: header.size ?? 0,
+        mode: header.mode ?? 0,
+        uid: header.uid ?? -1,
+        linkname: header.linkname,
+        data: Buffer.concat(data)
+      })
+      next()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    extract.on("finish", resolve)
+    extract.on("error", reject)
+    Readable.from(chunks.map((c) => Buffer.from(c))).pipe(extract)
+  })
+  return entries
+}
+
+const filesOf = async (root: string, options: Parameters<typeof directoryContext>[1] = {}) => {
+  const context = directoryContext(root, options)
+  const entries = await unpack(context.tar)
+  return {
+    dockerfile: context.dockerfile,
+    entries,
+    files: entries.filter((e) => e.type === "file").map((e) => e.name).sort()
+  }
+}
+
+describe(".dockerignore parsing", () => {
+  it("drops comments and blank lines, trims", () => {
+    expect(parseDockerignore("# comment\n\n  *.log  \r\n!keep.log\n#x\n")).toEqual(["*.log", "!keep.log"])
+  })
+})
+
+describe("contextMatcher: the CLI's rules", () => {
+  const m = (patterns: Array<string>, dockerfile?: string) => contextMatcher(patterns, dockerfile)
+  it("`!` re-includes, the last matching pattern wins", () => {
+    const matcher = m(["*.log", "!keep.log", "keep.log.old"])
+    expect(matcher.excludes("a.log")).toBe(true)
+    expect(matcher.excludes("keep.log")).toBe(false)
+    expect(matcher.excludes("keep.log.old")).toBe(true)
+    expect(matcher.excludes("sub/a.log")).toBe(false) // `*` does not cross `/`
+  })
+  it("`**` matches any number of directories, including none", () => {
+    const matcher = m(["**/*.tmp", "docs/**"])
+    expect(matcher.excludes("a.tmp")).toBe(true)
+    expect(matcher.excludes("x/y/z/a.tmp")).toBe(true)
+    expect(matcher.excludes("docs/a/b.md")).toBe(true)
+    expect(matcher.excludes("docs")).toBe(false) // `docs/**` needs something after `docs/`: the directory itself stays
+    expect(matcher.excludes("docsx/a")).toBe(false)
+  })
+  it("a leading `/` anchors nothing more than the root (patterns are root-relative anyway)", () => {
+    const matcher = m(["/secret", "build/"])
+    expect(matcher.excludes("secret")).toBe(true)
+    expect(matcher.excludes("sub/secret")).toBe(false)
+    expect(matcher.excludes("build/out.o")).toBe(true) // a pattern matching a directory covers its content
+  })
+  it("is case-sensitive (the library's default is not)", () => {
+    expect(m(["*.LOG"]).excludes("a.log")).toBe(false)
+  })
+  it("the Dockerfile and .dockerignore are always kept", () => {
+    const matcher = m(["*", ".dockerignore", "Dockerfile"])
+    expect(matcher.excludes("Dockerfile")).toBe(false)
+    expect(matcher.excludes(".dockerignore")).toBe(false)
+    expect(matcher.excludes("other")).toBe(true)
+    const custom = m(["ci"], "ci/Dockerfile.test")
+    expect(custom.excludes("ci/Dockerfile.test")).toBe(false)
+    expect(custom.excludes("ci/other")).toBe(true)
+    expect(custom.mayReinclude("ci")).toBe(true)
+  })
+  it("an excluded directory is walked only when a `!` pattern starts with its path (literal prefix)", () => {
+    const matcher = m(["vendor", "!vendor/keep", "cache", "!**/wanted"])
+    expect(matcher.mayReinclude("vendor")).toBe(true)
+    expect(matcher.mayReinclude("cache")).toBe(false)
+  })
+})
+
+describe("directoryContext: the archive", () => {
+  it("honours .dockerignore: ignored files absent, re-included ones present, Dockerfile and .dockerignore sent", async () => {
+    const root = tree({
+      "Dockerfile": "FROM scratch\n",
+      ".dockerignore": "# test\n*.log\n!keep.log\n**/*.tmp\n/secret\nvendor\n!vendor/keep\nDockerfile\n.dockerignore\n",
+      "a.log": "x",
+      "keep.log": "keep",
+      "sub/a.log": "nested logs are not matched by *.log",
+      "sub/deep/x.tmp": "tmp",
+      "top.tmp": "tmp",
+      "secret": "s",
+      "sub/secret": "not at the root",
+      "vendor/lib.js": "v",
+      "vendor/keep": "k",
+      "empty": null
+    })
+    const { entries, files } = await filesOf(root)
+    expect(files).toEqual([
+      ".dockerignore",
+      "Dockerfile",
+      "keep.log",
+      "sub/a.log",
+      "sub/secret",
+      "vendor/keep"
+    ])
+    // Directories come as entries (an empty one too), except excluded ones walked for re-includes.
+    const dirs = entries.filter((e) => e.type === "directory").map((e) => e.name).sort()
+    expect(dirs).toEqual(["empty/", "sub/", "sub/deep/"])
+    // Owned by root, as the CLI sends them.
+    expect(entries.every((e) => e.uid === 0)).toBe(true)
+  })
+
+  it("a custom Dockerfile inside an ignored directory is still sent", async () => {
+    const root = tree({ "ci/Dockerfile.test": "FROM scratch\n", "ci/other": "o", ".dockerignore": "ci\n", "app": "a" })
+    const { dockerfile, files } = await filesOf(root, { dockerfile: "ci/Dockerfile.test" })
+    expect(dockerfile).toBe("ci/Dockerfile.test")
+    expect(files).toEqual([".dockerignore", "app", "ci/Dockerfile.test"])
+  })
+
+  it("a Dockerfile outside the context is added under a random name that the sent .dockerignore lists", async () => {
+    const outside = tree({ "Dockerfile.outside": "FROM scratch\nCOPY . /\n" })
+    const root = tree({ "app": "a", ".dockerignore": "*.log\n" })
+    const { dockerfile, entries, files } = await filesOf(root, { dockerfile: join(outside, "Dockerfile.outside") })
+    expect(dockerfile).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/)
+    expect(files).toEqual([".dockerignore", dockerfile, "app"].sort())
+    expect(entries.find((e) => e.name === dockerfile)!.data.toString()).toBe("FROM scratch\nCOPY . /\n")
+    const ignore = entries.find((e) => e.name === ".dockerignore")!.data.toString()
+    expect(parseDockerignore(ignore)).toEqual(["*.log", dockerfile])
+  })
+
+  it("`ignore` replaces the directory's .dockerignore", async () => {
+    const root = tree({ "a": "a", "b": "b", ".dockerignore": "a\n" })
+    expect((await filesOf(root, { ignore: ["b"] })).files).toEqual([".dockerignore", "a"])
+  })
+
+  it("keeps content, modes, symlinks, long and non-ASCII names, and big files exactly", async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17)
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff
+    const longName = `${"d".repeat(60)}/${"e".repeat(70)}/${"f".repeat(90)}.txt`
+    const root = tree({ "big.bin": big, "run.sh": "#!/bin/sh\n", [longName]: "long", "naïve-名前.txt": "utf8" })
+    chmodSync(join(root, "run.sh"), 0o755)
+    symlinkSync("run.sh", join(root, "link"))
+    const { entries } = await filesOf(root)
+    const byName = new Map(entries.map((e) => [e.name, e]))
+    const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex")
+    expect(sha(byName.get("big.bin")!.data)).toBe(sha(big))
+    expect(byName.get("run.sh")!.mode & 0o777).toBe(0o755)
+    expect(byName.get("link")).toMatchObject({ type: "symlink", linkname: "run.sh" })
+    expect(byName.get(longName)!.data.toString()).toBe("long")
+    expect(byName.get("naïve-名前.txt")!.data.toString()).toBe("utf8")
+  })
+
+  it("a file that cannot be read fails the stream with BuildContextError", async () => {
+    const root = tree({ "Dockerfile": "FROM scratch\n" })
+    rmSync(root, { recursive: true })
+    const exit = await Effect.runPromiseExit(Stream.runDrain(directoryContext(root).tar))
+    expect(exit._tag).toBe("Failure")
+    expect(JSON.stringify(exit)).toContain("BuildContextError")
+    expect(JSON.stringify(exit)).toContain("ENOENT")
+  })
+
+  it("a ustar header has a valid checksum and octal fields", () => {
+    const block = encodeTarHeader({ name: "a/b", type: "file", size: 1234, mode: 0o644, mtime: 1_700_000_000 })
+    expect(block.length).toBe(512)
+    const text = Buffer.from(block)
+    const stored = parseInt(text.subarray(148, 154).toString(), 8)
+    let sum = 0
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!
+    expect(stored).toBe(sum)
+    expect(parseInt(text.subarray(124, 135).toString(), 8)).toBe(1234)
+    expect(text.subarray(257, 262).toString()).toBe("ustar")
+  })
+})
