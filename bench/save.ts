@@ -76,7 +76,7 @@ const program = Effect.gen(function*() {
   console.log(`engine ${host}: building ${TAG} (busybox:local + ${LAYER_BYTES / 2 ** 20} MiB of random bytes)…`)
   const built = yield* images.build({
     tar: Stream.make(dockerfileTar(`FROM busybox:local\nRUN head -c ${LAYER_BYTES} /dev/urandom > /big.bin\n`))
-  }, { t: TAG, labels: { "effect-docker.bench": "save" } })
+  }, { t: [TAG], labels: { "effect-docker.bench": "save" } })
   const size = (yield* images.inspect(built.imageId)).Size ?? 0
   console.log(`image ${built.imageId.slice(0, 19)}…, ${(size / 2 ** 20).toFixed(0)} MiB`)
 

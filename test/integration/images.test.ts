@@ -129,7 +129,8 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
         })
         const messages: Array<unknown> = []
         const result = yield* images.build({ directory: root }, {
-          t: tag,
+          // `t` repeats: the daemon tags the result with each.
+          t: [tag, `${tag}-second`],
           target: "base",
           labels: { ...testLabels(), "ed.case": mark },
           buildargs: { GREETING: "hi there" },
@@ -140,6 +141,7 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
         expect(result.output).toContain(`built-${mark} greeting=hi there`)
         expect(result.output).not.toContain("final-stage-ran")
         expect(result.tags).toContain(tag)
+        expect(result.tags).toContain(`${tag}-second`)
         expect(messages.length).toBeGreaterThan(3)
         const listed = result.output.split("\n").filter((line) => line.startsWith("/ctx/")).sort()
         expect(listed).toEqual([
@@ -229,7 +231,7 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
         yield* removeLater(images, other)
         const built = yield* images.build({
           tar: tarOf({ "Dockerfile": `FROM busybox:local\nRUN echo ${tag} > /saved\n` })
-        }, { t: tag, labels: testLabels() })
+        }, { t: [tag], labels: testLabels() })
         const saved = yield* images.save(tag).pipe(Stream.runCollect)
         const size = saved.reduce((n, c) => n + c.length, 0)
         expect(size).toBeGreaterThan(100_000)
