@@ -202,44 +202,52 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         : bound === "none"
         ? undefined
         : Duration.toMillis(bound)
-      const exchange = Effect.flatMap(apiVersion, (version) => {
-        const request = buildRequest(descriptor, args, version)
-        if (request instanceof ApiVersionError) return Effect.fail(request)
-        let send = transport.request(
-          operation,
-          request,
-          async (response) =>
-            response.status >= 200 && response.status < 300
-              ? { ok: true as const, status: response.status, value: await read(response) }
-              : { ok: false as const, status: response.status, body: await response.body.text() },
-          timeoutMillis
-        )
-        // Only a request the daemon may safely see twice is retried, and only when it never got an
-        // answer. The schedule is set up after a first failure, so a successful call pays nothing.
-        if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
-          const first = send
-          send = Effect.catchTag(first, "ConnectionError", (error) => {
-            let replayed = false
-            return Effect.retry(
-              Effect.suspend(() => replayed ? first : (replayed = true, Effect.fail(error))),
-              { schedule: retry, while: (e) => e._tag === "ConnectionError" }
-            )
-          })
-        }
-        return Effect.flatMap(send, (answer) =>
-          Effect.andThen(
-            Effect.annotateCurrentSpan({ "docker.api_version": version, "http.response.status_code": answer.status }),
-            answer.ok ?
+      const exchange = (traced: boolean) =>
+        Effect.flatMap(apiVersion, (version) => {
+          const request = buildRequest(descriptor, args, version)
+          if (request instanceof ApiVersionError) return Effect.fail(request)
+          let send = transport.request(
+            operation,
+            request,
+            async (response) =>
+              response.status >= 200 && response.status < 300
+                ? { ok: true as const, status: response.status, value: await read(response) }
+                : { ok: false as const, status: response.status, body: await response.body.text() },
+            timeoutMillis
+          )
+          // Only a request the daemon may safely see twice is retried, and only when it never got
+          // an answer. The schedule is set up after a first failure: a successful call pays nothing.
+          if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
+            const first = send
+            send = Effect.catchTag(first, "ConnectionError", (error) => {
+              let replayed = false
+              return Effect.retry(
+                Effect.suspend(() => replayed ? first : (replayed = true, Effect.fail(error))),
+                { schedule: retry, while: (e) => e._tag === "ConnectionError" }
+              )
+            })
+          }
+          return Effect.flatMap(send, (answer) => {
+            const result = answer.ok ?
               Effect.succeed(answer.value) :
               Effect.fail(failureFromResponse(operation, version, answer.status, answer.body))
-          ))
-      })
+            return traced
+              ? Effect.andThen(
+                Effect.annotateCurrentSpan({
+                  "docker.api_version": version,
+                  "http.response.status_code": answer.status
+                }),
+                result
+              )
+              : result
+          })
+        })
       // Spans cost ~10% of a ping; without a tracer installed (Effect's built-in native tracer
       // exports nothing) they would be paid for nothing.
       return Effect.flatMap(
         Tracer.Tracer,
         (tracer) =>
-          tracer === Tracer.nativeTracer ? exchange : Effect.withSpan(exchange, operation, {
+          tracer === Tracer.nativeTracer ? exchange(false) : Effect.withSpan(exchange(true), operation, {
             attributes: { "docker.operation": operation, "http.request.method": descriptor.method },
             // A stack trace per request costs more than the request's own bookkeeping; the span's
             // name (the operationId) already says where it comes from.
@@ -331,7 +339,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
  * caller does not fail the others; a failure is not cached (the daemon may come up later).
  */
 const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effect<string, DockerError> => {
-  let resolved: string | undefined
+  let resolved: Effect.Effect<string> | undefined
   let inflight: Deferred.Deferred<string, DockerError> | undefined
   const ping = (method: "HEAD" | "GET") =>
     transport.request("SystemPing", { method, path: "/_ping" }, async (answer) => {
@@ -365,14 +373,15 @@ const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effec
     return version
   })
   return Effect.suspend(() => {
-    if (resolved !== undefined) return Effect.succeed(resolved)
+    if (resolved !== undefined) return resolved
     if (inflight !== undefined) return Deferred.await(inflight)
     const deferred = Deferred.makeUnsafe<string, DockerError>()
     inflight = deferred
     return negotiate.pipe(
       Effect.onExit((exit) =>
         Effect.sync(() => {
-          if (Exit.isSuccess(exit)) resolved = exit.value
+          // Every later call reuses this one Effect: the hot path allocates nothing for the version.
+          if (Exit.isSuccess(exit)) resolved = Effect.succeed(exit.value)
           inflight = undefined
           Deferred.doneUnsafe(deferred, exit)
         })
