@@ -22,7 +22,8 @@ import {
   timestampToDate,
   unpackTar
 } from "../../src/index.js"
-import { collectFrames, connectionCounter, runningContainer, testContainer } from "../support/container-fixtures.js"
+import { collectFrames, runningContainer, testContainer } from "../support/container-fixtures.js"
+import { countingProxy } from "../support/counting-proxy.js"
 import { currentEngine } from "../support/engines.js"
 import { pollUntil } from "../support/resources.js"
 
@@ -110,7 +111,7 @@ describe(`Container I/O on engine ${target.id}`, () => {
   live(
     "a logs consumer that stops early closes its connection",
     Effect.gen(function*() {
-      const proxy = yield* connectionCounter(target.host)
+      const proxy = yield* countingProxy(target.host)
       const program = Effect.gen(function*() {
         const containers = yield* Containers
         const c = yield* runningContainer(["sh", "-c", "while true; do echo tick; sleep 0.05; done"])

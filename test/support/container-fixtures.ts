@@ -1,19 +1,14 @@
 /**
  * Fixtures for the Containers / Exec tests: containers created through the service under test
- * (labelled, removed by a finalizer), and a unix-socket proxy that counts the connections open to
- * the daemon right now, to prove streams close theirs.
+ * (labelled, removed by a finalizer), and frame collection. Connection counting is
+ * `counting-proxy.ts`.
  */
 import { Effect, type Scope, Stream } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { createConnection, createServer, type Socket } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import type { DockerError } from "../../src/engine/errors.js"
 import type { ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { Containers } from "../../src/services/containers.js"
 import type { StdioFrame } from "../../src/wire/stdio-frames.js"
 import { testLabels } from "./labels.js"
-import { socketPath } from "./raw-daemon.js"
 import { TEST_IMAGE, uniqueName } from "./resources.js"
 
 /** A container created with `Containers.create` (busybox, no network, test label), force-removed at scope end. */
@@ -59,57 +54,3 @@ export const frameText = (frames: ReadonlyArray<StdioFrame>) => ({
 
 export const collectFrames = <E>(frames: Stream.Stream<StdioFrame, E>) =>
   Effect.map(Stream.runCollect(Stream.map(frames, (f) => ({ stream: f.stream, data: f.data.slice() }))), frameText)
-
-export interface ConnectionCounter {
-  readonly host: string
-  /** Client connections open through the proxy now. */
-  readonly open: () => number
-  /** Open connections whose latest request's path contains `fragment` (e.g. `/logs`). */
-  readonly openWith: (fragment: string) => number
-}
-
-const REQUEST_LINE = /(?:^|\r\n)(?:GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.1\r\n/g
-
-/** A proxy in front of the daemon that knows how many connections are open through it. */
-export const connectionCounter = (daemonHost: string): Effect.Effect<ConnectionCounter, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.callback<{ counter: ConnectionCounter; close: () => Promise<void> }>((resume) => {
-      const dir = mkdtempSync(join(tmpdir(), "ed-conns-"))
-      const path = join(dir, "docker.sock")
-      const clients = new Map<Socket, string>()
-      const all = new Set<Socket>()
-      const server = createServer((client) => {
-        const upstream = createConnection(socketPath(daemonHost))
-        clients.set(client, "")
-        all.add(client).add(upstream)
-        client.on("data", (chunk: Buffer) => {
-          for (const match of chunk.toString("latin1").matchAll(REQUEST_LINE)) clients.set(client, match[1]!)
-        })
-        client.pipe(upstream).pipe(client)
-        const close = () => {
-          clients.delete(client)
-          client.destroy()
-          upstream.destroy()
-        }
-        client.on("error", close).on("close", close)
-        upstream.on("error", close).on("close", close)
-      })
-      server.listen(path, () =>
-        resume(Effect.succeed({
-          counter: {
-            host: `unix://${path}`,
-            open: () => clients.size,
-            openWith: (fragment) => [...clients.values()].filter((path) => path.includes(fragment)).length
-          },
-          close: () =>
-            new Promise<void>((done) => {
-              for (const s of all) s.destroy()
-              server.close(() => {
-                rmSync(dir, { recursive: true, force: true })
-                done()
-              })
-            })
-        })))
-    }),
-    ({ close }) => Effect.promise(close)
-  ).pipe(Effect.map(({ counter }) => counter))

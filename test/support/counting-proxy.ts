@@ -17,6 +17,8 @@ export interface CountingProxy {
   readonly requests: () => ReadonlyArray<string>
   /** Client connections currently open through the proxy. */
   readonly openConnections: () => number
+  /** Open connections whose latest request's path contains `fragment` (e.g. `/logs`). */
+  readonly openWith: (fragment: string) => number
 }
 
 const REQUEST_LINE = /(?:^|\r\n)(GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.1\r\n/g
@@ -28,14 +30,18 @@ export const countingProxy = (daemonHost: string): Effect.Effect<CountingProxy, 
       const path = join(dir, "docker.sock")
       const seen: Array<string> = []
       const sockets = new Set<import("node:net").Socket>()
-      const clients = new Set<import("node:net").Socket>()
+      // Each open client connection, with the path of its latest request.
+      const clients = new Map<import("node:net").Socket, string>()
       const server = createServer((client) => {
         const upstream = createConnection(socketPath(daemonHost))
         sockets.add(client).add(upstream)
-        clients.add(client)
+        clients.set(client, "")
         client.on("close", () => clients.delete(client))
         client.on("data", (chunk: Buffer) => {
-          for (const match of chunk.toString("latin1").matchAll(REQUEST_LINE)) seen.push(`${match[1]} ${match[2]}`)
+          for (const match of chunk.toString("latin1").matchAll(REQUEST_LINE)) {
+            seen.push(`${match[1]} ${match[2]}`)
+            if (clients.has(client)) clients.set(client, match[2]!)
+          }
         })
         client.pipe(upstream).pipe(client)
         const close = () => {
@@ -47,7 +53,12 @@ export const countingProxy = (daemonHost: string): Effect.Effect<CountingProxy, 
       })
       server.listen(path, () =>
         resume(Effect.succeed({
-          proxy: { host: `unix://${path}`, requests: () => [...seen], openConnections: () => clients.size },
+          proxy: {
+            host: `unix://${path}`,
+            requests: () => [...seen],
+            openConnections: () => clients.size,
+            openWith: (fragment) => [...clients.values()].filter((p) => p.includes(fragment)).length
+          },
           close: () =>
             new Promise<void>((done) => {
               for (const s of sockets) s.destroy()

@@ -2,20 +2,9 @@ import { Effect, Exit, Schema, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { decodeMessages, inStreamFailure, jsonValues } from "../../src/wire/json-messages.js"
+import { chunked } from "../support/chunking.js"
 
 const encoder = new TextEncoder()
-
-/** Cuts `bytes` at the given (sorted, deduplicated) offsets. */
-const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Array<Uint8Array> = []
-  let start = 0
-  for (const p of [...points, bytes.length]) {
-    chunks.push(bytes.slice(start, p))
-    start = p
-  }
-  return chunks
-}
 
 const values = (chunks: ReadonlyArray<Uint8Array>) =>
   Effect.runSync(Stream.runCollect(jsonValues(Stream.fromIterable(chunks))))

@@ -14,6 +14,7 @@ import {
   timestampedLines,
   timestampToDate
 } from "../../src/wire/stdio.js"
+import { chunked } from "../support/chunking.js"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -37,18 +38,6 @@ const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
     at += p.length
   }
   return out
-}
-
-/** Cuts `bytes` at the given offsets (taken modulo length + 1, deduplicated). */
-const chunked = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Array<Uint8Array> = []
-  let start = 0
-  for (const p of [...points, bytes.length]) {
-    chunks.push(bytes.slice(start, p))
-    start = p
-  }
-  return chunks
 }
 
 /** Deterministic pseudo-random bytes (large payloads are cheaper to make than to generate). */
