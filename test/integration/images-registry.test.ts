@@ -12,8 +12,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
 import { DockerEngine } from "../../src/engine/engine.js"
+import { DistributionInspect } from "../../src/generated/operations/distribution/DistributionInspect.js"
 import { Images, type ImagesShape } from "../../src/services/images.js"
-import { registryCredentials } from "../../src/wire/registry-auth.js"
+import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry-auth.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
 
@@ -34,7 +35,7 @@ const layerWith = (credentials: Parameters<typeof Images.layerWith>[0]["credenti
 
 const live = (
   name: string,
-  body: (images: ImagesShape) => Effect.Effect<void, unknown, Scope.Scope>,
+  body: (images: ImagesShape) => Effect.Effect<void, unknown, Scope.Scope | DockerEngine>,
   layer = layerWith({ configDir: emptyConfigDir }),
   timeout = 120_000
 ) => it.live(name, () => Effect.flatMap(Images, body).pipe(Effect.scoped, Effect.provide(layer)), timeout)
@@ -82,6 +83,17 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
       // The layer's fate: uploaded, already there, or mounted from another repository of the registry.
       expect(statuses.some((s) => s === "Pushed" || s === "Layer already exists" || s.startsWith("Mounted from")))
         .toBe(true)
+
+      // DistributionInspect (the daemon asks the registry, with the undocumented X-Registry-Auth):
+      // decodes and names the digest just pushed.
+      const engine = yield* DockerEngine
+      const distribution = yield* engine.json(DistributionInspect, {
+        name: reference,
+        registryAuth: encodeRegistryAuth(good)
+      })
+      expect(distribution.Descriptor?.digest).toBe(pushed.digest)
+      expect(distribution.Descriptor?.mediaType).toMatch(/manifest/)
+      expect(distribution.Descriptor?.size).toBeGreaterThan(0)
 
       yield* images.remove(reference)
       expect((yield* images.inspect(reference).pipe(Effect.flip))._tag).toBe("NotFound")
