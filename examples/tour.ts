@@ -3,8 +3,8 @@
  * /var/run/docker.sock). Run it with `bash scripts/tour.sh`. It grows as the library does.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
-import { Docker, DockerEngine, Images, System, terminalProgress } from "effect-docker"
+import { Console, Effect, Stream } from "effect"
+import { Containers, Docker, DockerEngine, Images, stdioLines, System, terminalProgress } from "effect-docker"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -52,6 +52,30 @@ const tour = Effect.gen(function*() {
   yield* Effect.addFinalizer(() => Effect.ignore(images.remove(built.imageId, { force: true })))
   const history = yield* images.history(built.imageId)
   yield* row("built", `${built.imageId.slice(0, 19)}… (${history.length} layers in its history)`)
+
+  // Run a container and stream its output as it comes, stdout and stderr apart. It needs an image
+  // with a shell that is already local (the tour never pulls): the test engines have busybox:local.
+  const shell = "busybox:local"
+  const present = yield* images.inspect(shell).pipe(
+    Effect.as(true),
+    Effect.catchTag("NotFound", () => Effect.succeed(false))
+  )
+  if (!present) {
+    yield* row("run", `skipped: no local ${shell} (\`bash scripts/engines.sh start\` makes one)`)
+    return
+  }
+  const containers = yield* Containers
+  const running = yield* containers.runScoped({
+    Image: shell,
+    Cmd: ["sh", "-c", "for i in 1 2 3; do echo \"line $i\"; sleep 0.2; done; echo done >&2; exit 3"],
+    Labels: { "effect-docker.tour": "1" },
+    HostConfig: { NetworkMode: "none" }
+  })
+  yield* running.output.pipe(
+    stdioLines,
+    Stream.runForEach((line) => row(`run ${line.stream}`, line.line))
+  )
+  yield* row("exit code", String(yield* running.exitCode))
 }).pipe(Effect.scoped)
 
 const main = tour.pipe(

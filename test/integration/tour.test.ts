@@ -20,5 +20,10 @@ describe(`tour on engine ${target.id}`, () => {
     expect(stdout).toContain(`negotiated   API ${api}`)
     expect(stdout).toMatch(/containers {3}\d+ \(\d+ running, \d+ paused, \d+ stopped\)/)
     expect(stdout).toMatch(/images {7}[1-9]\d*/)
+    // It builds an image and runs a container, its output streamed with stdout and stderr apart.
+    expect(stdout).toMatch(/built {8}sha256:[0-9a-f]{12}… \(\d+ layers in its history\)/)
+    expect(stdout).toContain("run stdout   line 1\n  run stdout   line 2\n  run stdout   line 3\n")
+    expect(stdout).toContain("run stderr   done\n")
+    expect(stdout).toContain("exit code    3\n")
   })
 })
