@@ -127,6 +127,10 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
           expect(inspected.State?.Status).toBe(state)
           expect(inspected.Config?.Labels).toEqual({ ...labels, "ed.state": state, [TEST_LABEL]: runId() })
           expect(inspected.HostConfig?.NetworkMode).toBe("none")
+          // Unset enums arrive as "" (E11): Isolation on both; the restart policy's name is "" on
+          // 20.10 and "no" on 28.5.
+          expect(inspected.HostConfig?.Isolation).toBe("")
+          expect(inspected.HostConfig?.RestartPolicy?.Name).toBe(target.id === "a" ? "" : "no")
           expect(inspected.Created).toMatch(/^\d{4}-\d\d-\d\dT/)
         }
         for (const inspected of [c, r, p]) {

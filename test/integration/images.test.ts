@@ -184,6 +184,20 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
       })
   )
 
+  live("build params the spec omits are read by the daemon (E2): ulimits, buildid", (images) =>
+    Effect.gen(function*() {
+      const result = yield* images.build({
+        tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN echo \"nofile=$(ulimit -n)\"\n" })
+      }, {
+        labels: testLabels(),
+        nocache: true,
+        buildid: uniqueName("buildid"),
+        ulimits: [{ Name: "nofile", Soft: 777, Hard: 777 }]
+      })
+      yield* Effect.addFinalizer(() => Effect.ignore(images.remove(result.imageId, { force: true })))
+      expect(result.output).toContain("nofile=777")
+    }))
+
   live("a failing RUN fails the build with the daemon's message (InStreamError)", (images) =>
     Effect.gen(function*() {
       const error = yield* images.build({
@@ -233,14 +247,19 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
           tar: tarOf({ "Dockerfile": `FROM busybox:local\nRUN echo ${tag} > /saved\n` })
         }, { t: [tag], labels: testLabels() })
         const saved = yield* images.save(tag).pipe(Stream.runCollect)
+        const loadProgress: Array<{ readonly progressDetail?: unknown; readonly status?: unknown }> = []
         const size = saved.reduce((n, c) => n + c.length, 0)
         expect(size).toBeGreaterThan(100_000)
         const removed = yield* images.remove(tag)
         expect(removed).toContainEqual({ Deleted: built.imageId })
         expect((yield* images.inspect(tag).pipe(Effect.flip))._tag).toBe("NotFound")
 
-        const loaded = yield* images.load(Stream.fromIterable(saved))
+        const loaded = yield* images.load(Stream.fromIterable(saved), {
+          onProgress: (m) => Effect.sync(() => loadProgress.push(m))
+        })
         expect(loaded.names).toEqual([tag])
+        // E7: the daemon's default is quiet; `load` sends quiet=0, so layer progress comes too.
+        expect(loadProgress.some((m) => m.progressDetail !== undefined || m.status !== undefined)).toBe(true)
         expect((yield* images.inspect(tag)).Id).toBe(built.imageId)
 
         // Several at once: the archive holds both tags.

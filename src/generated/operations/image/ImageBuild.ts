@@ -2,7 +2,6 @@
 import { Schema } from "effect"
 import { openEnum } from "../../runtime.js"
 import { BuildInfo } from "../../schemas/BuildInfo.js"
-import { Limit } from "../../schemas/Limit.js"
 import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ImageBuild: path, query and header parameters plus `body`. */
@@ -74,7 +73,11 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
   /** Isolation technology (Windows); undocumented. Wire: query `isolation` (string). */
   isolation: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** JSON array of ulimits for the build containers; undocumented. Wire: query `ulimits` (json). */
-  ulimits: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Limit)),
+  ulimits: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    Soft: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+    Hard: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  }))),
   /** Request body: bytes (application/x-tar), streamed by the executor. */
   body: /* @__PURE__ */ Schema.optionalKey(Schema.Unknown),
 })
