@@ -25,3 +25,22 @@ export const withBodyStream = <A, E, R, E2, R2>(
         Effect.catch((error): Effect.Effect<never, E | E2> => failed ? Effect.fail(failed.error) : Effect.fail(error))
       ))
   })
+
+/** The same for operations whose answer is itself a stream (build, import, load progress). */
+export const streamWithBodyStream = <A, E, E2>(
+  body: Stream.Stream<Uint8Array, E>,
+  use: (iterable: AsyncIterable<Uint8Array>) => Stream.Stream<A, E2>
+): Stream.Stream<A, E | E2> =>
+  Stream.suspend(() => {
+    let failed: { readonly error: E } | undefined
+    const recorded = body.pipe(
+      Stream.tapError((error) =>
+        Effect.sync(() => {
+          failed = { error }
+        })
+      )
+    )
+    return use(Stream.toAsyncIterable(recorded)).pipe(
+      Stream.mapError((error): E | E2 => failed !== undefined ? failed.error : error)
+    )
+  })

@@ -13,6 +13,7 @@
  * Push always sends `X-Registry-Auth` (`{}` when anonymous: Docker 20.10 refuses a push without it).
  */
 import { Context, Data, Effect, Layer, Redacted, Stream } from "effect"
+import { streamWithBodyStream } from "../engine/body.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type DockerError, Unauthorized } from "../engine/errors.js"
 import { BuildPrune, type BuildPruneArgs, type BuildPruneResponse } from "../generated/operations/image/BuildPrune.js"
@@ -270,22 +271,6 @@ export interface ImagesOptions {
   readonly credentials?: CredentialLookupOptions | undefined
 }
 
-/**
- * Sends `body` as the request body of the stream `run` makes: a failure of the body itself (a file
- * that cannot be read) is reported as that error, not as the connection error of the aborted request.
- */
-const withBody = <A, E, E2>(
-  body: Stream.Stream<Uint8Array, E>,
-  run: (iterable: AsyncIterable<Uint8Array>) => Stream.Stream<A, E2>
-): Stream.Stream<A, E | E2> =>
-  Stream.suspend(() => {
-    let failed: { readonly error: E } | undefined
-    const recorded = body.pipe(Stream.tapError((error) => Effect.sync(() => (failed = { error }))))
-    return run(Stream.toAsyncIterable(recorded)).pipe(
-      Stream.mapError((error): E | E2 => failed !== undefined ? failed.error : error)
-    )
-  })
-
 /** `value` without its `undefined` properties (what `exactOptionalPropertyTypes` argument types want). */
 type DefinedOnly<T> =
   & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
@@ -404,12 +389,12 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         }
         if ("directory" in source) {
           const context = directoryContext(source.directory, { dockerfile: source.dockerfile, ignore: source.ignore })
-          return withBody(
+          return streamWithBodyStream(
             context.tar,
             (body) => engine.messages(ImageBuild, args(context.dockerfile, { body, contentType: "application/x-tar" }))
           )
         }
-        return withBody(
+        return streamWithBodyStream(
           source.tar,
           (body) => engine.messages(ImageBuild, args(source.dockerfile, { body, contentType: "application/x-tar" }))
         )
@@ -429,14 +414,14 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       platform: options.platform
     })
     if ("url" in source) return engine.messages(ImageCreate, { ...query, fromSrc: source.url })
-    return withBody(source, (body) => engine.messages(ImageCreate, { ...query, fromSrc: "-", body }))
+    return streamWithBodyStream(source, (body) => engine.messages(ImageCreate, { ...query, fromSrc: "-", body }))
   }
 
   const loadStream = <E>(
     tar: Stream.Stream<Uint8Array, E>,
     options: LoadOptions = {}
   ): Stream.Stream<BuildInfo, DockerError | E> =>
-    withBody(
+    streamWithBodyStream(
       tar,
       (body) =>
         engine.messages(ImageLoad, definedOnly({ quiet: options.quiet ?? false, platform: options.platform, body }))
