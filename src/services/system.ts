@@ -1,12 +1,20 @@
 /**
- * `System`: the daemon itself — ping, version, info (events, df and auth arrive with later issues).
+ * `System`: the daemon itself — ping, version, info, events, disk usage. (`POST /auth`, docker-py's
+ * `login`, is `Images.login`, next to the registry credentials it checks.)
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, type Stream } from "effect"
 import { DockerEngine } from "../engine/engine.js"
 import type { DockerError } from "../engine/errors.js"
+import {
+  SystemDataUsage,
+  type SystemDataUsageArgs,
+  type SystemDataUsageResponse
+} from "../generated/operations/system/SystemDataUsage.js"
+import { SystemEvents, type SystemEventsArgs } from "../generated/operations/system/SystemEvents.js"
 import { SystemInfo as SystemInfoOp } from "../generated/operations/system/SystemInfo.js"
 import { SystemPing } from "../generated/operations/system/SystemPing.js"
 import { SystemVersion as SystemVersionOp } from "../generated/operations/system/SystemVersion.js"
+import type { EventMessage } from "../generated/schemas/EventMessage.js"
 import type { SystemInfo } from "../generated/schemas/SystemInfo.js"
 import type { SystemVersion } from "../generated/schemas/SystemVersion.js"
 
@@ -33,7 +41,25 @@ export interface SystemShape {
   readonly version: () => Effect.Effect<SystemVersion, DockerError>
   /** `GET /info`. */
   readonly info: () => Effect.Effect<SystemInfo, DockerError>
+  /**
+   * `GET /events`: the daemon's events as they happen (with `since`, first the recorded ones from
+   * then). Without `until` the stream never ends by itself: stop consuming (`take`, interruption)
+   * and its connection closes. `since`/`until` take a `Date`, Unix seconds, or the daemon's own
+   * forms (`"1700000000.5"`, RFC 3339, a duration such as `"10m"`).
+   */
+  readonly events: (options?: EventsOptions) => Stream.Stream<EventMessage, DockerError>
+  /** `GET /system/df`: disk usage of images, containers, volumes and the build cache. */
+  readonly dataUsage: (options?: SystemDataUsageArgs) => Effect.Effect<SystemDataUsageResponse, DockerError>
 }
+
+export interface EventsOptions extends Omit<SystemEventsArgs, "since" | "until"> {
+  readonly since?: Date | number | string | undefined
+  readonly until?: Date | number | string | undefined
+}
+
+/** The daemon reads Unix seconds with a fractional part (`"1700000000.123"`). */
+const eventTime = (time: Date | number | string): string =>
+  time instanceof Date ? (time.getTime() / 1000).toFixed(3) : String(time)
 
 const first = (value: string | Array<string> | undefined): string | undefined => Array.isArray(value) ? value[0] : value
 
@@ -52,7 +78,14 @@ export class System extends Context.Service<System, SystemShape>()("effect-docke
             swarm: first(answer.headers["swarm"])
           })),
         version: () => engine.json(SystemVersionOp),
-        info: () => engine.json(SystemInfoOp)
+        info: () => engine.json(SystemInfoOp),
+        events: ({ since, until, ...rest } = {}) =>
+          engine.messages(SystemEvents, {
+            ...rest,
+            ...(since !== undefined ? { since: eventTime(since) } : {}),
+            ...(until !== undefined ? { until: eventTime(until) } : {})
+          }),
+        dataUsage: (options = {}) => engine.json(SystemDataUsage, options)
       }
     })
   )

@@ -1,9 +1,10 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"
 import { compareApiVersions, Docker, DockerEngine, MAX_API_VERSION, System } from "../../src/index.js"
 import { countingProxy } from "../support/counting-proxy.js"
 import { currentEngine } from "../support/engines.js"
+import { scopedVolume, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
 
@@ -46,6 +47,14 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
         expect(info.Images).toBeGreaterThanOrEqual(1) // busybox:local at least
       }))
 
+    it.effect("dataUsage (df) decodes the engine's disk usage", () =>
+      Effect.gen(function*() {
+        const df = yield* (yield* System).dataUsage()
+        // Both generations still send the pre-1.52 shape at their own API version.
+        expect(typeof df.LayersSize).toBe("number")
+        expect(df.Images?.some((image) => image.RepoTags?.includes("busybox:local"))).toBe(true)
+      }))
+
     it.effect("the negotiated version is min(client's newest, daemon's)", () =>
       Effect.gen(function*() {
         const negotiated = yield* (yield* DockerEngine).apiVersion
@@ -67,6 +76,21 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
       expect(requests.filter((r) => r === "HEAD /_ping")).toHaveLength(1)
       expect(requests.filter((r) => r.endsWith("/version"))).toEqual(Array(8).fill(`GET /v${expectedApi}/version`))
     }))
+
+  it.live("events: a Date-bounded window ends by itself and holds what happened in it", () =>
+    Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      const system = yield* System
+      const since = new Date(Date.now() - 1000)
+      const name = uniqueName("sys-events")
+      yield* scopedVolume(engine, {}, name)
+      const events = yield* system.events({
+        since,
+        until: new Date(Date.now() + 500),
+        filters: { type: ["volume"], volume: [name] }
+      }).pipe(Stream.runCollect, Effect.timeout("20 seconds"))
+      expect(events.map((e) => [e.Type, e.Action, e.Actor?.ID])).toEqual([["volume", "create", name]])
+    }).pipe(Effect.scoped, Effect.provide(Docker.layer({ host: target.host }))))
 
   it.live("a pinned version skips negotiation and is the URL prefix", () =>
     Effect.gen(function*() {
