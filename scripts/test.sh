@@ -3,12 +3,8 @@
 # the real test engines (when root), then typechecks, lints, checks generated code and runs every
 # test on both engines. Exits non-zero on any failure.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source scripts/lib/node.sh
-source scripts/lib/deps.sh
-ed_ensure_node
-ed_ensure_deps
+source "$(dirname "$0")/lib/deps.sh"
+ed_setup
 
 if [ "$(id -u)" = 0 ]; then
   bash scripts/engines.sh start

@@ -4,12 +4,8 @@
 # With neither reachable, it starts the project's test engine when run as root on Debian, and
 # otherwise says how to get one.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source scripts/lib/node.sh
-source scripts/lib/deps.sh
-ed_ensure_node
-ed_ensure_deps
+source "$(dirname "$0")/lib/deps.sh"
+ed_setup
 
 reachable() { # $1 = unix socket path
   [ -S "$1" ] && curl -sf --max-time 5 --unix-socket "$1" http://docker/_ping >/dev/null 2>&1

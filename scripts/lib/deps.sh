@@ -8,3 +8,12 @@ ed_ensure_deps() {
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 }
+
+# What every project command starts with: from the repository root, with Node >= 22.19 on PATH and
+# the npm dependencies installed.
+ed_setup() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+  source scripts/lib/node.sh
+  ed_ensure_node
+  ed_ensure_deps
+}
