@@ -285,7 +285,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
       return Effect.flatMap(
         call(descriptor, args, callOptions, (answer) => answer.body.text()),
-        (body) => decodeJsonBody(descriptor.operationId, response.schema, body)
+        (body) => decodeJsonBody(descriptor.operationId, response.schema, body, response.decode)
       )
     }
     const empty = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
@@ -302,7 +302,10 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const messages = (descriptor: OperationDescriptor, args?: Args) => {
       const response = descriptor.response
       if (response.kind !== "jsonStream") return Stream.die(`${descriptor.operationId} does not stream JSON messages`)
-      return stream(descriptor, args).pipe(jsonValues, decodeMessages(descriptor.operationId, response.schema))
+      return stream(descriptor, args).pipe(
+        jsonValues,
+        decodeMessages(descriptor.operationId, response.schema, response.decode)
+      )
     }
 
     const hijack = (descriptor: OperationDescriptor, args: Args = {}) =>

@@ -3,9 +3,10 @@
  * a value or a tagged error. Pure: no I/O here, so every rule is testable without a daemon.
  */
 import { Exit, Result, Schema } from "effect"
+import { decoderFor } from "../wire/decode.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
 import { ApiVersionError, DecodeError, type DockerError, statusErrorFor } from "./errors.js"
-import type { OperationDescriptor, ParamSpec } from "./operation.js"
+import type { FastDecoder, OperationDescriptor, ParamSpec } from "./operation.js"
 import type { TransportRequest } from "./transport.js"
 
 export type Args = Readonly<Record<string, unknown>>
@@ -193,22 +194,12 @@ export const failureFromResponse = (
   return statusErrorFor({ operation, status, daemonMessage: message })
 }
 
-const decoders = new WeakMap<Schema.Top, (input: unknown) => Result.Result<unknown, Schema.SchemaError>>()
-
-const decoderFor = (schema: Schema.Top) => {
-  let decode = decoders.get(schema)
-  if (decode === undefined) {
-    decode = Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)
-    decoders.set(schema, decode)
-  }
-  return decode
-}
-
 /** Parses and decodes a JSON body with `schema`. */
 export const decodeJsonBody = (
   operation: string,
   schema: Schema.Top,
-  body: string
+  body: string,
+  fast?: FastDecoder
 ): Exit.Exit<unknown, DecodeError> => {
   let parsed: unknown
   try {
@@ -224,7 +215,7 @@ export const decodeJsonBody = (
       })
     )
   }
-  const result = decoderFor(schema)(parsed)
+  const result = decoderFor(schema, fast)(parsed)
   if (Result.isSuccess(result)) return Exit.succeed(result.success)
   const detail = result.failure.message
   return Exit.fail(new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` }))

@@ -51,16 +51,23 @@ export interface BodySpec extends Availability {
   readonly schema?: Schema.Top
 }
 
+/**
+ * A generated decoder (codegen/emit-decoders.ts) that decodes a JSON value exactly as the response
+ * Schema does, several times faster, or returns `Invalid` for anything it does not accept; the
+ * Schema then decodes, to report the failure.
+ */
+export type FastDecoder = (u: unknown) => unknown
+
 /** What comes back on success, and how the executor must read it. */
 export type ResponseSpec =
-  /** A JSON document decoded with `schema`. */
-  | { readonly kind: "json"; readonly schema: Schema.Top }
+  /** A JSON document decoded with `schema` (`decode` first: see {@link FastDecoder}). */
+  | { readonly kind: "json"; readonly schema: Schema.Top; readonly decode?: FastDecoder }
   /** No body worth reading (204, or 200/201 with an empty/irrelevant body). */
   | { readonly kind: "empty" }
   /** A short text body (`_ping` answers `OK`). */
   | { readonly kind: "text" }
   /** 200, then newline-separated JSON messages; an `error`/`errorDetail` message is an in-stream failure. */
-  | { readonly kind: "jsonStream"; readonly schema: Schema.Top }
+  | { readonly kind: "jsonStream"; readonly schema: Schema.Top; readonly decode?: FastDecoder }
   /** stdout/stderr: multiplexed 8-byte frames unless the container (or exec start) has a TTY. */
   | { readonly kind: "stdio" }
   /** An opaque byte stream (tar archives, exports). */

@@ -5,6 +5,8 @@
  */
 import { Effect, Result, Schema, Stream } from "effect"
 import { DecodeError, InStreamError } from "../engine/errors.js"
+import type { FastDecoder } from "../engine/operation.js"
+import { decoderFor } from "./decode.js"
 
 const NEWLINE = 0x0a
 const RECORD_SEPARATOR = 0x1e // RFC 7464 json-seq (API 1.52+ may frame events this way)
@@ -87,8 +89,8 @@ export const inStreamFailure = (operation: string, message: unknown): InStreamEr
  * Decodes each JSON value with `schema`; a message carrying `error`/`errorDetail` fails the stream
  * with `InStreamError`.
  */
-export const decodeMessages = <S extends Schema.Top>(operation: string, schema: S) => {
-  const decode = Schema.decodeUnknownResult(schema as unknown as Schema.Decoder<S["Type"]>)
+export const decodeMessages = <S extends Schema.Top>(operation: string, schema: S, fast?: FastDecoder) => {
+  const decode = decoderFor(schema, fast)
   return <E, R>(values: Stream.Stream<unknown, E, R>): Stream.Stream<S["Type"], E | InStreamError | DecodeError, R> =>
     Stream.mapEffect(values, (value): Effect.Effect<S["Type"], InStreamError | DecodeError> => {
       const failure = inStreamFailure(operation, value)

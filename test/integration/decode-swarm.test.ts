@@ -7,7 +7,7 @@
  * swarm ports. The swarm is left (force) in the layer's finalizer, whatever the tests did, and a
  * swarm a crashed run left behind is left before a new one is made.
  */
-import { describe, expect, layer } from "@effect/vitest"
+import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
 import type { DockerError } from "../../src/engine/errors.js"
@@ -36,6 +36,7 @@ import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemVersion } from "../../src/generated/operations/system/SystemVersion.js"
 import { TaskInspect } from "../../src/generated/operations/task/TaskInspect.js"
 import { TaskList } from "../../src/generated/operations/task/TaskList.js"
+import { fastDecoderMisses } from "../../src/wire/decode.js"
 import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL, testLabels } from "../support/labels.js"
 import { pollUntil, TEST_IMAGE, uniqueName } from "../support/resources.js"
@@ -102,6 +103,10 @@ const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
 const caseFilter = (caseId: string) => ({ label: [`${TEST_LABEL}=${runId()}`, `ed.case=${caseId}`] })
 
 describe(`decode swarm responses on engine ${target.id} (${target.host})`, () => {
+  // Every real answer took the generated fast decoder (src/wire/decode.ts), none fell back to the
+  // slower Schema decode.
+  afterAll(() => expect(fastDecoderMisses.count).toBe(0))
+
   // `excludeTestServices`: these tests do real I/O with real waits, so they need the live clock
   // (the layer form of `it.live`). The swarm is made once for the file and left after it.
   layer(SwarmLive, { excludeTestServices: true, timeout: "120 seconds" })("one-node swarm", (it) => {

@@ -4,7 +4,7 @@
  * carries the values the test set up. Each test creates what it reads (labelled, removed in a
  * finalizer) so the assertions are about known values, not "did not throw".
  */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, type Scope, Stream } from "effect"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
 import type { ResponseOf } from "../../src/engine/operation.js"
@@ -33,6 +33,7 @@ import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemVersion } from "../../src/generated/operations/system/SystemVersion.js"
 import { VolumeInspect } from "../../src/generated/operations/volume/VolumeInspect.js"
 import { VolumeList } from "../../src/generated/operations/volume/VolumeList.js"
+import { fastDecoderMisses } from "../../src/wire/decode.js"
 import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL } from "../support/labels.js"
 import {
@@ -73,6 +74,10 @@ const caseFilter = (caseId: string) => ({ label: [`${TEST_LABEL}=${runId()}`, `e
 const daemonTime = (millis: number) => (millis / 1000).toFixed(3)
 
 describe(`decode real responses on engine ${target.id} (${target.host})`, () => {
+  // Every real answer took the generated fast decoder (src/wire/decode.ts), none fell back to the
+  // slower Schema decode.
+  afterAll(() => expect(fastDecoderMisses.count).toBe(0))
+
   live(
     "containers created, running, paused and exited: inspect and list (all, size, label filter)",
     (engine) =>

@@ -2,5 +2,5 @@
 export { ConfigCreate, ConfigCreateArgs } from "./ConfigCreate.js"
 export { ConfigDelete, ConfigDeleteArgs } from "./ConfigDelete.js"
 export { ConfigInspect, ConfigInspectArgs } from "./ConfigInspect.js"
-export { ConfigList, ConfigListArgs, ConfigListResponse } from "./ConfigList.js"
+export { ConfigList, ConfigListArgs, ConfigListResponse, decodeConfigListResponse } from "./ConfigList.js"
 export { ConfigUpdate, ConfigUpdateArgs } from "./ConfigUpdate.js"

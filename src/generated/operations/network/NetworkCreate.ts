@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { ConfigReference } from "../../schemas/ConfigReference.js"
 import { IPAM } from "../../schemas/IPAM.js"
-import { NetworkCreateResponse } from "../../schemas/NetworkCreateResponse.js"
+import { NetworkCreateResponse, decodeNetworkCreateResponse } from "../../schemas/NetworkCreateResponse.js"
 import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Request body of NetworkCreate. */
@@ -57,7 +57,7 @@ export const NetworkCreate = {
   params: [
   ],
   body: { key: "body", required: true, contentType: "application/json", since: "1.41", schema: NetworkCreateBody },
-  response: { kind: "json", schema: NetworkCreateResponse },
+  response: { kind: "json", schema: NetworkCreateResponse, decode: decodeNetworkCreateResponse },
   fields: {
     "body.CheckDuplicate": { since: "1.41", until: "1.45" },
     "body.EnableIPv4": { since: "1.47" },

@@ -4,5 +4,5 @@ export { NetworkCreate, NetworkCreateArgs, NetworkCreateBody } from "./NetworkCr
 export { NetworkDelete, NetworkDeleteArgs } from "./NetworkDelete.js"
 export { NetworkDisconnect, NetworkDisconnectArgs } from "./NetworkDisconnect.js"
 export { NetworkInspect, NetworkInspectArgs } from "./NetworkInspect.js"
-export { NetworkList, NetworkListArgs, NetworkListResponse } from "./NetworkList.js"
-export { NetworkPrune, NetworkPruneArgs, NetworkPruneResponse } from "./NetworkPrune.js"
+export { NetworkList, NetworkListArgs, NetworkListResponse, decodeNetworkListResponse } from "./NetworkList.js"
+export { NetworkPrune, NetworkPruneArgs, NetworkPruneResponse, decodeNetworkPruneResponse } from "./NetworkPrune.js"

@@ -2,5 +2,5 @@
 export { SecretCreate, SecretCreateArgs } from "./SecretCreate.js"
 export { SecretDelete, SecretDeleteArgs } from "./SecretDelete.js"
 export { SecretInspect, SecretInspectArgs } from "./SecretInspect.js"
-export { SecretList, SecretListArgs, SecretListResponse } from "./SecretList.js"
+export { SecretList, SecretListArgs, SecretListResponse, decodeSecretListResponse } from "./SecretList.js"
 export { SecretUpdate, SecretUpdateArgs } from "./SecretUpdate.js"

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { openEnum } from "../../runtime.js"
 import { ServiceSpec } from "../../schemas/ServiceSpec.js"
-import { ServiceUpdateResponse } from "../../schemas/ServiceUpdateResponse.js"
+import { ServiceUpdateResponse, decodeServiceUpdateResponse } from "../../schemas/ServiceUpdateResponse.js"
 import type { OperationDescriptor } from "../../../engine/operation.js"
 
 /** Arguments of ServiceUpdate: path, query and header parameters plus `body`. */
@@ -36,7 +36,7 @@ export const ServiceUpdate = {
     { name: "X-Registry-Auth", key: "registryAuth", in: "header", required: false, encoding: "string", since: "1.41" }
   ],
   body: { key: "body", required: true, contentType: "application/json", since: "1.41", schema: ServiceSpec },
-  response: { kind: "json", schema: ServiceUpdateResponse },
+  response: { kind: "json", schema: ServiceUpdateResponse, decode: decodeServiceUpdateResponse },
   registryAuth: "X-Registry-Auth",
   fields: {
     "body.TaskTemplate.ContainerSpec.HealthCheck.StartInterval": { since: "1.44" },

@@ -2,6 +2,6 @@
 export { ServiceCreate, ServiceCreateArgs } from "./ServiceCreate.js"
 export { ServiceDelete, ServiceDeleteArgs } from "./ServiceDelete.js"
 export { ServiceInspect, ServiceInspectArgs } from "./ServiceInspect.js"
-export { ServiceList, ServiceListArgs, ServiceListResponse } from "./ServiceList.js"
+export { ServiceList, ServiceListArgs, ServiceListResponse, decodeServiceListResponse } from "./ServiceList.js"
 export { ServiceLogs, ServiceLogsArgs } from "./ServiceLogs.js"
 export { ServiceUpdate, ServiceUpdateArgs } from "./ServiceUpdate.js"

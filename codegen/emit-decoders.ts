@@ -1,0 +1,287 @@
+/**
+ * Fast decoders: next to every definition Schema (and every inline response Schema) the emitter
+ * writes `decode<Name>`, a plain function that decodes a JSON value the way the Schema does — it
+ * accepts a subset of what the Schema accepts, and whatever it accepts it turns into the same value
+ * (known keys kept, unknown keys dropped, fresh objects and arrays) — or returns `Invalid`. The
+ * executor tries it first and falls back to the Schema, which then produces the error message, so
+ * the Schema stays the single definition of what is valid and the fast path can only be faster.
+ *
+ * Why: decoding with Effect's generic parser was half of the client CPU of a container inspect
+ * (bench/README.md, "Decoding"). Generated code reads known keys with static property accesses and
+ * allocates nothing but the output.
+ *
+ * Its inputs are what `JSON.parse` produces: no `undefined` values, so "the key is absent" is
+ * `u.Key === undefined`. `test/unit/fast-decoders.test.ts` checks, for every definition and every
+ * operation's response, that on generated values and their mutations the decoder agrees with the
+ * Schema whenever it succeeds, and that it succeeds on every valid value.
+ */
+import { joinPath } from "./diff.js"
+import { isIdent, nullableProp, type World } from "./emit-shared.js"
+import { CodegenError } from "./load.js"
+import type { TypeNode } from "./model.js"
+
+type ObjectNode = Extract<TypeNode, { kind: "object" }>
+
+export interface DecoderCtx {
+  /** Definition name or `<OperationId>#response` — for the cross-version required rule. */
+  readonly owner: string
+  /** Definition → identifiers this module imports from its module (`decodeX`, `decodeXFields`). */
+  readonly imports: Map<string, Set<string>>
+  readonly runtime: Set<string>
+  /** Module-level helper declarations, dependencies first. */
+  readonly hoisted: Array<string>
+  readonly counter: { n: number }
+}
+
+export const newDecoderCtx = (owner: string, counter: { n: number } = { n: 0 }): DecoderCtx => ({
+  owner,
+  imports: new Map(),
+  runtime: new Set(),
+  hoisted: [],
+  counter
+})
+
+/** Decoder of definition `name`. */
+export const decoderName = (name: string): string => `decode${name}`
+/** Imports definition `name`'s decoder into the module of `ctx`; its local name. */
+export const decoderImport = (ctx: DecoderCtx, name: string): string => useImport(ctx, name, decoderName(name))
+
+/** Writes definition `name`'s fields into an output object (for structs that spread it: `allOf`). */
+const fieldsName = (name: string): string => `decode${name}Fields`
+
+const useImport = (ctx: DecoderCtx, def: string, ident: string): string => {
+  const set = ctx.imports.get(def) ?? new Set<string>()
+  set.add(ident)
+  ctx.imports.set(def, set)
+  return ident
+}
+
+const useRuntime = (ctx: DecoderCtx, ident: string): string => {
+  ctx.runtime.add(ident)
+  return ident
+}
+
+const hoist = (ctx: DecoderCtx, prefix: string, code: string): string => {
+  const name = `_${prefix}${++ctx.counter.n}`
+  ctx.hoisted.push(`const ${name} = ${code}\n`)
+  return name
+}
+
+/** Number of fields a struct has, its bases' included (0 → Effect decodes it as "not nullish"). */
+const fieldCount = (t: ObjectNode, w: World): number =>
+  t.props.length + t.bases.reduce((n, b) => n + fieldCount(w.defs.get(b) as ObjectNode, w), 0)
+
+const protoKeys = new Set(Object.getOwnPropertyNames(Object.prototype))
+
+/** Reads key `name` of `u`, never a value inherited from `Object.prototype`. */
+const read = (name: string): string =>
+  protoKeys.has(name)
+    ? `(Object.hasOwn(u, ${JSON.stringify(name)}) ? u[${JSON.stringify(name)}] : undefined)`
+    : isIdent(name)
+    ? `u.${name}`
+    : `u[${JSON.stringify(name)}]`
+
+/** An expression naming a function `(u) => decoded | Invalid` for `t`. */
+const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => {
+  switch (t.kind) {
+    case "ref":
+      if (!w.defs.has(t.name)) throw new CodegenError(`${ctx.owner}: $ref to unknown definition ${t.name}`)
+      return useImport(ctx, t.name, decoderName(t.name))
+    case "string":
+      return useRuntime(ctx, "decodeString")
+    case "number":
+      return useRuntime(ctx, "decodeNumber")
+    case "boolean":
+      return useRuntime(ctx, "decodeBoolean")
+    case "unknown":
+      return useRuntime(ctx, "decodeUnknown")
+    case "enum":
+      return useRuntime(ctx, typeof t.values[0] === "number" ? "decodeNumber" : "decodeString")
+    case "array": {
+      const item = fnFor(t.items, `${path}[]`, ctx, w)
+      return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeArray")}(u, ${item})`)
+    }
+    case "record": {
+      const value = fnFor(t.values, `${path}{}`, ctx, w)
+      return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeRecord")}(u, ${value})`)
+    }
+    case "union": {
+      const members = hoist(ctx, "m", `[${t.members.map((m) => fnFor(m, path, ctx, w)).join(", ")}]`)
+      return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeUnion")}(u, ${members})`)
+    }
+    case "object": {
+      const names = { decoder: `_d${++ctx.counter.n}`, fields: `_f${ctx.counter.n}` }
+      ctx.hoisted.push(...objectDecoder(t, path, ctx, w, names, ""))
+      return names.decoder
+    }
+  }
+}
+
+/** Statements that check `v` as `t` and store the decoded value with `set`, or return false. */
+const valueStatements = (t: TypeNode, path: string, ctx: DecoderCtx, w: World, set: string): Array<string> => {
+  const typeofCheck = (type: string) => [`if (typeof v !== "${type}") return false`, `${set} = v`]
+  switch (t.kind) {
+    case "string":
+      return typeofCheck("string")
+    case "number":
+      return typeofCheck("number")
+    case "boolean":
+      return typeofCheck("boolean")
+    case "enum":
+      return typeofCheck(typeof t.values[0] === "number" ? "number" : "string")
+    case "unknown":
+      return [`${set} = v`]
+    default: {
+      const Invalid = useRuntime(ctx, "Invalid")
+      return [`v = ${fnFor(t, path, ctx, w)}(v)`, `if (v === ${Invalid}) return false`, `${set} = v`]
+    }
+  }
+}
+
+/**
+ * `fields`: `(u, o) => boolean`, checks `u`'s fields and writes them into `o` (bases first, as
+ * `Schema.Struct({ ...Base.fields, ... })` does). `decoder`: `(u) => o | Invalid`.
+ */
+const objectDecoder = (
+  t: ObjectNode,
+  path: string,
+  ctx: DecoderCtx,
+  w: World,
+  names: { readonly decoder: string; readonly fields: string },
+  exported: "export " | "",
+  typeName?: string
+): Array<string> => {
+  const Invalid = useRuntime(ctx, "Invalid")
+  const ret = typeName === undefined ? "any" : `${typeName} | ${Invalid}`
+  const aliases = Object.entries(t.aliases ?? {})
+  if (aliases.length > 1) {
+    // Each alias is a union member of its own in the Schema; not worth mirroring: the Schema decodes.
+    return [`${exported}const ${names.decoder} = (_u: any): ${ret} => ${Invalid}\n`]
+  }
+  if (fieldCount(t, w) === 0) {
+    // `Schema.Struct({})` accepts any value but null/undefined, as it is.
+    const decoder =
+      `${exported}const ${names.decoder} = (u: any): ${ret} => (u === null || u === undefined ? ${Invalid} : u)\n`
+    // (a definition's fields function is kept for structs that spread it)
+    return exported === ""
+      ? [decoder]
+      : [`${exported}const ${names.fields} = (_u: any, _o: any): boolean => true\n`, decoder]
+  }
+  const [wire, canonical] = aliases[0] ?? []
+  if (canonical !== undefined && !t.props.some((p) => p.name === canonical)) {
+    throw new CodegenError(`${ctx.owner}: alias target ${canonical} must be an own property`)
+  }
+  if (wire !== undefined && t.props.some((p) => p.name === wire)) {
+    throw new CodegenError(`${ctx.owner}: alias ${wire} is also a property`)
+  }
+  let body = ""
+  for (const b of t.bases) {
+    const d = w.defs.get(b)
+    if (!d || d.kind !== "object" || (d.aliases && Object.keys(d.aliases).length > 0)) {
+      throw new CodegenError(`${ctx.owner}: allOf base ${b} is not a plain object definition`)
+    }
+    body += `  if (!${useImport(ctx, b, fieldsName(b))}(u, o)) return false\n`
+  }
+  if (t.props.length > 0) body += `  let v: any = undefined\n`
+  for (const p of t.props) {
+    if (p.name === "__proto__") throw new CodegenError(`${ctx.owner}: a property named __proto__`)
+    const ppath = joinPath(path, p.name)
+    const set = isIdent(p.name) ? `o.${p.name}` : `o[${JSON.stringify(p.name)}]`
+    // `x-ed-aliases`: the Schema is a union of "canonical key present", "wire key present"
+    // (renamed) and, for an optional key, "neither": read the canonical key, else the wire key.
+    body += p.name === canonical
+      ? `  v = ${read(p.name)}; if (v === undefined) v = ${read(wire!)}\n`
+      : `  v = ${read(p.name)}\n`
+    const required = w.diff.required(ctx.owner, ppath)
+    let check = valueStatements(p.type, ppath, ctx, w, set)
+    if (nullableProp(p.type, w)) check = [`if (v === null) ${set} = null`, `else { ${check.join("; ")} }`]
+    // a missing required key: refused by a bare typeof check, else by an explicit test
+    if (required && !check[0]!.startsWith("if (typeof")) check.unshift("if (v === undefined) return false")
+    body += required ? `  ${check.join("; ")}\n` : `  if (v !== undefined) { ${check.join("; ")} }\n`
+  }
+  return [
+    `${exported}const ${names.fields} = (u: any, o: any): boolean => {\n${body}  return true\n}\n`,
+    `${exported}const ${names.decoder} = (u: any): ${ret} => {\n` +
+    `  if (typeof u !== "object" || u === null || Array.isArray(u)) return ${Invalid}\n` +
+    `  const o: any = {}\n  return ${names.fields}(u, o) ? o : ${Invalid}\n}\n`
+  ]
+}
+
+/**
+ * The declarations of `decode<name>` for a schema named `name` of type `t` (a definition, or an
+ * inline response schema of an operation): hoisted helpers first, then the exported decoder (and,
+ * for a struct, `decode<name>Fields`).
+ */
+export const decoderDeclarations = (name: string, t: TypeNode, ctx: DecoderCtx, w: World): string => {
+  const doc = `/** Decodes a JSON value as \`${name}\` does, or returns \`Invalid\` (then decode with the Schema). */\n`
+  let own: string
+  if (t.kind === "object") {
+    const [fields, decoder] = objectDecoder(
+      t,
+      "",
+      ctx,
+      w,
+      { decoder: decoderName(name), fields: fieldsName(name) },
+      "export ",
+      name
+    )
+    own = decoder === undefined ? doc + fields : fields + doc + decoder
+  } else {
+    const Invalid = useRuntime(ctx, "Invalid")
+    const fn = fnFor(t, "", ctx, w)
+    own = doc + `export const ${decoderName(name)}: (u: unknown) => ${name} | ${Invalid} = ${fn}\n`
+  }
+  const out = ctx.hoisted.join("") + own
+  ctx.hoisted.length = 0
+  return out
+}
+
+/** Runtime helpers of the fast decoders (appended to `runtime.ts`). */
+export const RUNTIME_DECODERS = `
+// ---------------------------------------------------------------------------------------------
+// Fast decoders (codegen/emit-decoders.ts): every schema module has \`decode<Name>\`, which decodes
+// a JSON value as the Schema does or returns \`Invalid\`; the executor then decodes with the Schema
+// for the error message.
+
+/** What a fast decoder returns for a value it does not accept. */
+export const Invalid: unique symbol = Symbol.for("effect-docker/Invalid")
+export type Invalid = typeof Invalid
+
+export const decodeString = (u: any): any => (typeof u === "string" ? u : Invalid)
+export const decodeNumber = (u: any): any => (typeof u === "number" ? u : Invalid)
+export const decodeBoolean = (u: any): any => (typeof u === "boolean" ? u : Invalid)
+export const decodeUnknown = (u: any): any => u
+
+export const decodeArray = (u: any, item: (u: any) => any): any => {
+  if (!Array.isArray(u)) return Invalid
+  const out: Array<unknown> = []
+  for (let i = 0; i < u.length; i++) {
+    const v = item(u[i])
+    if (v === Invalid) return Invalid
+    out.push(v)
+  }
+  return out
+}
+
+export const decodeRecord = (u: any, value: (u: any) => any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(u)) {
+    // a key that would set the prototype: the Schema handles it
+    if (k === "__proto__") return Invalid
+    const v = value(u[k])
+    if (v === Invalid) return Invalid
+    out[k] = v
+  }
+  return out
+}
+
+/** The first member that accepts \`u\` (\`Schema.Union\` in its default "anyOf" mode). */
+export const decodeUnion = (u: any, members: ReadonlyArray<(u: any) => any>): any => {
+  for (let i = 0; i < members.length; i++) {
+    const v = members[i]!(u)
+    if (v !== Invalid) return v
+  }
+  return Invalid
+}
+`
