@@ -18,12 +18,21 @@ export const normalizeApiVersion = (version: string): string | undefined => {
   return parsed ? `${parsed[0]}.${parsed[1]}` : undefined
 }
 
-/** Negative when `a < b`, zero when equal, positive when `a > b` (numeric: 1.9 < 1.10). */
-export const compareApiVersions = (a: string, b: string): number => {
-  const [aMajor, aMinor] = parse(a) ?? [0, 0]
-  const [bMajor, bMinor] = parse(b) ?? [0, 0]
-  return aMajor !== bMajor ? aMajor - bMajor : aMinor - bMinor
+// Every request compares its version with the availability of the operation and its parameters:
+// versions are few, so each is parsed once (an unparseable one ranks as 0.0).
+const ranks = new Map<string, number>()
+const rank = (version: string): number => {
+  let r = ranks.get(version)
+  if (r === undefined) {
+    const parsed = parse(version)
+    r = parsed ? parsed[0] * 1_000_000 + parsed[1] : 0
+    if (ranks.size < 1024) ranks.set(version, r)
+  }
+  return r
 }
+
+/** Negative when `a < b`, zero when equal, positive when `a > b` (numeric: 1.9 < 1.10). */
+export const compareApiVersions = (a: string, b: string): number => (a === b ? 0 : rank(a) - rank(b))
 
 export const isSupportedApiVersion = (version: string): boolean =>
   parse(version) !== undefined && compareApiVersions(version, MIN_API_VERSION) >= 0 &&

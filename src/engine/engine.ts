@@ -20,7 +20,7 @@ import { parseEndpoint } from "./endpoint.js"
 import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, type TimeoutError } from "./errors.js"
 import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
 import type { ArgsOf, OperationDescriptor, ResponseOf } from "./operation.js"
-import { connectionError, makeTransport, type Transport, type TransportResponse } from "./transport.js"
+import { connectionError, makeTransport, type Transport, type WholeResponse } from "./transport.js"
 
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
@@ -189,12 +189,11 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const engineTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT : options.timeout
     const engineTimeoutMillis = engineTimeout === "none" ? undefined : Duration.toMillis(engineTimeout)
 
-    const call = <A>(
+    const call = (
       descriptor: OperationDescriptor,
       args: Args,
-      callOptions: CallOptions | undefined,
-      read: (response: TransportResponse) => Promise<A>
-    ): Effect.Effect<A, DockerError> => {
+      callOptions: CallOptions | undefined
+    ): Effect.Effect<WholeResponse, DockerError> => {
       const operation = descriptor.operationId
       const bound = callOptions?.timeout ?? (LONG_POLLS.has(operation) ? "none" : undefined)
       const timeoutMillis = bound === undefined
@@ -206,15 +205,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         Effect.flatMap(apiVersion, (version) => {
           const request = buildRequest(descriptor, args, version)
           if (request instanceof ApiVersionError) return Effect.fail(request)
-          let send = transport.request(
-            operation,
-            request,
-            async (response) =>
-              response.status >= 200 && response.status < 300
-                ? { ok: true as const, status: response.status, value: await read(response) }
-                : { ok: false as const, status: response.status, body: await response.body.text() },
-            timeoutMillis
-          )
+          let send = transport.request(operation, request, timeoutMillis)
           // Only a request the daemon may safely see twice is retried, and only when it never got
           // an answer. The schedule is set up after a first failure: a successful call pays nothing.
           if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
@@ -228,8 +219,8 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
             })
           }
           return Effect.flatMap(send, (answer) => {
-            const result = answer.ok ?
-              Effect.succeed(answer.value) :
+            const result = answer.status >= 200 && answer.status < 300 ?
+              Effect.succeed(answer) :
               Effect.fail(failureFromResponse(operation, version, answer.status, answer.body))
             return traced
               ? Effect.andThen(
@@ -284,18 +275,14 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       const response = descriptor.response
       if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
       return Effect.flatMap(
-        call(descriptor, args, callOptions, (answer) => answer.body.text()),
-        (body) => decodeJsonBody(descriptor.operationId, response.schema, body, response.decode)
+        call(descriptor, args, callOptions),
+        (answer) => decodeJsonBody(descriptor.operationId, response.schema, answer.body, response.decode)
       )
     }
     const empty = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
-      call(descriptor, args, callOptions, (answer) => answer.body.dump())
+      Effect.asVoid(call(descriptor, args, callOptions))
     const raw = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
-      call(descriptor, args, callOptions, async (answer): Promise<RawAnswer> => ({
-        status: answer.status,
-        headers: answer.headers,
-        body: await answer.body.text()
-      }))
+      call(descriptor, args, callOptions) as Effect.Effect<RawAnswer, DockerError>
     const stream = (descriptor: OperationDescriptor, args?: Args) =>
       Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
 
@@ -345,10 +332,10 @@ const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effec
   let resolved: Effect.Effect<string> | undefined
   let inflight: Deferred.Deferred<string, DockerError> | undefined
   const ping = (method: "HEAD" | "GET") =>
-    transport.request("SystemPing", { method, path: "/_ping" }, async (answer) => {
-      await answer.body.dump()
-      return { status: answer.status, version: header(answer.headers, "api-version") }
-    })
+    Effect.map(
+      transport.request("SystemPing", { method, path: "/_ping" }),
+      (answer) => ({ status: answer.status, version: header(answer.headers, "api-version") })
+    )
   const negotiate = Effect.gen(function*() {
     // The daemon answers HEAD with `Connection: close`, so HEAD costs a connection; over ssh a
     // connection is an ssh handshake (~0.5 s), so there the GET (which keeps it) goes first.
