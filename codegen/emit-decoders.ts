@@ -30,6 +30,8 @@ export interface DecoderCtx {
   readonly runtime: Set<string>
   /** Module-level helper declarations, dependencies first. */
   readonly hoisted: Array<string>
+  /** Helper code → its name (`hoist`). */
+  readonly helpers: Map<string, string>
   readonly counter: { n: number }
 }
 
@@ -38,6 +40,7 @@ export const newDecoderCtx = (owner: string, counter: { n: number } = { n: 0 }):
   imports: new Map(),
   runtime: new Set(),
   hoisted: [],
+  helpers: new Map(),
   counter
 })
 
@@ -61,8 +64,12 @@ const useRuntime = (ctx: DecoderCtx, ident: string): string => {
   return ident
 }
 
+/** A module-level helper `code`; one per distinct code in a module. */
 const hoist = (ctx: DecoderCtx, prefix: string, code: string): string => {
+  const known = ctx.helpers.get(code)
+  if (known !== undefined) return known
   const name = `_${prefix}${++ctx.counter.n}`
+  ctx.helpers.set(code, name)
   ctx.hoisted.push(`const ${name} = ${code}\n`)
   return name
 }
@@ -98,6 +105,13 @@ const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => 
     case "enum":
       return useRuntime(ctx, typeof t.values[0] === "number" ? "decodeNumber" : "decodeString")
     case "array": {
+      const primitive = t.items.kind === "enum" ?
+        (typeof t.items.values[0] === "number" ? "number" : "string")
+        : t.items.kind
+      // arrays of strings/numbers (stats' per-CPU usage, command lines): one loop, no call per item
+      if (primitive === "string" || primitive === "number") {
+        return useRuntime(ctx, primitive === "string" ? "decodeStringArray" : "decodeNumberArray")
+      }
       const item = fnFor(t.items, `${path}[]`, ctx, w)
       return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeArray")}(u, ${item})`)
     }
@@ -262,6 +276,14 @@ export const decodeArray = (u: any, item: (u: any) => any): any => {
   }
   return out
 }
+
+const primitiveArray = (type: "string" | "number") => (u: any): any => {
+  if (!Array.isArray(u)) return Invalid
+  for (let i = 0; i < u.length; i++) if (typeof u[i] !== type) return Invalid
+  return u.slice()
+}
+export const decodeStringArray = primitiveArray("string")
+export const decodeNumberArray = primitiveArray("number")
 
 export const decodeRecord = (u: any, value: (u: any) => any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid

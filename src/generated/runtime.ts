@@ -50,6 +50,14 @@ export const decodeArray = (u: any, item: (u: any) => any): any => {
   return out
 }
 
+const primitiveArray = (type: "string" | "number") => (u: any): any => {
+  if (!Array.isArray(u)) return Invalid
+  for (let i = 0; i < u.length; i++) if (typeof u[i] !== type) return Invalid
+  return u.slice()
+}
+export const decodeStringArray = primitiveArray("string")
+export const decodeNumberArray = primitiveArray("number")
+
 export const decodeRecord = (u: any, value: (u: any) => any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const out: Record<string, unknown> = {}

@@ -55,7 +55,6 @@ const _d1 = (u: any): any => {
   const o: any = {}
   return _f1(u, o) ? o : Invalid
 }
-const _d5 = (u: any): any => decodeRecord(u, decodeString)
 const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.NodeID
@@ -63,7 +62,7 @@ const _f4 = (u: any, o: any): boolean => {
   v = u.State
   if (v !== undefined) { if (typeof v !== "string") return false; o.State = v }
   v = u.PublishContext
-  if (v !== undefined) { if (v === null) o.PublishContext = null; else { v = _d5(v); if (v === Invalid) return false; o.PublishContext = v } }
+  if (v !== undefined) { if (v === null) o.PublishContext = null; else { v = _d2(v); if (v === Invalid) return false; o.PublishContext = v } }
   return true
 }
 const _d4 = (u: any): any => {
@@ -71,7 +70,7 @@ const _d4 = (u: any): any => {
   const o: any = {}
   return _f4(u, o) ? o : Invalid
 }
-const _d6 = (u: any): any => decodeArray(u, _d4)
+const _d5 = (u: any): any => decodeArray(u, _d4)
 export const decodeClusterVolumeFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.ID
@@ -87,7 +86,7 @@ export const decodeClusterVolumeFields = (u: any, o: any): boolean => {
   v = u.Info
   if (v !== undefined) { if (v === null) o.Info = null; else { v = _d1(v); if (v === Invalid) return false; o.Info = v } }
   v = u.PublishStatus
-  if (v !== undefined) { if (v === null) o.PublishStatus = null; else { v = _d6(v); if (v === Invalid) return false; o.PublishStatus = v } }
+  if (v !== undefined) { if (v === null) o.PublishStatus = null; else { v = _d5(v); if (v === Invalid) return false; o.PublishStatus = v } }
   return true
 }
 /** Decodes a JSON value as `ClusterVolume` does, or returns `Invalid` (then decode with the Schema). */

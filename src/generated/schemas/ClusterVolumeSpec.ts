@@ -58,13 +58,12 @@ const _d3 = (u: any): any => {
 }
 const _d4 = (u: any): any => decodeArray(u, _d3)
 const _d6 = (u: any): any => decodeArray(u, decodeTopology)
-const _d7 = (u: any): any => decodeArray(u, decodeTopology)
 const _f5 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Requisite
   if (v !== undefined) { if (v === null) o.Requisite = null; else { v = _d6(v); if (v === Invalid) return false; o.Requisite = v } }
   v = u.Preferred
-  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d7(v); if (v === Invalid) return false; o.Preferred = v } }
+  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d6(v); if (v === Invalid) return false; o.Preferred = v } }
   return true
 }
 const _d5 = (u: any): any => {
@@ -72,7 +71,7 @@ const _d5 = (u: any): any => {
   const o: any = {}
   return _f5(u, o) ? o : Invalid
 }
-const _f8 = (u: any, o: any): boolean => {
+const _f7 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.RequiredBytes
   if (v !== undefined) { if (typeof v !== "number") return false; o.RequiredBytes = v }
@@ -80,10 +79,10 @@ const _f8 = (u: any, o: any): boolean => {
   if (v !== undefined) { if (typeof v !== "number") return false; o.LimitBytes = v }
   return true
 }
-const _d8 = (u: any): any => {
+const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f8(u, o) ? o : Invalid
+  return _f7(u, o) ? o : Invalid
 }
 const _f1 = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -98,7 +97,7 @@ const _f1 = (u: any, o: any): boolean => {
   v = u.AccessibilityRequirements
   if (v !== undefined) { if (v === null) o.AccessibilityRequirements = null; else { v = _d5(v); if (v === Invalid) return false; o.AccessibilityRequirements = v } }
   v = u.CapacityRange
-  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d8(v); if (v === Invalid) return false; o.CapacityRange = v } }
+  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d7(v); if (v === Invalid) return false; o.CapacityRange = v } }
   v = u.Availability
   if (v !== undefined) { if (typeof v !== "string") return false; o.Availability = v }
   return true

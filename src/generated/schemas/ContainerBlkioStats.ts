@@ -24,31 +24,24 @@ export const ContainerBlkioStats = /* @__PURE__ */ Schema.Struct({
 export type ContainerBlkioStats = typeof ContainerBlkioStats.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d2 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d3 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d4 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d5 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d6 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d7 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
-const _d8 = (u: any): any => decodeArray(u, decodeContainerBlkioStatEntry)
 export const decodeContainerBlkioStatsFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.io_service_bytes_recursive
   if (v !== undefined) { if (v === null) o.io_service_bytes_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_service_bytes_recursive = v } }
   v = u.io_serviced_recursive
-  if (v !== undefined) { if (v === null) o.io_serviced_recursive = null; else { v = _d2(v); if (v === Invalid) return false; o.io_serviced_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_serviced_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_serviced_recursive = v } }
   v = u.io_queue_recursive
-  if (v !== undefined) { if (v === null) o.io_queue_recursive = null; else { v = _d3(v); if (v === Invalid) return false; o.io_queue_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_queue_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_queue_recursive = v } }
   v = u.io_service_time_recursive
-  if (v !== undefined) { if (v === null) o.io_service_time_recursive = null; else { v = _d4(v); if (v === Invalid) return false; o.io_service_time_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_service_time_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_service_time_recursive = v } }
   v = u.io_wait_time_recursive
-  if (v !== undefined) { if (v === null) o.io_wait_time_recursive = null; else { v = _d5(v); if (v === Invalid) return false; o.io_wait_time_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_wait_time_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_wait_time_recursive = v } }
   v = u.io_merged_recursive
-  if (v !== undefined) { if (v === null) o.io_merged_recursive = null; else { v = _d6(v); if (v === Invalid) return false; o.io_merged_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_merged_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_merged_recursive = v } }
   v = u.io_time_recursive
-  if (v !== undefined) { if (v === null) o.io_time_recursive = null; else { v = _d7(v); if (v === Invalid) return false; o.io_time_recursive = v } }
+  if (v !== undefined) { if (v === null) o.io_time_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.io_time_recursive = v } }
   v = u.sectors_recursive
-  if (v !== undefined) { if (v === null) o.sectors_recursive = null; else { v = _d8(v); if (v === Invalid) return false; o.sectors_recursive = v } }
+  if (v !== undefined) { if (v === null) o.sectors_recursive = null; else { v = _d1(v); if (v === Invalid) return false; o.sectors_recursive = v } }
   return true
 }
 /** Decodes a JSON value as `ContainerBlkioStats` does, or returns `Invalid` (then decode with the Schema). */

@@ -48,9 +48,8 @@ export const Network = /* @__PURE__ */ Schema.Struct({
 export type Network = typeof Network.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
-const _d2 = (u: any): any => decodeRecord(u, decodeString)
-const _d3 = (u: any): any => decodeArray(u, decodePeerInfo)
-const _d4 = (u: any): any => decodeRecord(u, decodeEndpointResource)
+const _d2 = (u: any): any => decodeArray(u, decodePeerInfo)
+const _d3 = (u: any): any => decodeRecord(u, decodeEndpointResource)
 export const decodeNetworkFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
@@ -82,11 +81,11 @@ export const decodeNetworkFields = (u: any, o: any): boolean => {
   v = u.Options
   if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return false; o.Options = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d2(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d1(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.Peers
-  if (v !== undefined) { if (v === null) o.Peers = null; else { v = _d3(v); if (v === Invalid) return false; o.Peers = v } }
+  if (v !== undefined) { if (v === null) o.Peers = null; else { v = _d2(v); if (v === Invalid) return false; o.Peers = v } }
   v = u.Containers
-  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d4(v); if (v === Invalid) return false; o.Containers = v } }
+  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d3(v); if (v === Invalid) return false; o.Containers = v } }
   return true
 }
 /** Decodes a JSON value as `Network` does, or returns `Invalid` (then decode with the Schema). */

@@ -89,7 +89,6 @@ export type NetworkSettings = typeof NetworkSettings.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
 const _d2 = (u: any): any => decodeArray(u, decodeAddress)
-const _d3 = (u: any): any => decodeArray(u, decodeAddress)
 export const decodeNetworkSettingsFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.SandboxID
@@ -111,7 +110,7 @@ export const decodeNetworkSettingsFields = (u: any, o: any): boolean => {
   v = u.SecondaryIPAddresses
   if (v !== undefined) { if (v === null) o.SecondaryIPAddresses = null; else { v = _d2(v); if (v === Invalid) return false; o.SecondaryIPAddresses = v } }
   v = u.SecondaryIPv6Addresses
-  if (v !== undefined) { if (v === null) o.SecondaryIPv6Addresses = null; else { v = _d3(v); if (v === Invalid) return false; o.SecondaryIPv6Addresses = v } }
+  if (v !== undefined) { if (v === null) o.SecondaryIPv6Addresses = null; else { v = _d2(v); if (v === Invalid) return false; o.SecondaryIPv6Addresses = v } }
   v = u.EndpointID
   if (v !== undefined) { if (typeof v !== "string") return false; o.EndpointID = v }
   v = u.Gateway

@@ -90,7 +90,6 @@ const _d5 = (u: any): any => {
   const o: any = {}
   return _f5(u, o) ? o : Invalid
 }
-const _d6 = (u: any): any => decodeRecord(u, decodeUnknown)
 const _f2 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Replicated
@@ -100,13 +99,34 @@ const _f2 = (u: any, o: any): boolean => {
   v = u.ReplicatedJob
   if (v !== undefined) { if (v === null) o.ReplicatedJob = null; else { v = _d5(v); if (v === Invalid) return false; o.ReplicatedJob = v } }
   v = u.GlobalJob
-  if (v !== undefined) { if (v === null) o.GlobalJob = null; else { v = _d6(v); if (v === Invalid) return false; o.GlobalJob = v } }
+  if (v !== undefined) { if (v === null) o.GlobalJob = null; else { v = _d4(v); if (v === Invalid) return false; o.GlobalJob = v } }
   return true
 }
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   return _f2(u, o) ? o : Invalid
+}
+const _f6 = (u: any, o: any): boolean => {
+  let v: any = undefined
+  v = u.Parallelism
+  if (v !== undefined) { if (typeof v !== "number") return false; o.Parallelism = v }
+  v = u.Delay
+  if (v !== undefined) { if (typeof v !== "number") return false; o.Delay = v }
+  v = u.FailureAction
+  if (v !== undefined) { if (typeof v !== "string") return false; o.FailureAction = v }
+  v = u.Monitor
+  if (v !== undefined) { if (typeof v !== "number") return false; o.Monitor = v }
+  v = u.MaxFailureRatio
+  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxFailureRatio = v }
+  v = u.Order
+  if (v !== undefined) { if (typeof v !== "string") return false; o.Order = v }
+  return true
+}
+const _d6 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  return _f6(u, o) ? o : Invalid
 }
 const _f7 = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -129,28 +149,7 @@ const _d7 = (u: any): any => {
   const o: any = {}
   return _f7(u, o) ? o : Invalid
 }
-const _f8 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Parallelism
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Parallelism = v }
-  v = u.Delay
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Delay = v }
-  v = u.FailureAction
-  if (v !== undefined) { if (typeof v !== "string") return false; o.FailureAction = v }
-  v = u.Monitor
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Monitor = v }
-  v = u.MaxFailureRatio
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxFailureRatio = v }
-  v = u.Order
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Order = v }
-  return true
-}
-const _d8 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f8(u, o) ? o : Invalid
-}
-const _d9 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
+const _d8 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
 export const decodeServiceSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
@@ -162,11 +161,11 @@ export const decodeServiceSpecFields = (u: any, o: any): boolean => {
   v = u.Mode
   if (v !== undefined) { if (v === null) o.Mode = null; else { v = _d2(v); if (v === Invalid) return false; o.Mode = v } }
   v = u.UpdateConfig
-  if (v !== undefined) { if (v === null) o.UpdateConfig = null; else { v = _d7(v); if (v === Invalid) return false; o.UpdateConfig = v } }
+  if (v !== undefined) { if (v === null) o.UpdateConfig = null; else { v = _d6(v); if (v === Invalid) return false; o.UpdateConfig = v } }
   v = u.RollbackConfig
-  if (v !== undefined) { if (v === null) o.RollbackConfig = null; else { v = _d8(v); if (v === Invalid) return false; o.RollbackConfig = v } }
+  if (v !== undefined) { if (v === null) o.RollbackConfig = null; else { v = _d7(v); if (v === Invalid) return false; o.RollbackConfig = v } }
   v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d9(v); if (v === Invalid) return false; o.Networks = v } }
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d8(v); if (v === Invalid) return false; o.Networks = v } }
   v = u.EndpointSpec
   if (v !== undefined) { if (v === null) o.EndpointSpec = null; else { v = decodeEndpointSpec(v); if (v === Invalid) return false; o.EndpointSpec = v } }
   return true

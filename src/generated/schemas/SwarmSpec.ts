@@ -113,7 +113,6 @@ const _d4 = (u: any): any => {
   const o: any = {}
   return _f4(u, o) ? o : Invalid
 }
-const _d7 = (u: any): any => decodeRecord(u, decodeString)
 const _f6 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Protocol
@@ -121,7 +120,7 @@ const _f6 = (u: any, o: any): boolean => {
   v = u.URL
   if (v !== undefined) { if (typeof v !== "string") return false; o.URL = v }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d7(v); if (v === Invalid) return false; o.Options = v } }
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return false; o.Options = v } }
   v = u.CACert
   if (v !== undefined) { if (typeof v !== "string") return false; o.CACert = v }
   return true
@@ -131,13 +130,13 @@ const _d6 = (u: any): any => {
   const o: any = {}
   return _f6(u, o) ? o : Invalid
 }
-const _d8 = (u: any): any => decodeArray(u, _d6)
+const _d7 = (u: any): any => decodeArray(u, _d6)
 const _f5 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.NodeCertExpiry
   if (v !== undefined) { if (typeof v !== "number") return false; o.NodeCertExpiry = v }
   v = u.ExternalCAs
-  if (v !== undefined) { if (v === null) o.ExternalCAs = null; else { v = _d8(v); if (v === Invalid) return false; o.ExternalCAs = v } }
+  if (v !== undefined) { if (v === null) o.ExternalCAs = null; else { v = _d7(v); if (v === Invalid) return false; o.ExternalCAs = v } }
   v = u.SigningCACert
   if (v !== undefined) { if (typeof v !== "string") return false; o.SigningCACert = v }
   v = u.SigningCAKey
@@ -151,41 +150,40 @@ const _d5 = (u: any): any => {
   const o: any = {}
   return _f5(u, o) ? o : Invalid
 }
-const _f9 = (u: any, o: any): boolean => {
+const _f8 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.AutoLockManagers
   if (v !== undefined) { if (typeof v !== "boolean") return false; o.AutoLockManagers = v }
   return true
 }
-const _d9 = (u: any): any => {
+const _d8 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f9(u, o) ? o : Invalid
+  return _f8(u, o) ? o : Invalid
 }
-const _d12 = (u: any): any => decodeRecord(u, decodeString)
-const _f11 = (u: any, o: any): boolean => {
+const _f10 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
   if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d12(v); if (v === Invalid) return false; o.Options = v } }
-  return true
-}
-const _d11 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f11(u, o) ? o : Invalid
-}
-const _f10 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.LogDriver
-  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d11(v); if (v === Invalid) return false; o.LogDriver = v } }
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return false; o.Options = v } }
   return true
 }
 const _d10 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   return _f10(u, o) ? o : Invalid
+}
+const _f9 = (u: any, o: any): boolean => {
+  let v: any = undefined
+  v = u.LogDriver
+  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d10(v); if (v === Invalid) return false; o.LogDriver = v } }
+  return true
+}
+const _d9 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  return _f9(u, o) ? o : Invalid
 }
 export const decodeSwarmSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -202,9 +200,9 @@ export const decodeSwarmSpecFields = (u: any, o: any): boolean => {
   v = u.CAConfig
   if (v !== undefined) { if (v === null) o.CAConfig = null; else { v = _d5(v); if (v === Invalid) return false; o.CAConfig = v } }
   v = u.EncryptionConfig
-  if (v !== undefined) { if (v === null) o.EncryptionConfig = null; else { v = _d9(v); if (v === Invalid) return false; o.EncryptionConfig = v } }
+  if (v !== undefined) { if (v === null) o.EncryptionConfig = null; else { v = _d8(v); if (v === Invalid) return false; o.EncryptionConfig = v } }
   v = u.TaskDefaults
-  if (v !== undefined) { if (v === null) o.TaskDefaults = null; else { v = _d10(v); if (v === Invalid) return false; o.TaskDefaults = v } }
+  if (v !== undefined) { if (v === null) o.TaskDefaults = null; else { v = _d9(v); if (v === Invalid) return false; o.TaskDefaults = v } }
   return true
 }
 /** Decodes a JSON value as `SwarmSpec` does, or returns `Invalid` (then decode with the Schema). */

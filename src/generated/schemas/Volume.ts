@@ -35,8 +35,7 @@ export type Volume = typeof Volume.Type
 const _d1 = (u: any): any => decodeRecord(u, decodeUnknown)
 const _d2 = (u: any): any => decodeRecord(u, _d1)
 const _d3 = (u: any): any => decodeRecord(u, decodeString)
-const _d4 = (u: any): any => decodeRecord(u, decodeString)
-const _f5 = (u: any, o: any): boolean => {
+const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Size
   if (typeof v !== "number") return false; o.Size = v
@@ -44,10 +43,10 @@ const _f5 = (u: any, o: any): boolean => {
   if (typeof v !== "number") return false; o.RefCount = v
   return true
 }
-const _d5 = (u: any): any => {
+const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
+  return _f4(u, o) ? o : Invalid
 }
 export const decodeVolumeFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -68,9 +67,9 @@ export const decodeVolumeFields = (u: any, o: any): boolean => {
   v = u.ClusterVolume
   if (v !== undefined) { if (v === null) o.ClusterVolume = null; else { v = decodeClusterVolume(v); if (v === Invalid) return false; o.ClusterVolume = v } }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d4(v); if (v === Invalid) return false; o.Options = v } }
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d3(v); if (v === Invalid) return false; o.Options = v } }
   v = u.UsageData
-  if (v !== undefined) { if (v === null) o.UsageData = null; else { v = _d5(v); if (v === Invalid) return false; o.UsageData = v } }
+  if (v !== undefined) { if (v === null) o.UsageData = null; else { v = _d4(v); if (v === Invalid) return false; o.UsageData = v } }
   return true
 }
 /** Decodes a JSON value as `Volume` does, or returns `Invalid` (then decode with the Schema). */

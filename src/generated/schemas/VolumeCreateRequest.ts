@@ -18,7 +18,6 @@ export const VolumeCreateRequest = /* @__PURE__ */ Schema.Struct({
 export type VolumeCreateRequest = typeof VolumeCreateRequest.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
-const _d2 = (u: any): any => decodeRecord(u, decodeString)
 export const decodeVolumeCreateRequestFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
@@ -28,7 +27,7 @@ export const decodeVolumeCreateRequestFields = (u: any, o: any): boolean => {
   v = u.DriverOpts
   if (v !== undefined) { if (v === null) o.DriverOpts = null; else { v = _d1(v); if (v === Invalid) return false; o.DriverOpts = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d2(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d1(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.ClusterVolumeSpec
   if (v !== undefined) { if (v === null) o.ClusterVolumeSpec = null; else { v = decodeClusterVolumeSpec(v); if (v === Invalid) return false; o.ClusterVolumeSpec = v } }
   return true
