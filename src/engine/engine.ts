@@ -2,7 +2,6 @@
  * `DockerEngine`: one daemon, one connection pool, one effective API version. Every service
  * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
  */
-import { NodeStream } from "@effect/platform-node"
 import { type Config, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Scope, Stream, Tracer } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
@@ -20,7 +19,7 @@ import { parseEndpoint } from "./endpoint.js"
 import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, type TimeoutError } from "./errors.js"
 import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
 import type { ArgsOf, OperationDescriptor, ResponseOf } from "./operation.js"
-import { connectionError, makeTransport, type Transport, type WholeResponse } from "./transport.js"
+import { makeTransport, type Transport, type WholeResponse } from "./transport.js"
 
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
@@ -255,20 +254,11 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         const operation = descriptor.operationId
         const response = yield* transport.open(operation, request)
         if (response.status < 200 || response.status >= 300) {
-          const text = yield* Effect.tryPromise({
-            try: () => response.body.text(),
-            catch: (error) => connectionError(operation, transport.address, error)
-          })
+          const chunks = yield* Stream.runCollect(response.body)
+          const text = Buffer.concat(chunks).toString("utf8")
           return yield* failureFromResponse(operation, version, response.status, text)
         }
-        return {
-          status: response.status,
-          headers: response.headers,
-          body: NodeStream.fromReadable<Uint8Array, ConnectionError>({
-            evaluate: () => response.body,
-            onError: (error) => connectionError(operation, transport.address, error)
-          })
-        } satisfies StreamingAnswer
+        return { status: response.status, headers: response.headers, body: response.body } satisfies StreamingAnswer
       })
 
     const json = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) => {

@@ -3,12 +3,12 @@
  * Effect HttpClient) because per-request overhead is the budget we compete on: the pool is created
  * with the layer and destroyed when the layer's scope closes, so no socket outlives its owner.
  */
-import { Effect, type Scope } from "effect"
-import { EventEmitter } from "node:events"
+import { Effect, type Scope, type Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
+import { makeBodyQueue } from "./body-queue.js"
 import { makeConnector, type SshOptions, type TlsOptions } from "./connector.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
 import { ConnectionError, EndpointError, TimeoutError } from "./errors.js"
@@ -23,8 +23,6 @@ export interface TransportRequest {
   readonly body?: string | Uint8Array | Readable | AsyncIterable<Uint8Array>
 }
 
-export type ResponseBody = Dispatcher.ResponseData["body"]
-
 /** An answer read to its end (`Transport.request`). */
 export interface WholeResponse {
   readonly status: number
@@ -38,8 +36,8 @@ export interface TransportResponse {
   readonly status: number
   /** Lower-cased header names. */
   readonly headers: IncomingHttpHeaders
-  /** Must be consumed or destroyed: an unread body keeps its connection busy. */
-  readonly body: ResponseBody
+  /** Read once, within the scope of `open`: closing that scope aborts an unfinished body. */
+  readonly body: Stream.Stream<Uint8Array, ConnectionError>
 }
 
 export interface Transport {
@@ -166,19 +164,10 @@ export const makeTransport = (
       Effect.sync(() => new Pool(origin, poolOptions)),
       (pool) => Effect.promise(() => pool.destroy())
     )
-    // Streams (`open`) abort through a plain EventEmitter that undici accepts as `signal`: an
-    // AbortSignal (EventTarget) costs ~25 µs a request in undici's listener bookkeeping.
-    const send = (req: TransportRequest, abort: EventEmitter) =>
-      pool.request({
-        method: req.method,
-        path: req.path,
-        headers: req.headers ?? null,
-        body: requestBody(req.body),
-        signal: abort
-      })
-    // Whole answers go through undici's handler API, not `pool.request`: no Readable body, no
-    // signal bookkeeping, the chunks collected as they arrive — ~15 µs less per request than
-    // `request` + `body.text()` (bench/README.md). The time bound is one timer, not an Effect race.
+    // Requests go through undici's handler API, not `pool.request`: no Readable body, no signal
+    // bookkeeping (an AbortSignal alone cost ~25 µs a request), chunks taken as they arrive. For a
+    // whole answer that is ~15 µs less per request than `request` + `body.text()`; streamed bodies
+    // go through `body-queue.ts` (bench/README.md). The time bound is one timer, not an Effect race.
     const request: Transport["request"] = (operation, req, timeoutMillis) =>
       Effect.callback((resume) => {
         let controller: Dispatcher.DispatchController | undefined
@@ -247,24 +236,74 @@ export const makeTransport = (
         })
       })
     const open: Transport["open"] = (operation, req) =>
-      // Waiting for the headers stays interruptible (a daemon may never answer); registering the
-      // finalizer does not, so no answer can escape without one.
+      // The abort finalizer is registered before the wait for headers, and the wait stays
+      // interruptible (a daemon may never answer): no answer can escape without its finalizer.
       Effect.uninterruptibleMask((restore) =>
-        restore(Effect.callback<Dispatcher.ResponseData, ConnectionError>((resume) => {
-          const abort = new EventEmitter()
-          send(req, abort).then(
-            (response) => resume(Effect.succeed(response)),
-            (error) => resume(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
+        Effect.suspend(() => {
+          const body = makeBodyQueue<ConnectionError>()
+          const fail = (error: unknown) => connectionError(operation, address, error, connector.closedHint)
+          let controller: Dispatcher.DispatchController | undefined
+          let aborted: Error | undefined
+          let complete = false
+          const abort = (reason: Error) => {
+            if (complete) return
+            aborted ??= reason
+            if (controller !== undefined && !controller.aborted) controller.abort(reason)
+          }
+          let onHeaders: ((effect: Effect.Effect<TransportResponse, ConnectionError>) => void) | undefined
+          let early: Effect.Effect<TransportResponse, ConnectionError> | undefined
+          const answer = (effect: Effect.Effect<TransportResponse, ConnectionError>) => {
+            if (onHeaders !== undefined) {
+              const resume = onHeaders
+              onHeaders = undefined
+              resume(effect)
+            } else early ??= effect
+          }
+          let started = false
+          try {
+            pool.dispatch({
+              method: req.method,
+              path: req.path,
+              headers: req.headers ?? null,
+              body: requestBody(req.body)
+            }, {
+              onRequestStart: (c) => {
+                controller = c
+                body.start(c)
+                if (aborted !== undefined) c.abort(aborted)
+              },
+              onResponseStart: (_c, status, headers) => {
+                if (status < 200) return // 1xx: the final answer follows
+                started = true
+                answer(Effect.succeed({ status, headers: headers as IncomingHttpHeaders, body: body.stream }))
+              },
+              onResponseData: (_c, chunk) => body.push(chunk),
+              onResponseEnd: () => {
+                complete = true
+                body.end()
+              },
+              onResponseError: (_c, error) => {
+                complete = true
+                if (started) body.fail(fail(error))
+                else answer(Effect.fail(fail(error)))
+              }
+            })
+          } catch (error) {
+            complete = true
+            answer(Effect.fail(fail(error)))
+          }
+          return Effect.andThen(
+            Effect.addFinalizer(() => Effect.sync(() => abort(new Error(`${operation}: body released`)))),
+            restore(Effect.callback<TransportResponse, ConnectionError>((resume) => {
+              if (early !== undefined) return resume(early)
+              onHeaders = resume
+              return Effect.sync(() => {
+                onHeaders = undefined
+                abort(new Error(`${operation}: interrupted`))
+              })
+            }))
           )
-          return Effect.sync(() => abort.emit("abort"))
-        })).pipe(
-          Effect.tap((response) => Effect.addFinalizer(() => Effect.sync(() => response.body.destroy()))),
-          Effect.map((response): TransportResponse => ({
-            status: response.statusCode,
-            headers: response.headers,
-            body: response.body
-          }))
-        )
+        })
       )
     const hijackRequest: Transport["hijack"] = (operation, req) =>
       Effect.uninterruptibleMask((restore) =>

@@ -143,6 +143,40 @@ describe("a misbehaving daemon", () => {
         }))
     }))
 
+  live(
+    "a consumer that falls behind pushes back: the daemon cannot write much more than it reads",
+    () =>
+      Effect.gen(function*() {
+        const daemon = yield* fakeDaemon
+        yield* withEngine(daemon, (engine) =>
+          Effect.gen(function*() {
+            let received = 0
+            // Read one batch, then stall for a while before reading a little more.
+            yield* engine.stream(streamOp("/firehose")).pipe(
+              Stream.mapArrayEffect((chunks) =>
+                Effect.as(
+                  Effect.andThen(
+                    Effect.sync(() => {
+                      for (const c of chunks) received += c.length
+                    }),
+                    received < 1024 * 1024 ? Effect.sleep("300 millis") : Effect.void
+                  ),
+                  chunks
+                )
+              ),
+              Stream.takeWhile(() => received < 4 * 1024 * 1024),
+              Stream.runDrain
+            )
+            // Without backpressure the daemon would write until FIREHOSE_LIMIT (256 MiB) while the
+            // consumer sleeps; with it, what it wrote is what was read plus the paused queue
+            // (256 KiB) and the socket buffers.
+            expect(received).toBeGreaterThanOrEqual(4 * 1024 * 1024)
+            expect(daemon.firehoseBytes()).toBeLessThan(received + 16 * 1024 * 1024)
+            expect(yield* allClosed(daemon)).toBe(0)
+          }))
+      })
+  )
+
   live("hang after headers: TimeoutError within the bound, socket released", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon

@@ -15,7 +15,12 @@ export interface FakeDaemon {
   readonly openConnections: () => number
   /** Request lines received so far. */
   readonly requests: () => ReadonlyArray<string>
+  /** Body bytes `/firehose` has handed to its sockets so far. */
+  readonly firehoseBytes: () => number
 }
+
+/** `/firehose` stops after this much, so a client without backpressure is not fed forever. */
+export const FIREHOSE_LIMIT = 256 * 1024 * 1024
 
 const head = (status: string, headers: Record<string, string | number>) =>
   `HTTP/1.1 ${status}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`
@@ -27,7 +32,7 @@ const respond = (socket: Socket, status: string, contentType: string, body: stri
   )
 
 /** What the fake does for a path (query string removed, version prefix removed). */
-const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>): void => {
+const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>, sent: { bytes: number }): void => {
   switch (path) {
     case "/_ping":
       return void respond(socket, "200 OK", "text/plain", "OK")
@@ -70,6 +75,19 @@ const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>): void
       }, 5)
       return void timers.add(tick)
     }
+    case "/firehose": {
+      // A chunked body written as fast as the socket takes it (waiting for 'drain' like any
+      // well-behaved server): how much it managed to write shows whether the client pushed back.
+      socket.write(head("200 OK", { "Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked" }))
+      const chunk = Buffer.from(`10000\r\n${"x".repeat(0x10000)}\r\n`)
+      const pump = () => {
+        while (!socket.destroyed && sent.bytes < FIREHOSE_LIMIT) {
+          sent.bytes += 0x10000
+          if (!socket.write(chunk)) return void socket.once("drain", pump)
+        }
+      }
+      return pump()
+    }
     case "/upgrade-then-close":
       socket.write(
         head("101 UPGRADED", {
@@ -101,6 +119,7 @@ export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.
     const sockets = new Set<Socket>()
     const timers = new Set<NodeJS.Timeout>()
     const seen: Array<string> = []
+    const sent = { bytes: 0 }
     const server = createServer((socket) => {
       sockets.add(socket)
       socket.on("close", () => sockets.delete(socket))
@@ -115,13 +134,18 @@ export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.
           const [method, target] = requestLine.split(" ")
           seen.push(`${method} ${target}`)
           const route = (target ?? "/").split("?")[0]!.replace(/^\/v\d+\.\d+/, "")
-          behave(route, socket, timers)
+          behave(route, socket, timers, sent)
         }
       })
     })
     server.listen(path, () =>
       resume(Effect.succeed({
-        daemon: { host: `unix://${path}`, openConnections: () => sockets.size, requests: () => [...seen] },
+        daemon: {
+          host: `unix://${path}`,
+          openConnections: () => sockets.size,
+          requests: () => [...seen],
+          firehoseBytes: () => sent.bytes
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const t of timers) clearInterval(t)
