@@ -26,9 +26,10 @@ export type StdioStream = "stdin" | "stdout" | "stderr"
  *
  * **`data` is a view, not a copy.** A frame that lies wholly inside one chunk received from the
  * transport is a `subarray` of that chunk (no copy); only a frame that spanned chunks gets its own
- * buffer. The transports of this library hand out a fresh buffer per chunk and nothing here writes
- * to it, so keeping `data` is safe, but a small frame kept for long pins the whole chunk it came
- * from (up to 64 KiB). If you keep frames around (or your byte source reuses its buffers), keep
+ * buffer (carved, up to 64 KiB, from a 256 KiB slab shared with other spanning frames). The
+ * transports of this library hand out a fresh buffer per chunk and nothing here writes to it, so
+ * keeping `data` is safe, but a small frame kept for long pins the whole chunk (or slab) it came
+ * from. If you keep frames around (or your byte source reuses its buffers), keep
  * `data.slice()` instead. The text helpers in `stdio.ts` decode to strings and keep no views.
  */
 export interface StdioFrame {
@@ -47,6 +48,9 @@ const STREAMS: ReadonlyArray<StdioStream> = ["stdin", "stdout", "stderr"]
  */
 const PREALLOCATE_LIMIT = 16 * 1024 * 1024
 
+/** Spanning payloads up to a quarter of this share one allocation (`FrameDecoder.allocate`). */
+const SLAB_SIZE = 256 * 1024
+
 const textDecoder = new TextDecoder()
 
 /** Type 0–3 and three zero bytes of padding. */
@@ -56,6 +60,15 @@ const validHeader = (bytes: Uint8Array, at: number): boolean =>
 /** The payload size: a big-endian u32 (kept out of the sign bit). */
 const sizeOf = (bytes: Uint8Array, at: number): number =>
   bytes[at + 4]! * 0x1000000 + ((bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!)
+
+/**
+ * `size` bytes of `chunk` from `start`, without copying. A plain `Uint8Array` on the chunk's
+ * memory rather than `chunk.subarray()`: on a Node `Buffer`, `subarray` goes through the species
+ * constructor and makes a `Buffer`, which cost more than the rest of a frame's parsing
+ * (bench/README.md). The fast path in `push` inlines it.
+ */
+const view = (chunk: Uint8Array, start: number, size: number): Uint8Array =>
+  new Uint8Array(chunk.buffer, chunk.byteOffset + start, size)
 
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ")
 
@@ -77,6 +90,9 @@ export class FrameDecoder {
   private parts: Array<Uint8Array> | undefined = undefined
   private fill = 0
   private failure: StdioStreamError | undefined = undefined
+  /** Where spanning payloads are carved from (`allocate`). */
+  private slab: Uint8Array | undefined = undefined
+  private slabUsed = 0
 
   constructor(readonly operation: string) {}
 
@@ -117,6 +133,8 @@ export class FrameDecoder {
       offset = take
     }
     // 2. The fast path: frames wholly inside this chunk become views of it.
+    const memory = chunk.buffer
+    const memoryOffset = chunk.byteOffset
     while (length - offset >= HEADER_SIZE) {
       if (!validHeader(chunk, offset)) {
         return this.badHeader(chunk.subarray(offset, offset + HEADER_SIZE), base + offset)
@@ -131,7 +149,7 @@ export class FrameDecoder {
         return this.startFrame(chunk, offset, base + offset, chunk, start, out)
       }
       if (type === SYSTEMERR) return this.systemError(chunk.subarray(start, end))
-      out.push({ stream: STREAMS[type]!, data: chunk.subarray(start, end) })
+      out.push({ stream: STREAMS[type]!, data: new Uint8Array(memory, memoryOffset + start, size) })
       offset = end
     }
     // 3. Keep an incomplete header (or a lone header, up to 8 bytes) for the next chunk.
@@ -193,18 +211,35 @@ export class FrameDecoder {
     this.size = size
     if (size <= available) {
       if (type === SYSTEMERR) return this.systemError(chunk.subarray(from, from + size))
-      out.push({ stream: STREAMS[type]!, data: chunk.subarray(from, from + size) })
+      out.push({ stream: STREAMS[type]!, data: view(chunk, from, size) })
       return undefined
     }
     this.type = type
     this.fill = available
     if (size <= PREALLOCATE_LIMIT) {
-      this.payload = new Uint8Array(size)
+      this.payload = this.allocate(size)
       this.payload.set(chunk.subarray(from), 0)
     } else {
       this.parts = [chunk.slice(from)]
     }
     return undefined
+  }
+
+  /**
+   * Room for a payload that spans chunks (every byte is written before the frame is emitted).
+   * Payloads up to a quarter slab are carved from a shared uninitialised slab, as Node's Buffer
+   * pool does: one allocation per ~16–2000 frames instead of one zero-filled allocation each, which
+   * was most of the parser's time at 16 KiB frames (bench/README.md).
+   */
+  private allocate(size: number): Uint8Array {
+    if (size > SLAB_SIZE / 4) return new Uint8Array(size)
+    if (this.slab === undefined || this.slabUsed + size > SLAB_SIZE) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE)
+      this.slabUsed = 0
+    }
+    const room = new Uint8Array(this.slab.buffer, this.slab.byteOffset + this.slabUsed, size)
+    this.slabUsed += size
+    return room
   }
 
   private finishSpanning(out: Array<StdioFrame>): StdioStreamError | undefined {
