@@ -5,12 +5,14 @@
  *
  * - raw socket: `net.connect` + a hand-written request, bytes counted as they arrive (no HTTP
  *   parsing, no dechunking, no demux): the floor any client can reach;
+ * - raw undici: `Pool.request`, body bytes counted (HTTP parsing and dechunking, no demux): the
+ *   floor for an HTTP client;
  * - effect-docker `Containers.logs` (demultiplexed frames, consumed an array at a time), and the
  *   same through `stdoutBytes`;
  * - dockerode `container.logs({ follow: true })` + docker-modem's `demuxStream` into counting
  *   writables (what dockerode users run).
  *
- *   DOCKER_HOST=unix:///tmp/effect-docker/a/docker.sock npx tsx bench/logs.ts   (BENCH_ROUNDS=5 BENCH_MIB=64)
+ *   DOCKER_HOST=unix:///tmp/effect-docker/a/docker.sock npm run bench:logs   (BENCH_ROUNDS=7 BENCH_MIB=64)
  *
  * The container is labelled `effect-docker.bench` and removed at the end.
  */
@@ -18,12 +20,13 @@ import Dockerode from "dockerode"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { connect } from "node:net"
 import { Writable } from "node:stream"
+import { Pool } from "undici"
 import { Containers, DockerEngine, stdoutBytes } from "../src/index.js"
 
 const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock"
 if (!host.startsWith("unix://")) throw new Error("bench: DOCKER_HOST must be a unix socket")
 const socketPath = host.slice("unix://".length)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const MIB = Number(process.env.BENCH_MIB ?? 64)
 const IMAGE = process.env.BENCH_IMAGE ?? "busybox:local"
 
@@ -58,6 +61,15 @@ const rawSocket = () =>
     socket.on("error", reject)
     socket.write(`GET /v${apiVersion}${logPath} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n`)
   })
+
+/** undici's `request`, body bytes counted: HTTP parsing and dechunking, no demux. */
+const undiciPool = new Pool("http://docker", { connect: { socketPath } })
+const rawUndici = async () => {
+  const response = await undiciPool.request({ method: "GET", path: `/v${apiVersion}${logPath}` })
+  let total = 0
+  for await (const chunk of response.body) total += (chunk as Buffer).length
+  return total
+}
 
 const ours = () =>
   run(Effect.flatMap(Containers, (c) => {
@@ -100,6 +112,7 @@ const viaDockerode = async () => {
 
 const variants: ReadonlyArray<readonly [string, () => Promise<number>]> = [
   ["raw socket read (no parsing)", rawSocket],
+  ["raw undici request (HTTP parsing, no demux)", rawUndici],
   ["effect-docker Containers.logs (frames)", ours],
   ["effect-docker logs → stdoutBytes", oursStdoutBytes],
   ["dockerode logs + demuxStream", viaDockerode]
@@ -128,6 +141,7 @@ try {
 } finally {
   await cleanup()
   await runtime.dispose()
+  await undiciPool.close()
 }
 
 const median = (values: ReadonlyArray<number>) => {
