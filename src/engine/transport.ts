@@ -138,6 +138,57 @@ export const connectionError = (
   })
 }
 
+/** What a dispatched request reports (undici's handler API, flattened). */
+interface Exchange {
+  /** The request left the queue for a connection: pause/resume go through `controller`. */
+  readonly onStart?: (controller: Dispatcher.DispatchController) => void
+  /** The final status and headers (1xx interim answers are skipped). */
+  readonly onHeaders: (status: number, headers: IncomingHttpHeaders) => void
+  readonly onData: (chunk: Buffer) => void
+  readonly onEnd: () => void
+  readonly onError: (error: unknown) => void
+}
+
+/**
+ * Sends `req` on `pool`, reporting to `exchange`; returns a function that aborts the request
+ * wherever it is — a queued request as soon as it leaves the queue — and does nothing once the
+ * answer is complete.
+ */
+const dispatch = (pool: Pool, req: TransportRequest, exchange: Exchange): (reason: Error) => void => {
+  let controller: Dispatcher.DispatchController | undefined
+  let aborted: Error | undefined
+  let complete = false
+  try {
+    pool.dispatch({ method: req.method, path: req.path, headers: req.headers ?? null, body: requestBody(req.body) }, {
+      onRequestStart: (c) => {
+        controller = c
+        exchange.onStart?.(c)
+        if (aborted !== undefined) c.abort(aborted)
+      },
+      onResponseStart: (_c, status, headers) => {
+        if (status >= 200) exchange.onHeaders(status, headers as IncomingHttpHeaders)
+      },
+      onResponseData: (_c, chunk) => exchange.onData(chunk),
+      onResponseEnd: () => {
+        complete = true
+        exchange.onEnd()
+      },
+      onResponseError: (_c, error) => {
+        complete = true
+        exchange.onError(error)
+      }
+    })
+  } catch (error) {
+    complete = true
+    exchange.onError(error)
+  }
+  return (reason) => {
+    if (complete) return
+    aborted ??= reason
+    if (controller !== undefined && !controller.aborted) controller.abort(reason)
+  }
+}
+
 /** A pool for `endpoint`, destroyed when `scope` closes. */
 export const makeTransport = (
   requested: Endpoint,
@@ -170,22 +221,17 @@ export const makeTransport = (
     // go through `body-queue.ts` (bench/README.md). The time bound is one timer, not an Effect race.
     const request: Transport["request"] = (operation, req, timeoutMillis) =>
       Effect.callback((resume) => {
-        let controller: Dispatcher.DispatchController | undefined
-        let aborted: Error | undefined
         let settled = false
         let status = 0
         let headers: IncomingHttpHeaders = {}
         const chunks: Array<Buffer> = []
-        const abort = (reason: Error) => {
-          aborted ??= reason
-          if (controller !== undefined && !controller.aborted) controller.abort(reason)
-        }
         const settle = (effect: Effect.Effect<WholeResponse, ConnectionError | TimeoutError>) => {
           if (settled) return
           settled = true
           clearTimeout(timer)
           resume(effect)
         }
+        // (set before dispatching: a request refused on the spot settles, and clears it, at once)
         const timer = timeoutMillis === undefined ? undefined : setTimeout(() => {
           settle(Effect.fail(
             new TimeoutError({
@@ -196,38 +242,20 @@ export const makeTransport = (
           ))
           abort(new Error(`${operation}: timed out`))
         }, timeoutMillis)
-        try {
-          pool.dispatch({
-            method: req.method,
-            path: req.path,
-            headers: req.headers ?? null,
-            body: requestBody(req.body)
-          }, {
-            // Called when the request leaves the queue for a connection: an abort that came while
-            // it was queued takes effect here.
-            onRequestStart: (c) => {
-              controller = c
-              if (aborted !== undefined) c.abort(aborted)
-            },
-            onResponseStart: (_c, statusCode, responseHeaders) => {
-              status = statusCode
-              headers = responseHeaders as IncomingHttpHeaders
-            },
-            onResponseData: (_c, chunk) => {
-              chunks.push(chunk)
-            },
-            onResponseEnd: () =>
-              settle(Effect.succeed({
-                status,
-                headers,
-                body: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-              })),
-            onResponseError: (_c, error) =>
-              settle(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
-          })
-        } catch (error) {
-          settle(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
-        }
+        const abort = dispatch(pool, req, {
+          onHeaders: (statusCode, responseHeaders) => {
+            status = statusCode
+            headers = responseHeaders
+          },
+          onData: (chunk) => chunks.push(chunk),
+          onEnd: () =>
+            settle(Effect.succeed({
+              status,
+              headers,
+              body: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
+            })),
+          onError: (error) => settle(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
+        })
         // Interruption: settled from the caller's side; the request is aborted wherever it is.
         return Effect.sync(() => {
           settled = true
@@ -242,14 +270,6 @@ export const makeTransport = (
         Effect.suspend(() => {
           const body = makeBodyQueue<ConnectionError>()
           const fail = (error: unknown) => connectionError(operation, address, error, connector.closedHint)
-          let controller: Dispatcher.DispatchController | undefined
-          let aborted: Error | undefined
-          let complete = false
-          const abort = (reason: Error) => {
-            if (complete) return
-            aborted ??= reason
-            if (controller !== undefined && !controller.aborted) controller.abort(reason)
-          }
           let onHeaders: ((effect: Effect.Effect<TransportResponse, ConnectionError>) => void) | undefined
           let early: Effect.Effect<TransportResponse, ConnectionError> | undefined
           const answer = (effect: Effect.Effect<TransportResponse, ConnectionError>) => {
@@ -260,38 +280,16 @@ export const makeTransport = (
             } else early ??= effect
           }
           let started = false
-          try {
-            pool.dispatch({
-              method: req.method,
-              path: req.path,
-              headers: req.headers ?? null,
-              body: requestBody(req.body)
-            }, {
-              onRequestStart: (c) => {
-                controller = c
-                body.start(c)
-                if (aborted !== undefined) c.abort(aborted)
-              },
-              onResponseStart: (_c, status, headers) => {
-                if (status < 200) return // 1xx: the final answer follows
-                started = true
-                answer(Effect.succeed({ status, headers: headers as IncomingHttpHeaders, body: body.stream }))
-              },
-              onResponseData: (_c, chunk) => body.push(chunk),
-              onResponseEnd: () => {
-                complete = true
-                body.end()
-              },
-              onResponseError: (_c, error) => {
-                complete = true
-                if (started) body.fail(fail(error))
-                else answer(Effect.fail(fail(error)))
-              }
-            })
-          } catch (error) {
-            complete = true
-            answer(Effect.fail(fail(error)))
-          }
+          const abort = dispatch(pool, req, {
+            onStart: body.start,
+            onHeaders: (status, headers) => {
+              started = true
+              answer(Effect.succeed({ status, headers, body: body.stream }))
+            },
+            onData: body.push,
+            onEnd: body.end,
+            onError: (error) => started ? body.fail(fail(error)) : answer(Effect.fail(fail(error)))
+          })
           return Effect.andThen(
             Effect.addFinalizer(() => Effect.sync(() => abort(new Error(`${operation}: body released`)))),
             restore(Effect.callback<TransportResponse, ConnectionError>((resume) => {
