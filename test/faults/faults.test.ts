@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Metric, Schema, type Scope, Stream } from "effect"
+import { Effect, Fiber, Metric, Schema, type Scope, Stream } from "effect"
 import { DockerEngine, type DockerError, type OperationDescriptor } from "../../src/index.js"
 import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
 
@@ -210,6 +210,30 @@ describe("a misbehaving daemon", () => {
           expect(yield* allClosed(daemon)).toBe(0)
         }))
     }))
+
+  live(
+    "interrupting a call still queued for a connection: it returns at once and is never sent",
+    () =>
+      Effect.gen(function*() {
+        const daemon = yield* fakeDaemon
+        yield* withEngine(daemon, (engine) =>
+          Effect.gen(function*() {
+            // One connection, taken by a call the daemon never answers: the next call waits in the queue.
+            const blocker = yield* Effect.forkChild(engine.json(jsonOp("/hang"), {}, { timeout: "none" }))
+            yield* Effect.sleep("50 millis")
+            const started = Date.now()
+            const queued = yield* engine.json(jsonOp("/queued"), {}, { timeout: "none" }).pipe(
+              Effect.timeoutOption("100 millis")
+            )
+            expect(queued._tag).toBe("None")
+            expect(Date.now() - started).toBeLessThan(2_000)
+            yield* Fiber.interrupt(blocker)
+            expect(yield* allClosed(daemon)).toBe(0)
+            // The interrupted call never reached the daemon, not even once the connection was free.
+            expect(daemon.requests().filter((r) => r.includes("/queued"))).toEqual([])
+          }), { connections: 1 })
+      })
+  )
 
   live("101 then close: the hijacked stream simply ends, nothing hangs or leaks", () =>
     Effect.gen(function*() {
