@@ -78,15 +78,11 @@ const hoist = (ctx: DecoderCtx, prefix: string, code: string): string => {
 const fieldCount = (t: ObjectNode, w: World): number =>
   t.props.length + t.bases.reduce((n, b) => n + fieldCount(w.defs.get(b) as ObjectNode, w), 0)
 
-const protoKeys = new Set(Object.getOwnPropertyNames(Object.prototype))
-
-/** Reads key `name` of `u`, never a value inherited from `Object.prototype`. */
-const read = (name: string): string =>
-  protoKeys.has(name)
-    ? `(Object.hasOwn(u, ${JSON.stringify(name)}) ? u[${JSON.stringify(name)}] : undefined)`
-    : isIdent(name)
-    ? `u.${name}`
-    : `u[${JSON.stringify(name)}]`
+/**
+ * Reads key `name` of `u` as the Schema does (`key in input`, so a name like `constructor` reads
+ * the inherited value too, and then fails its type check in both).
+ */
+const read = (name: string): string => isIdent(name) ? `u.${name}` : `u[${JSON.stringify(name)}]`
 
 /** An expression naming a function `(u) => decoded | Invalid` for `t`. */
 const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => {

@@ -33,6 +33,7 @@ export const makeBodyQueue = <E>(): BodyQueue<E> => {
   let paused = false
   let ended: Effect.Effect<never, E | Cause.Done> | undefined
   let waiting: ((effect: Pull<E>) => void) | undefined
+  let read = false
 
   const take = (): Arr.NonEmptyReadonlyArray<Uint8Array> => {
     const batch = chunks as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>
@@ -40,7 +41,12 @@ export const makeBodyQueue = <E>(): BodyQueue<E> => {
     bytes = 0
     if (paused) {
       paused = false
-      controller?.resume()
+      // Not now: a pull may run inside another connection's undici callback (a consumer woken
+      // there, making a request of its own), and undici resumes a parser only outside of any
+      // parser's work. Still paused by then (the queue filled again)? Then stay paused.
+      queueMicrotask(() => {
+        if (!paused) controller?.resume()
+      })
     }
     return batch
   }
@@ -80,6 +86,11 @@ export const makeBodyQueue = <E>(): BodyQueue<E> => {
     },
     end: () => settle(Cause.done()),
     fail: (error) => settle(Effect.fail(error)),
-    stream: Stream.fromPull(Effect.succeed(pull))
+    // One reader: a second run would steal the first one's wake-ups (or find the chunks gone).
+    stream: Stream.fromPull(Effect.suspend(() => {
+      if (read) return Effect.die(new Error("a response body can be read once"))
+      read = true
+      return Effect.succeed(pull)
+    }))
   }
 }

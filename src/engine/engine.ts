@@ -95,8 +95,8 @@ export interface DockerEngineShape {
   ) => Effect.Effect<RawAnswer, DockerError>
   /**
    * Starts an operation whose body flows: succeeds once a success status and headers arrived, with
-   * the body as a byte `Stream`. The connection is released when `scope` closes, so a consumer
-   * that stops early (`take`, interruption, failure) closes it.
+   * the body as a byte `Stream`, to be run once (a second run dies). The connection is released
+   * when `scope` closes, so a consumer that stops early (`take`, interruption, failure) closes it.
    */
   readonly open: <D extends OperationDescriptor>(
     descriptor: D,

@@ -5,6 +5,7 @@
  */
 import { Effect, type Scope, type Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
+import { createRequire } from "node:module"
 import { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
@@ -138,6 +139,27 @@ export const connectionError = (
   })
 }
 
+/**
+ * `setTimeout` takes at most 2³¹−1 ms (~24.8 days) and fires at once beyond it: a longer bound
+ * (or `Duration.infinity`) is no bound at all.
+ */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/**
+ * undici's hook for taking a request out of a connection queue (what its own `request` uses for
+ * an aborted signal). It is internal to undici, so it is looked up, not assumed: without it, a
+ * request aborted while queued is aborted as it leaves the queue, which costs that connection.
+ */
+const kQueuedAbort: symbol | undefined = (() => {
+  try {
+    const symbol = (createRequire(import.meta.url)("undici/lib/core/symbols.js") as { kQueuedAbort?: unknown })
+      .kQueuedAbort
+    return typeof symbol === "symbol" ? symbol : undefined
+  } catch {
+    return undefined
+  }
+})()
+
 /** What a dispatched request reports (undici's handler API, flattened). */
 interface Exchange {
   /** The request left the queue for a connection: pause/resume go through `controller`. */
@@ -156,12 +178,27 @@ interface Exchange {
  */
 const dispatch = (pool: Pool, req: TransportRequest, exchange: Exchange): (reason: Error) => void => {
   let controller: Dispatcher.DispatchController | undefined
+  /** Takes the request out of the queue it waits in (`kQueuedAbort`). */
+  let dequeue: ((reason: Error) => void) | undefined
   let aborted: Error | undefined
   let complete = false
+  const options: Dispatcher.DispatchOptions = {
+    method: req.method,
+    path: req.path,
+    headers: req.headers ?? null,
+    body: requestBody(req.body)
+  }
+  if (kQueuedAbort !== undefined) {
+    ;(options as unknown as Record<symbol, unknown>)[kQueuedAbort] = (cancel: (reason: Error) => void) => {
+      if (aborted !== undefined) cancel(aborted)
+      else dequeue = cancel
+    }
+  }
   try {
-    pool.dispatch({ method: req.method, path: req.path, headers: req.headers ?? null, body: requestBody(req.body) }, {
+    pool.dispatch(options, {
       onRequestStart: (c) => {
         controller = c
+        dequeue = undefined
         exchange.onStart?.(c)
         if (aborted !== undefined) c.abort(aborted)
       },
@@ -185,7 +222,9 @@ const dispatch = (pool: Pool, req: TransportRequest, exchange: Exchange): (reaso
   return (reason) => {
     if (complete) return
     aborted ??= reason
-    if (controller !== undefined && !controller.aborted) controller.abort(reason)
+    if (controller !== undefined) {
+      if (!controller.aborted) controller.abort(reason)
+    } else dequeue?.(reason)
   }
 }
 
@@ -232,16 +271,18 @@ export const makeTransport = (
           resume(effect)
         }
         // (set before dispatching: a request refused on the spot settles, and clears it, at once)
-        const timer = timeoutMillis === undefined ? undefined : setTimeout(() => {
-          settle(Effect.fail(
-            new TimeoutError({
-              operation,
-              millis: timeoutMillis,
-              message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
-            })
-          ))
-          abort(new Error(`${operation}: timed out`))
-        }, timeoutMillis)
+        const timer = timeoutMillis === undefined || !(timeoutMillis <= MAX_TIMER_MILLIS) ?
+          undefined :
+          setTimeout(() => {
+            settle(Effect.fail(
+              new TimeoutError({
+                operation,
+                millis: timeoutMillis,
+                message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
+              })
+            ))
+            abort(new Error(`${operation}: timed out`))
+          }, timeoutMillis)
         const abort = dispatch(pool, req, {
           onHeaders: (statusCode, responseHeaders) => {
             status = statusCode

@@ -227,14 +227,17 @@ export class FrameDecoder {
 
   /**
    * Room for a payload that spans chunks (every byte is written before the frame is emitted).
-   * Payloads up to a quarter slab are carved from a shared uninitialised slab, as Node's Buffer
-   * pool does: one allocation per ~16–2000 frames instead of one zero-filled allocation each, which
-   * was most of the parser's time at 16 KiB frames (bench/README.md).
+   * Payloads up to a quarter slab are carved from a shared slab, as Node's Buffer pool does: one
+   * allocation per ~16–2000 frames instead of one each, which was most of the parser's time at
+   * 16 KiB frames (bench/README.md).
    */
   private allocate(size: number): Uint8Array {
     if (size > SLAB_SIZE / 4) return new Uint8Array(size)
-    if (this.slab === undefined || this.slabUsed + size > SLAB_SIZE) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE)
+    // (a slab whose memory a consumer transferred elsewhere is detached: length 0)
+    if (this.slab === undefined || this.slab.length === 0 || this.slabUsed + size > SLAB_SIZE) {
+      // Zeroed: `data.buffer` of a frame reaches the whole slab, which must hold nothing but
+      // frames' bytes and zeros.
+      this.slab = new Uint8Array(SLAB_SIZE)
       this.slabUsed = 0
     }
     const room = new Uint8Array(this.slab.buffer, this.slab.byteOffset + this.slabUsed, size)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Metric, Schema, type Scope, Stream } from "effect"
+import { Duration, Effect, Fiber, Metric, Schema, type Scope, Stream } from "effect"
 import { DockerEngine, type DockerError, type OperationDescriptor } from "../../src/index.js"
 import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
 
@@ -234,6 +234,76 @@ describe("a misbehaving daemon", () => {
           }), { connections: 1 })
       })
   )
+
+  live("a queued call that is interrupted leaves its connection alone", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          const slow = yield* Effect.forkChild(engine.json(jsonOp("/slow")))
+          yield* Effect.sleep("50 millis")
+          const queued = yield* engine.json(jsonOp("/ok")).pipe(Effect.timeoutOption("50 millis"))
+          expect(queued._tag).toBe("None")
+          expect((yield* Fiber.join(slow)).Id).toBe("slow")
+          expect((yield* engine.json(jsonOp("/ok"))).Id).toBe("ok")
+          // Taken out of the queue, not aborted on the connection it would have used.
+          expect(daemon.connectionsAccepted()).toBe(1)
+        }), { connections: 1 })
+    }))
+
+  live("a bound too long for a timer (or infinite) is no bound, not an instant timeout", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          expect((yield* engine.json(jsonOp("/slow"), {}, { timeout: Duration.infinity })).Id).toBe("slow")
+          expect((yield* engine.json(jsonOp("/slow"), {}, { timeout: "30 days" })).Id).toBe("slow")
+        }))
+    }))
+
+  live("a streamed body is read once: a second run dies and says why", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.scoped(Effect.gen(function*() {
+          const answer = yield* engine.open(streamOp("/never-ending"))
+          expect((yield* answer.body.pipe(Stream.take(1), Stream.runCollect)).length).toBe(1)
+          const again = yield* Effect.exit(Stream.runCollect(answer.body))
+          expect(again._tag).toBe("Failure")
+          expect(String(again)).toContain("a response body can be read once")
+        })))
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  live("a paused stream whose consumer makes calls of its own keeps flowing", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      yield* withEngine(daemon, (engine) =>
+        Effect.gen(function*() {
+          // The consumer is woken inside the other call's answer, with the firehose paused: it
+          // must be able to pull (and so resume the firehose) right there.
+          let received = 0
+          const calls = yield* engine.stream(streamOp("/firehose")).pipe(
+            Stream.mapArrayEffect((chunks) =>
+              Effect.as(
+                Effect.andThen(
+                  Effect.sync(() => {
+                    for (const c of chunks) received += c.length
+                  }),
+                  engine.json(jsonOp("/ok"))
+                ),
+                chunks
+              )
+            ),
+            Stream.takeWhile(() => received < 8 * 1024 * 1024),
+            Stream.runCount
+          )
+          expect(calls).toBeGreaterThan(1)
+          expect(received).toBeGreaterThanOrEqual(8 * 1024 * 1024)
+        }))
+      // (the /ok calls' keep-alive connection lives as long as the engine)
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
 
   live("101 then close: the hijacked stream simply ends, nothing hangs or leaks", () =>
     Effect.gen(function*() {

@@ -17,6 +17,8 @@ export interface FakeDaemon {
   readonly requests: () => ReadonlyArray<string>
   /** Body bytes `/firehose` has handed to its sockets so far. */
   readonly firehoseBytes: () => number
+  /** Connections accepted so far. */
+  readonly connectionsAccepted: () => number
 }
 
 /** `/firehose` stops after this much, so a client without backpressure is not fed forever. */
@@ -36,6 +38,12 @@ const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>, sent:
   switch (path) {
     case "/_ping":
       return void respond(socket, "200 OK", "text/plain", "OK")
+    case "/ok":
+      return void respond(socket, "200 OK", "application/json", "{\"Id\":\"ok\"}")
+    case "/slow": {
+      const timer = setTimeout(() => respond(socket, "200 OK", "application/json", "{\"Id\":\"slow\"}"), 300)
+      return void timers.add(timer)
+    }
     case "/reset-mid-body":
       // Promise 1000 bytes, send 10, then drop the connection abruptly (no RST on unix sockets).
       socket.write(head("200 OK", { "Content-Type": "application/json", "Content-Length": 1000 }) + "{\"Id\":\"abc")
@@ -120,7 +128,9 @@ export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.
     const timers = new Set<NodeJS.Timeout>()
     const seen: Array<string> = []
     const sent = { bytes: 0 }
+    let accepted = 0
     const server = createServer((socket) => {
+      accepted++
       sockets.add(socket)
       socket.on("close", () => sockets.delete(socket))
       socket.on("error", () => socket.destroy())
@@ -144,11 +154,12 @@ export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.
           host: `unix://${path}`,
           openConnections: () => sockets.size,
           requests: () => [...seen],
-          firehoseBytes: () => sent.bytes
+          firehoseBytes: () => sent.bytes,
+          connectionsAccepted: () => accepted
         },
         close: () =>
           new Promise<void>((done) => {
-            for (const t of timers) clearInterval(t)
+            for (const t of timers) clearInterval(t) // (clears timeouts too)
             for (const s of sockets) s.destroy()
             server.close(() => {
               rmSync(dir, { recursive: true, force: true })
