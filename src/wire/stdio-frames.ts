@@ -26,7 +26,7 @@ export type StdioStream = "stdin" | "stdout" | "stderr"
  *
  * **`data` is a view, not a copy.** A frame that lies wholly inside one chunk received from the
  * transport is a `subarray` of that chunk (no copy); only a frame that spanned chunks gets its own
- * buffer (carved, up to 64 KiB, from a 256 KiB slab shared with other spanning frames). The
+ * buffer (carved, up to 32 KiB, from a 128 KiB slab shared with other spanning frames). The
  * transports of this library hand out a fresh buffer per chunk and nothing here writes to it, so
  * keeping `data` is safe, but a small frame kept for long pins the whole chunk (or slab) it came
  * from. If you keep frames around (or your byte source reuses its buffers), keep
@@ -49,7 +49,7 @@ const STREAMS: ReadonlyArray<StdioStream> = ["stdin", "stdout", "stderr"]
 const PREALLOCATE_LIMIT = 16 * 1024 * 1024
 
 /** Spanning payloads up to a quarter of this share one allocation (`FrameDecoder.allocate`). */
-const SLAB_SIZE = 256 * 1024
+const SLAB_SIZE = 128 * 1024
 
 const textDecoder = new TextDecoder()
 
