@@ -119,11 +119,8 @@ const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => 
       const members = hoist(ctx, "m", `[${t.members.map((m) => fnFor(m, path, ctx, w)).join(", ")}]`)
       return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeUnion")}(u, ${members})`)
     }
-    case "object": {
-      const names = { decoder: `_d${++ctx.counter.n}`, fields: `_f${ctx.counter.n}` }
-      ctx.hoisted.push(...objectDecoder(t, path, ctx, w, names, ""))
-      return names.decoder
-    }
+    case "object":
+      return inlineObjectDecoder(t, path, ctx, w)
   }
 }
 
@@ -148,35 +145,24 @@ const valueStatements = (t: TypeNode, path: string, ctx: DecoderCtx, w: World, s
   }
 }
 
+/** Zero fields, more than one alias, or the statements that check and copy the fields. */
+type ObjectPlan =
+  | { readonly kind: "identity" }
+  | { readonly kind: "schemaOnly" }
+  | { readonly kind: "fields"; readonly body: string }
+
+const IS_OBJECT = `typeof u !== "object" || u === null || Array.isArray(u)`
+
 /**
- * `fields`: `(u, o) => boolean`, checks `u`'s fields and writes them into `o` (bases first, as
- * `Schema.Struct({ ...Base.fields, ... })` does). `decoder`: `(u) => o | Invalid`.
+ * How a struct decodes: its statements read `u`, write `o` and `return false` on a mismatch (bases
+ * first, as `Schema.Struct({ ...Base.fields, ... })` spreads them).
  */
-const objectDecoder = (
-  t: ObjectNode,
-  path: string,
-  ctx: DecoderCtx,
-  w: World,
-  names: { readonly decoder: string; readonly fields: string },
-  exported: "export " | "",
-  typeName?: string
-): Array<string> => {
-  const Invalid = useRuntime(ctx, "Invalid")
-  const ret = typeName === undefined ? "any" : `${typeName} | ${Invalid}`
+const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): ObjectPlan => {
   const aliases = Object.entries(t.aliases ?? {})
-  if (aliases.length > 1) {
-    // Each alias is a union member of its own in the Schema; not worth mirroring: the Schema decodes.
-    return [`${exported}const ${names.decoder} = (_u: any): ${ret} => ${Invalid}\n`]
-  }
-  if (fieldCount(t, w) === 0) {
-    // `Schema.Struct({})` accepts any value but null/undefined, as it is.
-    const decoder =
-      `${exported}const ${names.decoder} = (u: any): ${ret} => (u === null || u === undefined ? ${Invalid} : u)\n`
-    // (a definition's fields function is kept for structs that spread it)
-    return exported === ""
-      ? [decoder]
-      : [`${exported}const ${names.fields} = (_u: any, _o: any): boolean => true\n`, decoder]
-  }
+  // Each alias is a union member of its own in the Schema; not worth mirroring: the Schema decodes.
+  if (aliases.length > 1) return { kind: "schemaOnly" }
+  // `Schema.Struct({})` accepts any value but null/undefined, as it is.
+  if (fieldCount(t, w) === 0) return { kind: "identity" }
   const [wire, canonical] = aliases[0] ?? []
   if (canonical !== undefined && !t.props.some((p) => p.name === canonical)) {
     throw new CodegenError(`${ctx.owner}: alias target ${canonical} must be an own property`)
@@ -209,12 +195,47 @@ const objectDecoder = (
     if (required && !check[0]!.startsWith("if (typeof")) check.unshift("if (v === undefined) return false")
     body += required ? `  ${check.join("; ")}\n` : `  if (v !== undefined) { ${check.join("; ")} }\n`
   }
-  return [
-    `${exported}const ${names.fields} = (u: any, o: any): boolean => {\n${body}  return true\n}\n`,
-    `${exported}const ${names.decoder} = (u: any): ${ret} => {\n` +
-    `  if (typeof u !== "object" || u === null || Array.isArray(u)) return ${Invalid}\n` +
-    `  const o: any = {}\n  return ${names.fields}(u, o) ? o : ${Invalid}\n}\n`
-  ]
+  return { kind: "fields", body }
+}
+
+/** An inline struct's decoder: one function, shared by identical structs of the module. */
+const inlineObjectDecoder = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): string => {
+  const Invalid = useRuntime(ctx, "Invalid")
+  const plan = objectPlan(t, path, ctx, w)
+  switch (plan.kind) {
+    case "schemaOnly":
+      return hoist(ctx, "d", `(_u: any): any => ${Invalid}`)
+    case "identity":
+      return hoist(ctx, "d", `(u: any): any => (u === null || u === undefined ? ${Invalid} : u)`)
+    case "fields":
+      return hoist(
+        ctx,
+        "d",
+        `(u: any): any => {\n  if (${IS_OBJECT}) return ${Invalid}\n  const o: any = {}\n` +
+          plan.body.replace(/return false/g, `return ${Invalid}`) + `  return o\n}`
+      )
+  }
+}
+
+/**
+ * A definition's `decode<name>` and, for structs that others spread (`allOf`), `decode<name>Fields`
+ * (`(u, o) => boolean`: checks `u`'s fields and writes them into `o`).
+ */
+const definitionObjectDecoder = (name: string, t: ObjectNode, ctx: DecoderCtx, w: World, doc: string): string => {
+  const Invalid = useRuntime(ctx, "Invalid")
+  const head = `export const ${decoderName(name)} = (u: any): ${name} | ${Invalid} =>`
+  const plan = objectPlan(t, "", ctx, w)
+  switch (plan.kind) {
+    case "schemaOnly":
+      return doc + `${head} ${Invalid}\n`
+    case "identity":
+      return `export const ${fieldsName(name)} = (_u: any, _o: any): boolean => true\n` + doc +
+        `${head} (u === null || u === undefined ? ${Invalid} : u)\n`
+    case "fields":
+      return `export const ${fieldsName(name)} = (u: any, o: any): boolean => {\n${plan.body}  return true\n}\n` +
+        doc + `${head} {\n  if (${IS_OBJECT}) return ${Invalid}\n  const o: any = {}\n` +
+        `  return ${fieldsName(name)}(u, o) ? o : ${Invalid}\n}\n`
+  }
 }
 
 /**
@@ -226,16 +247,7 @@ export const decoderDeclarations = (name: string, t: TypeNode, ctx: DecoderCtx, 
   const doc = `/** Decodes a JSON value as \`${name}\` does, or returns \`Invalid\` (then decode with the Schema). */\n`
   let own: string
   if (t.kind === "object") {
-    const [fields, decoder] = objectDecoder(
-      t,
-      "",
-      ctx,
-      w,
-      { decoder: decoderName(name), fields: fieldsName(name) },
-      "export ",
-      name
-    )
-    own = decoder === undefined ? doc + fields : fields + doc + decoder
+    own = definitionObjectDecoder(name, t, ctx, w, doc)
   } else {
     const Invalid = useRuntime(ctx, "Invalid")
     const fn = fnFor(t, "", ctx, w)

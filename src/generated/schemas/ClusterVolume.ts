@@ -36,39 +36,33 @@ export const ClusterVolume = /* @__PURE__ */ Schema.Struct({
 })
 export type ClusterVolume = typeof ClusterVolume.Type
 
-const _d2 = (u: any): any => decodeRecord(u, decodeString)
-const _d3 = (u: any): any => decodeArray(u, decodeTopology)
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.CapacityBytes
-  if (v !== undefined) { if (typeof v !== "number") return false; o.CapacityBytes = v }
-  v = u.VolumeContext
-  if (v !== undefined) { if (v === null) o.VolumeContext = null; else { v = _d2(v); if (v === Invalid) return false; o.VolumeContext = v } }
-  v = u.VolumeID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.VolumeID = v }
-  v = u.AccessibleTopology
-  if (v !== undefined) { if (v === null) o.AccessibleTopology = null; else { v = _d3(v); if (v === Invalid) return false; o.AccessibleTopology = v } }
-  return true
-}
-const _d1 = (u: any): any => {
+const _d1 = (u: any): any => decodeRecord(u, decodeString)
+const _d2 = (u: any): any => decodeArray(u, decodeTopology)
+const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.NodeID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.NodeID = v }
-  v = u.State
-  if (v !== undefined) { if (typeof v !== "string") return false; o.State = v }
-  v = u.PublishContext
-  if (v !== undefined) { if (v === null) o.PublishContext = null; else { v = _d2(v); if (v === Invalid) return false; o.PublishContext = v } }
-  return true
+  v = u.CapacityBytes
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.CapacityBytes = v }
+  v = u.VolumeContext
+  if (v !== undefined) { if (v === null) o.VolumeContext = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.VolumeContext = v } }
+  v = u.VolumeID
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.VolumeID = v }
+  v = u.AccessibleTopology
+  if (v !== undefined) { if (v === null) o.AccessibleTopology = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.AccessibleTopology = v } }
+  return o
 }
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.NodeID
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.NodeID = v }
+  v = u.State
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.State = v }
+  v = u.PublishContext
+  if (v !== undefined) { if (v === null) o.PublishContext = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.PublishContext = v } }
+  return o
 }
 const _d5 = (u: any): any => decodeArray(u, _d4)
 export const decodeClusterVolumeFields = (u: any, o: any): boolean => {
@@ -84,7 +78,7 @@ export const decodeClusterVolumeFields = (u: any, o: any): boolean => {
   v = u.Spec
   if (v !== undefined) { if (v === null) o.Spec = null; else { v = decodeClusterVolumeSpec(v); if (v === Invalid) return false; o.Spec = v } }
   v = u.Info
-  if (v !== undefined) { if (v === null) o.Info = null; else { v = _d1(v); if (v === Invalid) return false; o.Info = v } }
+  if (v !== undefined) { if (v === null) o.Info = null; else { v = _d3(v); if (v === Invalid) return false; o.Info = v } }
   v = u.PublishStatus
   if (v !== undefined) { if (v === null) o.PublishStatus = null; else { v = _d5(v); if (v === Invalid) return false; o.PublishStatus = v } }
   return true

@@ -42,77 +42,65 @@ export const ClusterVolumeSpec = /* @__PURE__ */ Schema.Struct({
 })
 export type ClusterVolumeSpec = typeof ClusterVolumeSpec.Type
 
-const _d2 = (u: any): any => decodeRecord(u, decodeUnknown)
-const _f3 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Key
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Key = v }
-  v = u.Secret
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Secret = v }
-  return true
-}
-const _d3 = (u: any): any => {
+const _d1 = (u: any): any => decodeRecord(u, decodeUnknown)
+const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _d4 = (u: any): any => decodeArray(u, _d3)
-const _d6 = (u: any): any => decodeArray(u, decodeTopology)
-const _f5 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Requisite
-  if (v !== undefined) { if (v === null) o.Requisite = null; else { v = _d6(v); if (v === Invalid) return false; o.Requisite = v } }
-  v = u.Preferred
-  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d6(v); if (v === Invalid) return false; o.Preferred = v } }
-  return true
+  v = u.Key
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Key = v }
+  v = u.Secret
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Secret = v }
+  return o
 }
+const _d3 = (u: any): any => decodeArray(u, _d2)
+const _d4 = (u: any): any => decodeArray(u, decodeTopology)
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Requisite
+  if (v !== undefined) { if (v === null) o.Requisite = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Requisite = v } }
+  v = u.Preferred
+  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Preferred = v } }
+  return o
 }
-const _f7 = (u: any, o: any): boolean => {
+const _d6 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.RequiredBytes
-  if (v !== undefined) { if (typeof v !== "number") return false; o.RequiredBytes = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.RequiredBytes = v }
   v = u.LimitBytes
-  if (v !== undefined) { if (typeof v !== "number") return false; o.LimitBytes = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.LimitBytes = v }
+  return o
 }
 const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f7(u, o) ? o : Invalid
-}
-const _f1 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Scope
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Scope = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Scope = v }
   v = u.Sharing
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Sharing = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Sharing = v }
   v = u.MountVolume
-  if (v !== undefined) { if (v === null) o.MountVolume = null; else { v = _d2(v); if (v === Invalid) return false; o.MountVolume = v } }
+  if (v !== undefined) { if (v === null) o.MountVolume = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.MountVolume = v } }
   v = u.Secrets
-  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d4(v); if (v === Invalid) return false; o.Secrets = v } }
+  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Secrets = v } }
   v = u.AccessibilityRequirements
-  if (v !== undefined) { if (v === null) o.AccessibilityRequirements = null; else { v = _d5(v); if (v === Invalid) return false; o.AccessibilityRequirements = v } }
+  if (v !== undefined) { if (v === null) o.AccessibilityRequirements = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.AccessibilityRequirements = v } }
   v = u.CapacityRange
-  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d7(v); if (v === Invalid) return false; o.CapacityRange = v } }
+  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.CapacityRange = v } }
   v = u.Availability
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Availability = v }
-  return true
-}
-const _d1 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Availability = v }
+  return o
 }
 export const decodeClusterVolumeSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Group
   if (v !== undefined) { if (typeof v !== "string") return false; o.Group = v }
   v = u.AccessMode
-  if (v !== undefined) { if (v === null) o.AccessMode = null; else { v = _d1(v); if (v === Invalid) return false; o.AccessMode = v } }
+  if (v !== undefined) { if (v === null) o.AccessMode = null; else { v = _d7(v); if (v === Invalid) return false; o.AccessMode = v } }
   return true
 }
 /** Decodes a JSON value as `ClusterVolumeSpec` does, or returns `Invalid` (then decode with the Schema). */

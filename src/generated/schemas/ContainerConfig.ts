@@ -64,9 +64,7 @@ export type ContainerConfig = typeof ContainerConfig.Type
 
 const _d1 = (u: any): any => (u === null || u === undefined ? Invalid : u)
 const _d2 = (u: any): any => decodeRecord(u, _d1)
-const _d3 = (u: any): any => (u === null || u === undefined ? Invalid : u)
-const _d4 = (u: any): any => decodeRecord(u, _d3)
-const _d5 = (u: any): any => decodeRecord(u, decodeString)
+const _d3 = (u: any): any => decodeRecord(u, decodeString)
 export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Hostname
@@ -100,7 +98,7 @@ export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   v = u.Image
   if (v !== undefined) { if (typeof v !== "string") return false; o.Image = v }
   v = u.Volumes
-  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d4(v); if (v === Invalid) return false; o.Volumes = v } }
+  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d2(v); if (v === Invalid) return false; o.Volumes = v } }
   v = u.WorkingDir
   if (v !== undefined) { if (typeof v !== "string") return false; o.WorkingDir = v }
   v = u.Entrypoint
@@ -110,7 +108,7 @@ export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   v = u.OnBuild
   if (v !== undefined) { if (v === null) o.OnBuild = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.OnBuild = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d5(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.StopSignal
   if (v !== undefined) { if (v === null) o.StopSignal = null; else { if (typeof v !== "string") return false; o.StopSignal = v } }
   v = u.StopTimeout

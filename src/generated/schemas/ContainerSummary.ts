@@ -60,44 +60,35 @@ export type ContainerSummary = typeof ContainerSummary.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodePortSummary)
 const _d2 = (u: any): any => decodeRecord(u, decodeString)
-const _f3 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.NetworkMode
-  if (v !== undefined) { if (typeof v !== "string") return false; o.NetworkMode = v }
-  v = u.Annotations
-  if (v !== undefined) { if (v === null) o.Annotations = null; else { v = _d2(v); if (v === Invalid) return false; o.Annotations = v } }
-  return true
-}
 const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _d5 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
-const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d5(v); if (v === Invalid) return false; o.Networks = v } }
-  return true
+  v = u.NetworkMode
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.NetworkMode = v }
+  v = u.Annotations
+  if (v !== undefined) { if (v === null) o.Annotations = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Annotations = v } }
+  return o
 }
-const _d4 = (u: any): any => {
+const _d4 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
+const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Networks
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Networks = v } }
+  return o
 }
 const _d6 = (u: any): any => decodeArray(u, decodeMountPoint)
-const _f7 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Status
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Status = v }
-  v = u.FailingStreak
-  if (v !== undefined) { if (typeof v !== "number") return false; o.FailingStreak = v }
-  return true
-}
 const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f7(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Status
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Status = v }
+  v = u.FailingStreak
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.FailingStreak = v }
+  return o
 }
 export const decodeContainerSummaryFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -130,7 +121,7 @@ export const decodeContainerSummaryFields = (u: any, o: any): boolean => {
   v = u.HostConfig
   if (v !== undefined) { if (v === null) o.HostConfig = null; else { v = _d3(v); if (v === Invalid) return false; o.HostConfig = v } }
   v = u.NetworkSettings
-  if (v !== undefined) { if (v === null) o.NetworkSettings = null; else { v = _d4(v); if (v === Invalid) return false; o.NetworkSettings = v } }
+  if (v !== undefined) { if (v === null) o.NetworkSettings = null; else { v = _d5(v); if (v === Invalid) return false; o.NetworkSettings = v } }
   v = u.Mounts
   if (v !== undefined) { if (v === null) o.Mounts = null; else { v = _d6(v); if (v === Invalid) return false; o.Mounts = v } }
   v = u.Health

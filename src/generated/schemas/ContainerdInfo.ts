@@ -16,18 +16,15 @@ export const ContainerdInfo = /* @__PURE__ */ Schema.Struct({
 })
 export type ContainerdInfo = typeof ContainerdInfo.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Containers
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Containers = v }
-  v = u.Plugins
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Plugins = v }
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Containers
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Containers = v }
+  v = u.Plugins
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Plugins = v }
+  return o
 }
 export const decodeContainerdInfoFields = (u: any, o: any): boolean => {
   let v: any = undefined

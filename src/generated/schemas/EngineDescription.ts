@@ -14,18 +14,15 @@ export const EngineDescription = /* @__PURE__ */ Schema.Struct({
 export type EngineDescription = typeof EngineDescription.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
-const _f2 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Type
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Type = v }
-  v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
-  return true
-}
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Type
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Type = v }
+  v = u.Name
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
+  return o
 }
 const _d3 = (u: any): any => decodeArray(u, _d2)
 export const decodeEngineDescriptionFields = (u: any, o: any): boolean => {

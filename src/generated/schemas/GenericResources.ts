@@ -15,45 +15,36 @@ export const GenericResources = /* @__PURE__ */ Schema.Array(/* @__PURE__ */ Sch
 }))
 export type GenericResources = typeof GenericResources.Type
 
-const _f2 = (u: any, o: any): boolean => {
+const _d1 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Kind
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Kind = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Kind = v }
   v = u.Value
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Value = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Value = v }
+  return o
 }
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f3 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Kind
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Kind = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Kind = v }
   v = u.Value
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Value = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Value = v }
+  return o
 }
 const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _f1 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.NamedResourceSpec
-  if (v !== undefined) { if (v === null) o.NamedResourceSpec = null; else { v = _d2(v); if (v === Invalid) return false; o.NamedResourceSpec = v } }
+  if (v !== undefined) { if (v === null) o.NamedResourceSpec = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.NamedResourceSpec = v } }
   v = u.DiscreteResourceSpec
-  if (v !== undefined) { if (v === null) o.DiscreteResourceSpec = null; else { v = _d3(v); if (v === Invalid) return false; o.DiscreteResourceSpec = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.DiscreteResourceSpec = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.DiscreteResourceSpec = v } }
+  return o
 }
-const _d1 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _d4 = (u: any): any => decodeArray(u, _d1)
+const _d4 = (u: any): any => decodeArray(u, _d3)
 /** Decodes a JSON value as `GenericResources` does, or returns `Invalid` (then decode with the Schema). */
 export const decodeGenericResources: (u: unknown) => GenericResources | Invalid = _d4

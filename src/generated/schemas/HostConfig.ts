@@ -93,19 +93,16 @@ export const HostConfig = /* @__PURE__ */ Schema.Struct({
 })
 export type HostConfig = typeof HostConfig.Type
 
-const _d2 = (u: any): any => decodeRecord(u, decodeString)
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Type
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Type = v }
-  v = u.Config
-  if (v !== undefined) { if (v === null) o.Config = null; else { v = _d2(v); if (v === Invalid) return false; o.Config = v } }
-  return true
-}
-const _d1 = (u: any): any => {
+const _d1 = (u: any): any => decodeRecord(u, decodeString)
+const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Type
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Type = v }
+  v = u.Config
+  if (v !== undefined) { if (v === null) o.Config = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Config = v } }
+  return o
 }
 const _d3 = (u: any): any => decodeArray(u, decodeMount)
 export const decodeHostConfigFields = (u: any, o: any): boolean => {
@@ -116,7 +113,7 @@ export const decodeHostConfigFields = (u: any, o: any): boolean => {
   v = u.ContainerIDFile
   if (v !== undefined) { if (typeof v !== "string") return false; o.ContainerIDFile = v }
   v = u.LogConfig
-  if (v !== undefined) { if (v === null) o.LogConfig = null; else { v = _d1(v); if (v === Invalid) return false; o.LogConfig = v } }
+  if (v !== undefined) { if (v === null) o.LogConfig = null; else { v = _d2(v); if (v === Invalid) return false; o.LogConfig = v } }
   v = u.NetworkMode
   if (v !== undefined) { if (typeof v !== "string") return false; o.NetworkMode = v }
   v = u.PortBindings
@@ -134,7 +131,7 @@ export const decodeHostConfigFields = (u: any, o: any): boolean => {
   v = u.ConsoleSize
   if (v !== undefined) { if (v === null) o.ConsoleSize = null; else { v = decodeNumberArray(v); if (v === Invalid) return false; o.ConsoleSize = v } }
   v = u.Annotations
-  if (v !== undefined) { if (v === null) o.Annotations = null; else { v = _d2(v); if (v === Invalid) return false; o.Annotations = v } }
+  if (v !== undefined) { if (v === null) o.Annotations = null; else { v = _d1(v); if (v === Invalid) return false; o.Annotations = v } }
   v = u.CapAdd
   if (v !== undefined) { if (v === null) o.CapAdd = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.CapAdd = v } }
   v = u.CapDrop
@@ -170,9 +167,9 @@ export const decodeHostConfigFields = (u: any, o: any): boolean => {
   v = u.SecurityOpt
   if (v !== undefined) { if (v === null) o.SecurityOpt = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.SecurityOpt = v } }
   v = u.StorageOpt
-  if (v !== undefined) { if (v === null) o.StorageOpt = null; else { v = _d2(v); if (v === Invalid) return false; o.StorageOpt = v } }
+  if (v !== undefined) { if (v === null) o.StorageOpt = null; else { v = _d1(v); if (v === Invalid) return false; o.StorageOpt = v } }
   v = u.Tmpfs
-  if (v !== undefined) { if (v === null) o.Tmpfs = null; else { v = _d2(v); if (v === Invalid) return false; o.Tmpfs = v } }
+  if (v !== undefined) { if (v === null) o.Tmpfs = null; else { v = _d1(v); if (v === Invalid) return false; o.Tmpfs = v } }
   v = u.UTSMode
   if (v !== undefined) { if (typeof v !== "string") return false; o.UTSMode = v }
   v = u.UsernsMode
@@ -180,7 +177,7 @@ export const decodeHostConfigFields = (u: any, o: any): boolean => {
   v = u.ShmSize
   if (v !== undefined) { if (typeof v !== "number") return false; o.ShmSize = v }
   v = u.Sysctls
-  if (v !== undefined) { if (v === null) o.Sysctls = null; else { v = _d2(v); if (v === Invalid) return false; o.Sysctls = v } }
+  if (v !== undefined) { if (v === null) o.Sysctls = null; else { v = _d1(v); if (v === Invalid) return false; o.Sysctls = v } }
   v = u.Runtime
   if (v !== undefined) { if (v === null) o.Runtime = null; else { if (typeof v !== "string") return false; o.Runtime = v } }
   v = u.Isolation

@@ -97,9 +97,7 @@ export type ImageConfig = typeof ImageConfig.Type
 
 const _d1 = (u: any): any => (u === null || u === undefined ? Invalid : u)
 const _d2 = (u: any): any => decodeRecord(u, _d1)
-const _d3 = (u: any): any => (u === null || u === undefined ? Invalid : u)
-const _d4 = (u: any): any => decodeRecord(u, _d3)
-const _d5 = (u: any): any => decodeRecord(u, decodeString)
+const _d3 = (u: any): any => decodeRecord(u, decodeString)
 export const decodeImageConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.User
@@ -115,7 +113,7 @@ export const decodeImageConfigFields = (u: any, o: any): boolean => {
   v = u.ArgsEscaped
   if (v !== undefined) { if (v === null) o.ArgsEscaped = null; else { if (typeof v !== "boolean") return false; o.ArgsEscaped = v } }
   v = u.Volumes
-  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d4(v); if (v === Invalid) return false; o.Volumes = v } }
+  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d2(v); if (v === Invalid) return false; o.Volumes = v } }
   v = u.WorkingDir
   if (v !== undefined) { if (typeof v !== "string") return false; o.WorkingDir = v }
   v = u.Entrypoint
@@ -123,7 +121,7 @@ export const decodeImageConfigFields = (u: any, o: any): boolean => {
   v = u.OnBuild
   if (v !== undefined) { if (v === null) o.OnBuild = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.OnBuild = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d5(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.StopSignal
   if (v !== undefined) { if (v === null) o.StopSignal = null; else { if (typeof v !== "string") return false; o.StopSignal = v } }
   v = u.Shell

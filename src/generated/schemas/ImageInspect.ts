@@ -79,29 +79,23 @@ export const ImageInspect = /* @__PURE__ */ Schema.Struct({
 export type ImageInspect = typeof ImageInspect.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodeImageManifestSummary)
-const _f2 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Type
-  if (typeof v !== "string") return false; o.Type = v
-  v = u.Layers
-  if (v !== undefined) { if (v === null) o.Layers = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Layers = v } }
-  return true
-}
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f3 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.LastTagTime
-  if (v !== undefined) { if (v === null) o.LastTagTime = null; else { if (typeof v !== "string") return false; o.LastTagTime = v } }
-  return true
+  v = u.Type
+  if (typeof v !== "string") return Invalid; o.Type = v
+  v = u.Layers
+  if (v !== undefined) { if (v === null) o.Layers = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Layers = v } }
+  return o
 }
 const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.LastTagTime
+  if (v !== undefined) { if (v === null) o.LastTagTime = null; else { if (typeof v !== "string") return Invalid; o.LastTagTime = v } }
+  return o
 }
 export const decodeImageInspectFields = (u: any, o: any): boolean => {
   let v: any = undefined

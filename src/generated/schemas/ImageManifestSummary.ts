@@ -41,57 +41,45 @@ export const ImageManifestSummary = /* @__PURE__ */ Schema.Struct({
 })
 export type ImageManifestSummary = typeof ImageManifestSummary.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Total
-  if (typeof v !== "number") return false; o.Total = v
-  v = u.Content
-  if (typeof v !== "number") return false; o.Content = v
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _f3 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Unpacked
-  if (typeof v !== "number") return false; o.Unpacked = v
-  return true
-}
-const _d3 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _f2 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Platform
-  if (v === undefined) return false; if (v === null) o.Platform = null; else { v = decodeOCIPlatform(v); if (v === Invalid) return false; o.Platform = v }
-  v = u.Identity
-  if (v !== undefined) { if (v === null) o.Identity = null; else { v = decodeIdentity(v); if (v === Invalid) return false; o.Identity = v } }
-  v = u.Containers
-  if (v === undefined) return false; if (v === null) o.Containers = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Containers = v }
-  v = u.Size
-  if (v === undefined) return false; if (v === null) o.Size = null; else { v = _d3(v); if (v === Invalid) return false; o.Size = v }
-  return true
+  v = u.Total
+  if (typeof v !== "number") return Invalid; o.Total = v
+  v = u.Content
+  if (typeof v !== "number") return Invalid; o.Content = v
+  return o
 }
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.For
-  if (typeof v !== "string") return false; o.For = v
-  return true
+  v = u.Unpacked
+  if (typeof v !== "number") return Invalid; o.Unpacked = v
+  return o
+}
+const _d3 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Platform
+  if (v === undefined) return Invalid; if (v === null) o.Platform = null; else { v = decodeOCIPlatform(v); if (v === Invalid) return Invalid; o.Platform = v }
+  v = u.Identity
+  if (v !== undefined) { if (v === null) o.Identity = null; else { v = decodeIdentity(v); if (v === Invalid) return Invalid; o.Identity = v } }
+  v = u.Containers
+  if (v === undefined) return Invalid; if (v === null) o.Containers = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Containers = v }
+  v = u.Size
+  if (v === undefined) return Invalid; if (v === null) o.Size = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Size = v }
+  return o
 }
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.For
+  if (typeof v !== "string") return Invalid; o.For = v
+  return o
 }
 export const decodeImageManifestSummaryFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -106,7 +94,7 @@ export const decodeImageManifestSummaryFields = (u: any, o: any): boolean => {
   v = u.Kind
   if (typeof v !== "string") return false; o.Kind = v
   v = u.ImageData
-  if (v !== undefined) { if (v === null) o.ImageData = null; else { v = _d2(v); if (v === Invalid) return false; o.ImageData = v } }
+  if (v !== undefined) { if (v === null) o.ImageData = null; else { v = _d3(v); if (v === Invalid) return false; o.ImageData = v } }
   v = u.AttestationData
   if (v !== undefined) { if (v === null) o.AttestationData = null; else { v = _d4(v); if (v === Invalid) return false; o.AttestationData = v } }
   return true

@@ -61,82 +61,67 @@ export const Mount = /* @__PURE__ */ Schema.Struct({
 })
 export type Mount = typeof Mount.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Propagation
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Propagation = v }
-  v = u.NonRecursive
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.NonRecursive = v }
-  v = u.CreateMountpoint
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.CreateMountpoint = v }
-  v = u.ReadOnlyNonRecursive
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.ReadOnlyNonRecursive = v }
-  v = u.ReadOnlyForceRecursive
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.ReadOnlyForceRecursive = v }
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Propagation
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Propagation = v }
+  v = u.NonRecursive
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.NonRecursive = v }
+  v = u.CreateMountpoint
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.CreateMountpoint = v }
+  v = u.ReadOnlyNonRecursive
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.ReadOnlyNonRecursive = v }
+  v = u.ReadOnlyForceRecursive
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.ReadOnlyForceRecursive = v }
+  return o
 }
-const _d3 = (u: any): any => decodeRecord(u, decodeString)
-const _f4 = (u: any, o: any): boolean => {
+const _d2 = (u: any): any => decodeRecord(u, decodeString)
+const _d3 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d3(v); if (v === Invalid) return false; o.Options = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Options = v } }
+  return o
 }
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
-}
-const _f2 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.NoCopy
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.NoCopy = v }
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.NoCopy = v }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Labels = v } }
   v = u.DriverConfig
-  if (v !== undefined) { if (v === null) o.DriverConfig = null; else { v = _d4(v); if (v === Invalid) return false; o.DriverConfig = v } }
+  if (v !== undefined) { if (v === null) o.DriverConfig = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.DriverConfig = v } }
   v = u.Subpath
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Subpath = v }
-  return true
-}
-const _d2 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f5 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Subpath
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Subpath = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Subpath = v }
+  return o
 }
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
-}
-const _d7 = (u: any): any => decodeArray(u, decodeStringArray)
-const _f6 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.SizeBytes
-  if (v !== undefined) { if (typeof v !== "number") return false; o.SizeBytes = v }
-  v = u.Mode
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Mode = v }
-  v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d7(v); if (v === Invalid) return false; o.Options = v } }
-  return true
+  v = u.Subpath
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Subpath = v }
+  return o
 }
-const _d6 = (u: any): any => {
+const _d6 = (u: any): any => decodeArray(u, decodeStringArray)
+const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f6(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.SizeBytes
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.SizeBytes = v }
+  v = u.Mode
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Mode = v }
+  v = u.Options
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.Options = v } }
+  return o
 }
 export const decodeMountFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -153,11 +138,11 @@ export const decodeMountFields = (u: any, o: any): boolean => {
   v = u.BindOptions
   if (v !== undefined) { if (v === null) o.BindOptions = null; else { v = _d1(v); if (v === Invalid) return false; o.BindOptions = v } }
   v = u.VolumeOptions
-  if (v !== undefined) { if (v === null) o.VolumeOptions = null; else { v = _d2(v); if (v === Invalid) return false; o.VolumeOptions = v } }
+  if (v !== undefined) { if (v === null) o.VolumeOptions = null; else { v = _d4(v); if (v === Invalid) return false; o.VolumeOptions = v } }
   v = u.ImageOptions
   if (v !== undefined) { if (v === null) o.ImageOptions = null; else { v = _d5(v); if (v === Invalid) return false; o.ImageOptions = v } }
   v = u.TmpfsOptions
-  if (v !== undefined) { if (v === null) o.TmpfsOptions = null; else { v = _d6(v); if (v === Invalid) return false; o.TmpfsOptions = v } }
+  if (v !== undefined) { if (v === null) o.TmpfsOptions = null; else { v = _d7(v); if (v === Invalid) return false; o.TmpfsOptions = v } }
   return true
 }
 /** Decodes a JSON value as `Mount` does, or returns `Invalid` (then decode with the Schema). */

@@ -69,150 +69,126 @@ export const Plugin = /* @__PURE__ */ Schema.Struct({
 })
 export type Plugin = typeof Plugin.Type
 
-const _d2 = (u: any): any => decodeArray(u, decodePluginMount)
-const _d3 = (u: any): any => decodeArray(u, decodePluginDevice)
-const _f1 = (u: any, o: any): boolean => {
+const _d1 = (u: any): any => decodeArray(u, decodePluginMount)
+const _d2 = (u: any): any => decodeArray(u, decodePluginDevice)
+const _d3 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Mounts
-  if (v === undefined) return false; if (v === null) o.Mounts = null; else { v = _d2(v); if (v === Invalid) return false; o.Mounts = v }
+  if (v === undefined) return Invalid; if (v === null) o.Mounts = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Mounts = v }
   v = u.Env
-  if (v === undefined) return false; if (v === null) o.Env = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Env = v }
+  if (v === undefined) return Invalid; if (v === null) o.Env = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Env = v }
   v = u.Args
-  if (v === undefined) return false; if (v === null) o.Args = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Args = v }
+  if (v === undefined) return Invalid; if (v === null) o.Args = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Args = v }
   v = u.Devices
-  if (v === undefined) return false; if (v === null) o.Devices = null; else { v = _d3(v); if (v === Invalid) return false; o.Devices = v }
-  return true
-}
-const _d1 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _f5 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Types
-  if (v === undefined) return false; if (v === null) o.Types = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Types = v }
-  v = u.Socket
-  if (typeof v !== "string") return false; o.Socket = v
-  v = u.ProtocolScheme
-  if (v !== undefined) { if (typeof v !== "string") return false; o.ProtocolScheme = v }
-  return true
-}
-const _d5 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f5(u, o) ? o : Invalid
-}
-const _f6 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.UID
-  if (v !== undefined) { if (typeof v !== "number") return false; o.UID = v }
-  v = u.GID
-  if (v !== undefined) { if (typeof v !== "number") return false; o.GID = v }
-  return true
-}
-const _d6 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f6(u, o) ? o : Invalid
-}
-const _f7 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Type
-  if (typeof v !== "string") return false; o.Type = v
-  return true
-}
-const _d7 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f7(u, o) ? o : Invalid
-}
-const _f8 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Capabilities
-  if (v === undefined) return false; if (v === null) o.Capabilities = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Capabilities = v }
-  v = u.AllowAllDevices
-  if (typeof v !== "boolean") return false; o.AllowAllDevices = v
-  v = u.Devices
-  if (v === undefined) return false; if (v === null) o.Devices = null; else { v = _d3(v); if (v === Invalid) return false; o.Devices = v }
-  return true
-}
-const _d8 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f8(u, o) ? o : Invalid
-}
-const _d9 = (u: any): any => decodeArray(u, decodePluginEnv)
-const _f10 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Name
-  if (typeof v !== "string") return false; o.Name = v
-  v = u.Description
-  if (typeof v !== "string") return false; o.Description = v
-  v = u.Settable
-  if (v === undefined) return false; if (v === null) o.Settable = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Settable = v }
-  v = u.Value
-  if (v === undefined) return false; if (v === null) o.Value = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Value = v }
-  return true
-}
-const _d10 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f10(u, o) ? o : Invalid
-}
-const _f11 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.type
-  if (v !== undefined) { if (typeof v !== "string") return false; o.type = v }
-  v = u.diff_ids
-  if (v !== undefined) { if (v === null) o.diff_ids = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.diff_ids = v } }
-  return true
-}
-const _d11 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f11(u, o) ? o : Invalid
-}
-const _f4 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Description
-  if (typeof v !== "string") return false; o.Description = v
-  v = u.Documentation
-  if (typeof v !== "string") return false; o.Documentation = v
-  v = u.Interface
-  if (v === undefined) return false; if (v === null) o.Interface = null; else { v = _d5(v); if (v === Invalid) return false; o.Interface = v }
-  v = u.Entrypoint
-  if (v === undefined) return false; if (v === null) o.Entrypoint = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Entrypoint = v }
-  v = u.WorkDir
-  if (typeof v !== "string") return false; o.WorkDir = v
-  v = u.User
-  if (v !== undefined) { if (v === null) o.User = null; else { v = _d6(v); if (v === Invalid) return false; o.User = v } }
-  v = u.Network
-  if (v === undefined) return false; if (v === null) o.Network = null; else { v = _d7(v); if (v === Invalid) return false; o.Network = v }
-  v = u.Linux
-  if (v === undefined) return false; if (v === null) o.Linux = null; else { v = _d8(v); if (v === Invalid) return false; o.Linux = v }
-  v = u.PropagatedMount
-  if (typeof v !== "string") return false; o.PropagatedMount = v
-  v = u.IpcHost
-  if (typeof v !== "boolean") return false; o.IpcHost = v
-  v = u.PidHost
-  if (typeof v !== "boolean") return false; o.PidHost = v
-  v = u.Mounts
-  if (v === undefined) return false; if (v === null) o.Mounts = null; else { v = _d2(v); if (v === Invalid) return false; o.Mounts = v }
-  v = u.Env
-  if (v === undefined) return false; if (v === null) o.Env = null; else { v = _d9(v); if (v === Invalid) return false; o.Env = v }
-  v = u.Args
-  if (v === undefined) return false; if (v === null) o.Args = null; else { v = _d10(v); if (v === Invalid) return false; o.Args = v }
-  v = u.rootfs
-  if (v !== undefined) { if (v === null) o.rootfs = null; else { v = _d11(v); if (v === Invalid) return false; o.rootfs = v } }
-  v = u.DockerVersion
-  if (v !== undefined) { if (typeof v !== "string") return false; o.DockerVersion = v }
-  return true
+  if (v === undefined) return Invalid; if (v === null) o.Devices = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Devices = v }
+  return o
 }
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Types
+  if (v === undefined) return Invalid; if (v === null) o.Types = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Types = v }
+  v = u.Socket
+  if (typeof v !== "string") return Invalid; o.Socket = v
+  v = u.ProtocolScheme
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.ProtocolScheme = v }
+  return o
+}
+const _d5 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.UID
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.UID = v }
+  v = u.GID
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.GID = v }
+  return o
+}
+const _d6 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Type
+  if (typeof v !== "string") return Invalid; o.Type = v
+  return o
+}
+const _d7 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Capabilities
+  if (v === undefined) return Invalid; if (v === null) o.Capabilities = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Capabilities = v }
+  v = u.AllowAllDevices
+  if (typeof v !== "boolean") return Invalid; o.AllowAllDevices = v
+  v = u.Devices
+  if (v === undefined) return Invalid; if (v === null) o.Devices = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Devices = v }
+  return o
+}
+const _d8 = (u: any): any => decodeArray(u, decodePluginEnv)
+const _d9 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Name
+  if (typeof v !== "string") return Invalid; o.Name = v
+  v = u.Description
+  if (typeof v !== "string") return Invalid; o.Description = v
+  v = u.Settable
+  if (v === undefined) return Invalid; if (v === null) o.Settable = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Settable = v }
+  v = u.Value
+  if (v === undefined) return Invalid; if (v === null) o.Value = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Value = v }
+  return o
+}
+const _d10 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.type
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.type = v }
+  v = u.diff_ids
+  if (v !== undefined) { if (v === null) o.diff_ids = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.diff_ids = v } }
+  return o
+}
+const _d11 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Description
+  if (typeof v !== "string") return Invalid; o.Description = v
+  v = u.Documentation
+  if (typeof v !== "string") return Invalid; o.Documentation = v
+  v = u.Interface
+  if (v === undefined) return Invalid; if (v === null) o.Interface = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Interface = v }
+  v = u.Entrypoint
+  if (v === undefined) return Invalid; if (v === null) o.Entrypoint = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Entrypoint = v }
+  v = u.WorkDir
+  if (typeof v !== "string") return Invalid; o.WorkDir = v
+  v = u.User
+  if (v !== undefined) { if (v === null) o.User = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.User = v } }
+  v = u.Network
+  if (v === undefined) return Invalid; if (v === null) o.Network = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.Network = v }
+  v = u.Linux
+  if (v === undefined) return Invalid; if (v === null) o.Linux = null; else { v = _d7(v); if (v === Invalid) return Invalid; o.Linux = v }
+  v = u.PropagatedMount
+  if (typeof v !== "string") return Invalid; o.PropagatedMount = v
+  v = u.IpcHost
+  if (typeof v !== "boolean") return Invalid; o.IpcHost = v
+  v = u.PidHost
+  if (typeof v !== "boolean") return Invalid; o.PidHost = v
+  v = u.Mounts
+  if (v === undefined) return Invalid; if (v === null) o.Mounts = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Mounts = v }
+  v = u.Env
+  if (v === undefined) return Invalid; if (v === null) o.Env = null; else { v = _d8(v); if (v === Invalid) return Invalid; o.Env = v }
+  v = u.Args
+  if (v === undefined) return Invalid; if (v === null) o.Args = null; else { v = _d9(v); if (v === Invalid) return Invalid; o.Args = v }
+  v = u.rootfs
+  if (v !== undefined) { if (v === null) o.rootfs = null; else { v = _d10(v); if (v === Invalid) return Invalid; o.rootfs = v } }
+  v = u.DockerVersion
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.DockerVersion = v }
+  return o
 }
 export const decodePluginFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -223,11 +199,11 @@ export const decodePluginFields = (u: any, o: any): boolean => {
   v = u.Enabled
   if (typeof v !== "boolean") return false; o.Enabled = v
   v = u.Settings
-  if (v === undefined) return false; if (v === null) o.Settings = null; else { v = _d1(v); if (v === Invalid) return false; o.Settings = v }
+  if (v === undefined) return false; if (v === null) o.Settings = null; else { v = _d3(v); if (v === Invalid) return false; o.Settings = v }
   v = u.PluginReference
   if (v !== undefined) { if (typeof v !== "string") return false; o.PluginReference = v }
   v = u.Config
-  if (v === undefined) return false; if (v === null) o.Config = null; else { v = _d4(v); if (v === Invalid) return false; o.Config = v }
+  if (v === undefined) return false; if (v === null) o.Config = null; else { v = _d11(v); if (v === Invalid) return false; o.Config = v }
   return true
 }
 /** Decodes a JSON value as `Plugin` does, or returns `Invalid` (then decode with the Schema). */

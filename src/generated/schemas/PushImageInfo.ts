@@ -23,20 +23,17 @@ export const PushImageInfo = /* @__PURE__ */ Schema.Struct({
 })
 export type PushImageInfo = typeof PushImageInfo.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Tag
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Tag = v }
-  v = u.Digest
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Digest = v }
-  v = u.Size
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Size = v }
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Tag
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Tag = v }
+  v = u.Digest
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Digest = v }
+  v = u.Size
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Size = v }
+  return o
 }
 export const decodePushImageInfoFields = (u: any, o: any): boolean => {
   let v: any = undefined

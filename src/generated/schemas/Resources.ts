@@ -90,37 +90,31 @@ export const Resources = /* @__PURE__ */ Schema.Struct({
 })
 export type Resources = typeof Resources.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Path
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Path = v }
-  v = u.Weight
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Weight = v }
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Path
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Path = v }
+  v = u.Weight
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Weight = v }
+  return o
 }
 const _d2 = (u: any): any => decodeArray(u, _d1)
 const _d3 = (u: any): any => decodeArray(u, decodeThrottleDevice)
 const _d4 = (u: any): any => decodeArray(u, decodeDeviceMapping)
 const _d5 = (u: any): any => decodeArray(u, decodeDeviceRequest)
-const _f6 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
-  v = u.Soft
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Soft = v }
-  v = u.Hard
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Hard = v }
-  return true
-}
 const _d6 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f6(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Name
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
+  v = u.Soft
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Soft = v }
+  v = u.Hard
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Hard = v }
+  return o
 }
 const _d7 = (u: any): any => decodeArray(u, _d6)
 export const decodeResourcesFields = (u: any, o: any): boolean => {

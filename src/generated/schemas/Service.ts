@@ -47,80 +47,65 @@ export const Service = /* @__PURE__ */ Schema.Struct({
 })
 export type Service = typeof Service.Type
 
-const _d2 = (u: any): any => decodeArray(u, decodeEndpointPortConfig)
-const _f3 = (u: any, o: any): boolean => {
+const _d1 = (u: any): any => decodeArray(u, decodeEndpointPortConfig)
+const _d2 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.NetworkID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.NetworkID = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.NetworkID = v }
   v = u.Addr
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Addr = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Addr = v }
+  return o
 }
-const _d3 = (u: any): any => {
+const _d3 = (u: any): any => decodeArray(u, _d2)
+const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _d4 = (u: any): any => decodeArray(u, _d3)
-const _f1 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Spec
-  if (v !== undefined) { if (v === null) o.Spec = null; else { v = decodeEndpointSpec(v); if (v === Invalid) return false; o.Spec = v } }
+  if (v !== undefined) { if (v === null) o.Spec = null; else { v = decodeEndpointSpec(v); if (v === Invalid) return Invalid; o.Spec = v } }
   v = u.Ports
-  if (v !== undefined) { if (v === null) o.Ports = null; else { v = _d2(v); if (v === Invalid) return false; o.Ports = v } }
+  if (v !== undefined) { if (v === null) o.Ports = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Ports = v } }
   v = u.VirtualIPs
-  if (v !== undefined) { if (v === null) o.VirtualIPs = null; else { v = _d4(v); if (v === Invalid) return false; o.VirtualIPs = v } }
-  return true
-}
-const _d1 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _f5 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.State
-  if (v !== undefined) { if (typeof v !== "string") return false; o.State = v }
-  v = u.StartedAt
-  if (v !== undefined) { if (typeof v !== "string") return false; o.StartedAt = v }
-  v = u.CompletedAt
-  if (v !== undefined) { if (typeof v !== "string") return false; o.CompletedAt = v }
-  v = u.Message
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Message = v }
-  return true
+  if (v !== undefined) { if (v === null) o.VirtualIPs = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.VirtualIPs = v } }
+  return o
 }
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
-}
-const _f6 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.RunningTasks
-  if (v !== undefined) { if (typeof v !== "number") return false; o.RunningTasks = v }
-  v = u.DesiredTasks
-  if (v !== undefined) { if (typeof v !== "number") return false; o.DesiredTasks = v }
-  v = u.CompletedTasks
-  if (v !== undefined) { if (typeof v !== "number") return false; o.CompletedTasks = v }
-  return true
+  v = u.State
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.State = v }
+  v = u.StartedAt
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.StartedAt = v }
+  v = u.CompletedAt
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.CompletedAt = v }
+  v = u.Message
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Message = v }
+  return o
 }
 const _d6 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f6(u, o) ? o : Invalid
-}
-const _f7 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.JobIteration
-  if (v !== undefined) { if (v === null) o.JobIteration = null; else { v = decodeObjectVersion(v); if (v === Invalid) return false; o.JobIteration = v } }
-  v = u.LastExecution
-  if (v !== undefined) { if (typeof v !== "string") return false; o.LastExecution = v }
-  return true
+  v = u.RunningTasks
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.RunningTasks = v }
+  v = u.DesiredTasks
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.DesiredTasks = v }
+  v = u.CompletedTasks
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.CompletedTasks = v }
+  return o
 }
 const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f7(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.JobIteration
+  if (v !== undefined) { if (v === null) o.JobIteration = null; else { v = decodeObjectVersion(v); if (v === Invalid) return Invalid; o.JobIteration = v } }
+  v = u.LastExecution
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.LastExecution = v }
+  return o
 }
 export const decodeServiceFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -135,7 +120,7 @@ export const decodeServiceFields = (u: any, o: any): boolean => {
   v = u.Spec
   if (v !== undefined) { if (v === null) o.Spec = null; else { v = decodeServiceSpec(v); if (v === Invalid) return false; o.Spec = v } }
   v = u.Endpoint
-  if (v !== undefined) { if (v === null) o.Endpoint = null; else { v = _d1(v); if (v === Invalid) return false; o.Endpoint = v } }
+  if (v !== undefined) { if (v === null) o.Endpoint = null; else { v = _d4(v); if (v === Invalid) return false; o.Endpoint = v } }
   v = u.UpdateStatus
   if (v !== undefined) { if (v === null) o.UpdateStatus = null; else { v = _d5(v); if (v === Invalid) return false; o.UpdateStatus = v } }
   v = u.ServiceStatus

@@ -65,91 +65,58 @@ export const ServiceSpec = /* @__PURE__ */ Schema.Struct({
 export type ServiceSpec = typeof ServiceSpec.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
-const _f3 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Replicas
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Replicas = v }
-  return true
-}
-const _d3 = (u: any): any => {
+const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Replicas
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Replicas = v }
+  return o
 }
-const _d4 = (u: any): any => decodeRecord(u, decodeUnknown)
-const _f5 = (u: any, o: any): boolean => {
+const _d3 = (u: any): any => decodeRecord(u, decodeUnknown)
+const _d4 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.MaxConcurrent
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxConcurrent = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.MaxConcurrent = v }
   v = u.TotalCompletions
-  if (v !== undefined) { if (typeof v !== "number") return false; o.TotalCompletions = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.TotalCompletions = v }
+  return o
 }
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
-}
-const _f2 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Replicated
-  if (v !== undefined) { if (v === null) o.Replicated = null; else { v = _d3(v); if (v === Invalid) return false; o.Replicated = v } }
+  if (v !== undefined) { if (v === null) o.Replicated = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Replicated = v } }
   v = u.Global
-  if (v !== undefined) { if (v === null) o.Global = null; else { v = _d4(v); if (v === Invalid) return false; o.Global = v } }
+  if (v !== undefined) { if (v === null) o.Global = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Global = v } }
   v = u.ReplicatedJob
-  if (v !== undefined) { if (v === null) o.ReplicatedJob = null; else { v = _d5(v); if (v === Invalid) return false; o.ReplicatedJob = v } }
+  if (v !== undefined) { if (v === null) o.ReplicatedJob = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.ReplicatedJob = v } }
   v = u.GlobalJob
-  if (v !== undefined) { if (v === null) o.GlobalJob = null; else { v = _d4(v); if (v === Invalid) return false; o.GlobalJob = v } }
-  return true
-}
-const _d2 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f6 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Parallelism
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Parallelism = v }
-  v = u.Delay
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Delay = v }
-  v = u.FailureAction
-  if (v !== undefined) { if (typeof v !== "string") return false; o.FailureAction = v }
-  v = u.Monitor
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Monitor = v }
-  v = u.MaxFailureRatio
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxFailureRatio = v }
-  v = u.Order
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Order = v }
-  return true
+  if (v !== undefined) { if (v === null) o.GlobalJob = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.GlobalJob = v } }
+  return o
 }
 const _d6 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f6(u, o) ? o : Invalid
-}
-const _f7 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Parallelism
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Parallelism = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Parallelism = v }
   v = u.Delay
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Delay = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Delay = v }
   v = u.FailureAction
-  if (v !== undefined) { if (typeof v !== "string") return false; o.FailureAction = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.FailureAction = v }
   v = u.Monitor
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Monitor = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Monitor = v }
   v = u.MaxFailureRatio
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxFailureRatio = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.MaxFailureRatio = v }
   v = u.Order
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Order = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Order = v }
+  return o
 }
-const _d7 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f7(u, o) ? o : Invalid
-}
-const _d8 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
+const _d7 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
 export const decodeServiceSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
@@ -159,13 +126,13 @@ export const decodeServiceSpecFields = (u: any, o: any): boolean => {
   v = u.TaskTemplate
   if (v !== undefined) { if (v === null) o.TaskTemplate = null; else { v = decodeTaskSpec(v); if (v === Invalid) return false; o.TaskTemplate = v } }
   v = u.Mode
-  if (v !== undefined) { if (v === null) o.Mode = null; else { v = _d2(v); if (v === Invalid) return false; o.Mode = v } }
+  if (v !== undefined) { if (v === null) o.Mode = null; else { v = _d5(v); if (v === Invalid) return false; o.Mode = v } }
   v = u.UpdateConfig
   if (v !== undefined) { if (v === null) o.UpdateConfig = null; else { v = _d6(v); if (v === Invalid) return false; o.UpdateConfig = v } }
   v = u.RollbackConfig
-  if (v !== undefined) { if (v === null) o.RollbackConfig = null; else { v = _d7(v); if (v === Invalid) return false; o.RollbackConfig = v } }
+  if (v !== undefined) { if (v === null) o.RollbackConfig = null; else { v = _d6(v); if (v === Invalid) return false; o.RollbackConfig = v } }
   v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d8(v); if (v === Invalid) return false; o.Networks = v } }
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d7(v); if (v === Invalid) return false; o.Networks = v } }
   v = u.EndpointSpec
   if (v !== undefined) { if (v === null) o.EndpointSpec = null; else { v = decodeEndpointSpec(v); if (v === Invalid) return false; o.EndpointSpec = v } }
   return true

@@ -72,118 +72,94 @@ export const SwarmSpec = /* @__PURE__ */ Schema.Struct({
 export type SwarmSpec = typeof SwarmSpec.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
-const _f2 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.TaskHistoryRetentionLimit
-  if (v !== undefined) { if (typeof v !== "number") return false; o.TaskHistoryRetentionLimit = v }
-  return true
-}
 const _d2 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
-}
-const _f3 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.SnapshotInterval
-  if (v !== undefined) { if (typeof v !== "number") return false; o.SnapshotInterval = v }
-  v = u.KeepOldSnapshots
-  if (v !== undefined) { if (typeof v !== "number") return false; o.KeepOldSnapshots = v }
-  v = u.LogEntriesForSlowFollowers
-  if (v !== undefined) { if (typeof v !== "number") return false; o.LogEntriesForSlowFollowers = v }
-  v = u.ElectionTick
-  if (v !== undefined) { if (typeof v !== "number") return false; o.ElectionTick = v }
-  v = u.HeartbeatTick
-  if (v !== undefined) { if (typeof v !== "number") return false; o.HeartbeatTick = v }
-  return true
+  v = u.TaskHistoryRetentionLimit
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.TaskHistoryRetentionLimit = v }
+  return o
 }
 const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _f4 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.HeartbeatPeriod
-  if (v !== undefined) { if (typeof v !== "number") return false; o.HeartbeatPeriod = v }
-  return true
+  v = u.SnapshotInterval
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.SnapshotInterval = v }
+  v = u.KeepOldSnapshots
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.KeepOldSnapshots = v }
+  v = u.LogEntriesForSlowFollowers
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.LogEntriesForSlowFollowers = v }
+  v = u.ElectionTick
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.ElectionTick = v }
+  v = u.HeartbeatTick
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.HeartbeatTick = v }
+  return o
 }
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
-}
-const _f6 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Protocol
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Protocol = v }
-  v = u.URL
-  if (v !== undefined) { if (typeof v !== "string") return false; o.URL = v }
-  v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return false; o.Options = v } }
-  v = u.CACert
-  if (v !== undefined) { if (typeof v !== "string") return false; o.CACert = v }
-  return true
-}
-const _d6 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f6(u, o) ? o : Invalid
-}
-const _d7 = (u: any): any => decodeArray(u, _d6)
-const _f5 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.NodeCertExpiry
-  if (v !== undefined) { if (typeof v !== "number") return false; o.NodeCertExpiry = v }
-  v = u.ExternalCAs
-  if (v !== undefined) { if (v === null) o.ExternalCAs = null; else { v = _d7(v); if (v === Invalid) return false; o.ExternalCAs = v } }
-  v = u.SigningCACert
-  if (v !== undefined) { if (typeof v !== "string") return false; o.SigningCACert = v }
-  v = u.SigningCAKey
-  if (v !== undefined) { if (typeof v !== "string") return false; o.SigningCAKey = v }
-  v = u.ForceRotate
-  if (v !== undefined) { if (typeof v !== "number") return false; o.ForceRotate = v }
-  return true
+  v = u.HeartbeatPeriod
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.HeartbeatPeriod = v }
+  return o
 }
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
-}
-const _f8 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.AutoLockManagers
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.AutoLockManagers = v }
-  return true
+  v = u.Protocol
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Protocol = v }
+  v = u.URL
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.URL = v }
+  v = u.Options
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Options = v } }
+  v = u.CACert
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.CACert = v }
+  return o
+}
+const _d6 = (u: any): any => decodeArray(u, _d5)
+const _d7 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.NodeCertExpiry
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.NodeCertExpiry = v }
+  v = u.ExternalCAs
+  if (v !== undefined) { if (v === null) o.ExternalCAs = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.ExternalCAs = v } }
+  v = u.SigningCACert
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.SigningCACert = v }
+  v = u.SigningCAKey
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.SigningCAKey = v }
+  v = u.ForceRotate
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.ForceRotate = v }
+  return o
 }
 const _d8 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f8(u, o) ? o : Invalid
-}
-const _f10 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
-  v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return false; o.Options = v } }
-  return true
-}
-const _d10 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f10(u, o) ? o : Invalid
-}
-const _f9 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.LogDriver
-  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d10(v); if (v === Invalid) return false; o.LogDriver = v } }
-  return true
+  v = u.AutoLockManagers
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.AutoLockManagers = v }
+  return o
 }
 const _d9 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f9(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Name
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
+  v = u.Options
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.Options = v } }
+  return o
+}
+const _d10 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.LogDriver
+  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d9(v); if (v === Invalid) return Invalid; o.LogDriver = v } }
+  return o
 }
 export const decodeSwarmSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
@@ -198,11 +174,11 @@ export const decodeSwarmSpecFields = (u: any, o: any): boolean => {
   v = u.Dispatcher
   if (v !== undefined) { if (v === null) o.Dispatcher = null; else { v = _d4(v); if (v === Invalid) return false; o.Dispatcher = v } }
   v = u.CAConfig
-  if (v !== undefined) { if (v === null) o.CAConfig = null; else { v = _d5(v); if (v === Invalid) return false; o.CAConfig = v } }
+  if (v !== undefined) { if (v === null) o.CAConfig = null; else { v = _d7(v); if (v === Invalid) return false; o.CAConfig = v } }
   v = u.EncryptionConfig
   if (v !== undefined) { if (v === null) o.EncryptionConfig = null; else { v = _d8(v); if (v === Invalid) return false; o.EncryptionConfig = v } }
   v = u.TaskDefaults
-  if (v !== undefined) { if (v === null) o.TaskDefaults = null; else { v = _d9(v); if (v === Invalid) return false; o.TaskDefaults = v } }
+  if (v !== undefined) { if (v === null) o.TaskDefaults = null; else { v = _d10(v); if (v === Invalid) return false; o.TaskDefaults = v } }
   return true
 }
 /** Decodes a JSON value as `SwarmSpec` does, or returns `Invalid` (then decode with the Schema). */

@@ -168,18 +168,15 @@ export type SystemInfo = typeof SystemInfo.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodeStringArray)
 const _d2 = (u: any): any => decodeRecord(u, decodeRuntime)
-const _f3 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Base
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Base = v }
-  v = u.Size
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Size = v }
-  return true
-}
 const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Base
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Base = v }
+  v = u.Size
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Size = v }
+  return o
 }
 const _d4 = (u: any): any => decodeArray(u, _d3)
 const _d5 = (u: any): any => decodeArray(u, decodeDeviceInfo)

@@ -39,34 +39,28 @@ export const SystemVersion = /* @__PURE__ */ Schema.Struct({
 })
 export type SystemVersion = typeof SystemVersion.Type
 
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Name
-  if (typeof v !== "string") return false; o.Name = v
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _d3 = (u: any): any => decodeRecord(u, decodeString)
-const _f2 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
-  if (typeof v !== "string") return false; o.Name = v
-  v = u.Version
-  if (typeof v !== "string") return false; o.Version = v
-  v = u.Details
-  if (v !== undefined) { if (v === null) o.Details = null; else { v = _d3(v); if (v === Invalid) return false; o.Details = v } }
-  return true
+  if (typeof v !== "string") return Invalid; o.Name = v
+  return o
 }
-const _d2 = (u: any): any => {
+const _d2 = (u: any): any => decodeRecord(u, decodeString)
+const _d3 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f2(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Name
+  if (typeof v !== "string") return Invalid; o.Name = v
+  v = u.Version
+  if (typeof v !== "string") return Invalid; o.Version = v
+  v = u.Details
+  if (v !== undefined) { if (v === null) o.Details = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Details = v } }
+  return o
 }
-const _d4 = (u: any): any => decodeArray(u, _d2)
+const _d4 = (u: any): any => decodeArray(u, _d3)
 export const decodeSystemVersionFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Platform

@@ -218,390 +218,316 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
 })
 export type TaskSpec = typeof TaskSpec.Type
 
-const _d2 = (u: any): any => decodeArray(u, decodePluginPrivilege)
-const _f1 = (u: any, o: any): boolean => {
+const _d1 = (u: any): any => decodeArray(u, decodePluginPrivilege)
+const _d2 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
   v = u.Remote
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Remote = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Remote = v }
   v = u.Disabled
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.Disabled = v }
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.Disabled = v }
   v = u.PluginPrivilege
-  if (v !== undefined) { if (v === null) o.PluginPrivilege = null; else { v = _d2(v); if (v === Invalid) return false; o.PluginPrivilege = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.PluginPrivilege = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.PluginPrivilege = v } }
+  return o
 }
-const _d1 = (u: any): any => {
+const _d3 = (u: any): any => decodeRecord(u, decodeString)
+const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
-}
-const _d4 = (u: any): any => decodeRecord(u, decodeString)
-const _f6 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Config
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Config = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Config = v }
   v = u.File
-  if (v !== undefined) { if (typeof v !== "string") return false; o.File = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.File = v }
   v = u.Registry
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Registry = v }
-  return true
-}
-const _d6 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f6(u, o) ? o : Invalid
-}
-const _f7 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Disable
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.Disable = v }
-  v = u.User
-  if (v !== undefined) { if (typeof v !== "string") return false; o.User = v }
-  v = u.Role
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Role = v }
-  v = u.Type
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Type = v }
-  v = u.Level
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Level = v }
-  return true
-}
-const _d7 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f7(u, o) ? o : Invalid
-}
-const _f8 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Mode
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Mode = v }
-  v = u.Profile
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Profile = v }
-  return true
-}
-const _d8 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f8(u, o) ? o : Invalid
-}
-const _f9 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Mode
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Mode = v }
-  return true
-}
-const _d9 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f9(u, o) ? o : Invalid
-}
-const _f5 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.CredentialSpec
-  if (v !== undefined) { if (v === null) o.CredentialSpec = null; else { v = _d6(v); if (v === Invalid) return false; o.CredentialSpec = v } }
-  v = u.SELinuxContext
-  if (v !== undefined) { if (v === null) o.SELinuxContext = null; else { v = _d7(v); if (v === Invalid) return false; o.SELinuxContext = v } }
-  v = u.Seccomp
-  if (v !== undefined) { if (v === null) o.Seccomp = null; else { v = _d8(v); if (v === Invalid) return false; o.Seccomp = v } }
-  v = u.AppArmor
-  if (v !== undefined) { if (v === null) o.AppArmor = null; else { v = _d9(v); if (v === Invalid) return false; o.AppArmor = v } }
-  v = u.NoNewPrivileges
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.NoNewPrivileges = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Registry = v }
+  return o
 }
 const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f5(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Disable
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.Disable = v }
+  v = u.User
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.User = v }
+  v = u.Role
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Role = v }
+  v = u.Type
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Type = v }
+  v = u.Level
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Level = v }
+  return o
 }
-const _d10 = (u: any): any => decodeArray(u, decodeMount)
-const _f11 = (u: any, o: any): boolean => {
+const _d6 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Mode
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Mode = v }
+  v = u.Profile
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Profile = v }
+  return o
+}
+const _d7 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Mode
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Mode = v }
+  return o
+}
+const _d8 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.CredentialSpec
+  if (v !== undefined) { if (v === null) o.CredentialSpec = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.CredentialSpec = v } }
+  v = u.SELinuxContext
+  if (v !== undefined) { if (v === null) o.SELinuxContext = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.SELinuxContext = v } }
+  v = u.Seccomp
+  if (v !== undefined) { if (v === null) o.Seccomp = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.Seccomp = v } }
+  v = u.AppArmor
+  if (v !== undefined) { if (v === null) o.AppArmor = null; else { v = _d7(v); if (v === Invalid) return Invalid; o.AppArmor = v } }
+  v = u.NoNewPrivileges
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.NoNewPrivileges = v }
+  return o
+}
+const _d9 = (u: any): any => decodeArray(u, decodeMount)
+const _d10 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Nameservers
-  if (v !== undefined) { if (v === null) o.Nameservers = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Nameservers = v } }
+  if (v !== undefined) { if (v === null) o.Nameservers = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Nameservers = v } }
   v = u.Search
-  if (v !== undefined) { if (v === null) o.Search = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Search = v } }
+  if (v !== undefined) { if (v === null) o.Search = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Search = v } }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Options = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Options = v } }
+  return o
 }
 const _d11 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f11(u, o) ? o : Invalid
-}
-const _f13 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
   v = u.UID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.UID = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.UID = v }
   v = u.GID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.GID = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.GID = v }
   v = u.Mode
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Mode = v }
-  return true
-}
-const _d13 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f13(u, o) ? o : Invalid
-}
-const _f12 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.File
-  if (v !== undefined) { if (v === null) o.File = null; else { v = _d13(v); if (v === Invalid) return false; o.File = v } }
-  v = u.SecretID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.SecretID = v }
-  v = u.SecretName
-  if (v !== undefined) { if (typeof v !== "string") return false; o.SecretName = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Mode = v }
+  return o
 }
 const _d12 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f12(u, o) ? o : Invalid
-}
-const _d14 = (u: any): any => decodeArray(u, _d12)
-const _f16 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
-  v = u.UID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.UID = v }
-  v = u.GID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.GID = v }
-  v = u.Mode
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Mode = v }
-  return true
-}
-const _d16 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f16(u, o) ? o : Invalid
-}
-const _d17 = (u: any): any => decodeRecord(u, decodeUnknown)
-const _f15 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.File
-  if (v !== undefined) { if (v === null) o.File = null; else { v = _d16(v); if (v === Invalid) return false; o.File = v } }
-  v = u.Runtime
-  if (v !== undefined) { if (v === null) o.Runtime = null; else { v = _d17(v); if (v === Invalid) return false; o.Runtime = v } }
-  v = u.ConfigID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.ConfigID = v }
-  v = u.ConfigName
-  if (v !== undefined) { if (typeof v !== "string") return false; o.ConfigName = v }
-  return true
+  if (v !== undefined) { if (v === null) o.File = null; else { v = _d11(v); if (v === Invalid) return Invalid; o.File = v } }
+  v = u.SecretID
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.SecretID = v }
+  v = u.SecretName
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.SecretName = v }
+  return o
 }
+const _d13 = (u: any): any => decodeArray(u, _d12)
+const _d14 = (u: any): any => decodeRecord(u, decodeUnknown)
 const _d15 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f15(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.File
+  if (v !== undefined) { if (v === null) o.File = null; else { v = _d11(v); if (v === Invalid) return Invalid; o.File = v } }
+  v = u.Runtime
+  if (v !== undefined) { if (v === null) o.Runtime = null; else { v = _d14(v); if (v === Invalid) return Invalid; o.Runtime = v } }
+  v = u.ConfigID
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.ConfigID = v }
+  v = u.ConfigName
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.ConfigName = v }
+  return o
 }
-const _d18 = (u: any): any => decodeArray(u, _d15)
-const _f19 = (u: any, o: any): boolean => {
+const _d16 = (u: any): any => decodeArray(u, _d15)
+const _d17 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
   let v: any = undefined
   v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
   v = u.Soft
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Soft = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Soft = v }
   v = u.Hard
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Hard = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Hard = v }
+  return o
 }
+const _d18 = (u: any): any => decodeArray(u, _d17)
 const _d19 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f19(u, o) ? o : Invalid
-}
-const _d20 = (u: any): any => decodeArray(u, _d19)
-const _f3 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Image
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Image = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Image = v }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d4(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Labels = v } }
   v = u.Command
-  if (v !== undefined) { if (v === null) o.Command = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Command = v } }
+  if (v !== undefined) { if (v === null) o.Command = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Command = v } }
   v = u.Args
-  if (v !== undefined) { if (v === null) o.Args = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Args = v } }
+  if (v !== undefined) { if (v === null) o.Args = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Args = v } }
   v = u.Hostname
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Hostname = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Hostname = v }
   v = u.Env
-  if (v !== undefined) { if (v === null) o.Env = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Env = v } }
+  if (v !== undefined) { if (v === null) o.Env = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Env = v } }
   v = u.Dir
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Dir = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Dir = v }
   v = u.User
-  if (v !== undefined) { if (typeof v !== "string") return false; o.User = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.User = v }
   v = u.Groups
-  if (v !== undefined) { if (v === null) o.Groups = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Groups = v } }
+  if (v !== undefined) { if (v === null) o.Groups = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Groups = v } }
   v = u.Privileges
-  if (v !== undefined) { if (v === null) o.Privileges = null; else { v = _d5(v); if (v === Invalid) return false; o.Privileges = v } }
+  if (v !== undefined) { if (v === null) o.Privileges = null; else { v = _d8(v); if (v === Invalid) return Invalid; o.Privileges = v } }
   v = u.TTY
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.TTY = v }
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.TTY = v }
   v = u.OpenStdin
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.OpenStdin = v }
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.OpenStdin = v }
   v = u.ReadOnly
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.ReadOnly = v }
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.ReadOnly = v }
   v = u.Mounts
-  if (v !== undefined) { if (v === null) o.Mounts = null; else { v = _d10(v); if (v === Invalid) return false; o.Mounts = v } }
+  if (v !== undefined) { if (v === null) o.Mounts = null; else { v = _d9(v); if (v === Invalid) return Invalid; o.Mounts = v } }
   v = u.StopSignal
-  if (v !== undefined) { if (typeof v !== "string") return false; o.StopSignal = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.StopSignal = v }
   v = u.StopGracePeriod
-  if (v !== undefined) { if (typeof v !== "number") return false; o.StopGracePeriod = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.StopGracePeriod = v }
   v = u.HealthCheck
-  if (v !== undefined) { if (v === null) o.HealthCheck = null; else { v = decodeHealthConfig(v); if (v === Invalid) return false; o.HealthCheck = v } }
+  if (v !== undefined) { if (v === null) o.HealthCheck = null; else { v = decodeHealthConfig(v); if (v === Invalid) return Invalid; o.HealthCheck = v } }
   v = u.Hosts
-  if (v !== undefined) { if (v === null) o.Hosts = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Hosts = v } }
+  if (v !== undefined) { if (v === null) o.Hosts = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Hosts = v } }
   v = u.DNSConfig
-  if (v !== undefined) { if (v === null) o.DNSConfig = null; else { v = _d11(v); if (v === Invalid) return false; o.DNSConfig = v } }
+  if (v !== undefined) { if (v === null) o.DNSConfig = null; else { v = _d10(v); if (v === Invalid) return Invalid; o.DNSConfig = v } }
   v = u.Secrets
-  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d14(v); if (v === Invalid) return false; o.Secrets = v } }
+  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d13(v); if (v === Invalid) return Invalid; o.Secrets = v } }
   v = u.OomScoreAdj
-  if (v !== undefined) { if (typeof v !== "number") return false; o.OomScoreAdj = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.OomScoreAdj = v }
   v = u.Configs
-  if (v !== undefined) { if (v === null) o.Configs = null; else { v = _d18(v); if (v === Invalid) return false; o.Configs = v } }
+  if (v !== undefined) { if (v === null) o.Configs = null; else { v = _d16(v); if (v === Invalid) return Invalid; o.Configs = v } }
   v = u.Isolation
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Isolation = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Isolation = v }
   v = u.Init
-  if (v !== undefined) { if (v === null) o.Init = null; else { if (typeof v !== "boolean") return false; o.Init = v } }
+  if (v !== undefined) { if (v === null) o.Init = null; else { if (typeof v !== "boolean") return Invalid; o.Init = v } }
   v = u.Sysctls
-  if (v !== undefined) { if (v === null) o.Sysctls = null; else { v = _d4(v); if (v === Invalid) return false; o.Sysctls = v } }
+  if (v !== undefined) { if (v === null) o.Sysctls = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Sysctls = v } }
   v = u.CapabilityAdd
-  if (v !== undefined) { if (v === null) o.CapabilityAdd = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.CapabilityAdd = v } }
+  if (v !== undefined) { if (v === null) o.CapabilityAdd = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.CapabilityAdd = v } }
   v = u.CapabilityDrop
-  if (v !== undefined) { if (v === null) o.CapabilityDrop = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.CapabilityDrop = v } }
+  if (v !== undefined) { if (v === null) o.CapabilityDrop = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.CapabilityDrop = v } }
   v = u.Ulimits
-  if (v !== undefined) { if (v === null) o.Ulimits = null; else { v = _d20(v); if (v === Invalid) return false; o.Ulimits = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.Ulimits = null; else { v = _d18(v); if (v === Invalid) return Invalid; o.Ulimits = v } }
+  return o
 }
-const _d3 = (u: any): any => {
+const _d20 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f3(u, o) ? o : Invalid
-}
-const _f21 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.ContainerID
-  if (v !== undefined) { if (typeof v !== "string") return false; o.ContainerID = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.ContainerID = v }
+  return o
 }
 const _d21 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f21(u, o) ? o : Invalid
-}
-const _f22 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Limits
-  if (v !== undefined) { if (v === null) o.Limits = null; else { v = decodeLimit(v); if (v === Invalid) return false; o.Limits = v } }
+  if (v !== undefined) { if (v === null) o.Limits = null; else { v = decodeLimit(v); if (v === Invalid) return Invalid; o.Limits = v } }
   v = u.Reservations
-  if (v !== undefined) { if (v === null) o.Reservations = null; else { v = decodeResourceObject(v); if (v === Invalid) return false; o.Reservations = v } }
+  if (v !== undefined) { if (v === null) o.Reservations = null; else { v = decodeResourceObject(v); if (v === Invalid) return Invalid; o.Reservations = v } }
   v = u.SwapBytes
-  if (v !== undefined) { if (v === null) o.SwapBytes = null; else { if (typeof v !== "number") return false; o.SwapBytes = v } }
+  if (v !== undefined) { if (v === null) o.SwapBytes = null; else { if (typeof v !== "number") return Invalid; o.SwapBytes = v } }
   v = u.MemorySwappiness
-  if (v !== undefined) { if (v === null) o.MemorySwappiness = null; else { if (typeof v !== "number") return false; o.MemorySwappiness = v } }
-  return true
+  if (v !== undefined) { if (v === null) o.MemorySwappiness = null; else { if (typeof v !== "number") return Invalid; o.MemorySwappiness = v } }
+  return o
 }
 const _d22 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f22(u, o) ? o : Invalid
-}
-const _f23 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Condition
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Condition = v }
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Condition = v }
   v = u.Delay
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Delay = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Delay = v }
   v = u.MaxAttempts
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxAttempts = v }
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.MaxAttempts = v }
   v = u.Window
-  if (v !== undefined) { if (typeof v !== "number") return false; o.Window = v }
-  return true
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Window = v }
+  return o
 }
 const _d23 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f23(u, o) ? o : Invalid
-}
-const _f26 = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.SpreadDescriptor
-  if (v !== undefined) { if (typeof v !== "string") return false; o.SpreadDescriptor = v }
-  return true
-}
-const _d26 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f26(u, o) ? o : Invalid
-}
-const _f25 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Spread
-  if (v !== undefined) { if (v === null) o.Spread = null; else { v = _d26(v); if (v === Invalid) return false; o.Spread = v } }
-  return true
-}
-const _d25 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  return _f25(u, o) ? o : Invalid
-}
-const _d27 = (u: any): any => decodeArray(u, _d25)
-const _d28 = (u: any): any => decodeArray(u, decodePlatform)
-const _f24 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Constraints
-  if (v !== undefined) { if (v === null) o.Constraints = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Constraints = v } }
-  v = u.Preferences
-  if (v !== undefined) { if (v === null) o.Preferences = null; else { v = _d27(v); if (v === Invalid) return false; o.Preferences = v } }
-  v = u.MaxReplicas
-  if (v !== undefined) { if (typeof v !== "number") return false; o.MaxReplicas = v }
-  v = u.Platforms
-  if (v !== undefined) { if (v === null) o.Platforms = null; else { v = _d28(v); if (v === Invalid) return false; o.Platforms = v } }
-  return true
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.SpreadDescriptor = v }
+  return o
 }
 const _d24 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f24(u, o) ? o : Invalid
-}
-const _d29 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
-const _f30 = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.Name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.Name = v }
-  v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d4(v); if (v === Invalid) return false; o.Options = v } }
-  return true
+  v = u.Spread
+  if (v !== undefined) { if (v === null) o.Spread = null; else { v = _d23(v); if (v === Invalid) return Invalid; o.Spread = v } }
+  return o
 }
-const _d30 = (u: any): any => {
+const _d25 = (u: any): any => decodeArray(u, _d24)
+const _d26 = (u: any): any => decodeArray(u, decodePlatform)
+const _d27 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f30(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Constraints
+  if (v !== undefined) { if (v === null) o.Constraints = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Constraints = v } }
+  v = u.Preferences
+  if (v !== undefined) { if (v === null) o.Preferences = null; else { v = _d25(v); if (v === Invalid) return Invalid; o.Preferences = v } }
+  v = u.MaxReplicas
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.MaxReplicas = v }
+  v = u.Platforms
+  if (v !== undefined) { if (v === null) o.Platforms = null; else { v = _d26(v); if (v === Invalid) return Invalid; o.Platforms = v } }
+  return o
+}
+const _d28 = (u: any): any => decodeArray(u, decodeNetworkAttachmentConfig)
+const _d29 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Name
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Name = v }
+  v = u.Options
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Options = v } }
+  return o
 }
 export const decodeTaskSpecFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.PluginSpec
-  if (v !== undefined) { if (v === null) o.PluginSpec = null; else { v = _d1(v); if (v === Invalid) return false; o.PluginSpec = v } }
+  if (v !== undefined) { if (v === null) o.PluginSpec = null; else { v = _d2(v); if (v === Invalid) return false; o.PluginSpec = v } }
   v = u.ContainerSpec
-  if (v !== undefined) { if (v === null) o.ContainerSpec = null; else { v = _d3(v); if (v === Invalid) return false; o.ContainerSpec = v } }
+  if (v !== undefined) { if (v === null) o.ContainerSpec = null; else { v = _d19(v); if (v === Invalid) return false; o.ContainerSpec = v } }
   v = u.NetworkAttachmentSpec
-  if (v !== undefined) { if (v === null) o.NetworkAttachmentSpec = null; else { v = _d21(v); if (v === Invalid) return false; o.NetworkAttachmentSpec = v } }
+  if (v !== undefined) { if (v === null) o.NetworkAttachmentSpec = null; else { v = _d20(v); if (v === Invalid) return false; o.NetworkAttachmentSpec = v } }
   v = u.Resources
-  if (v !== undefined) { if (v === null) o.Resources = null; else { v = _d22(v); if (v === Invalid) return false; o.Resources = v } }
+  if (v !== undefined) { if (v === null) o.Resources = null; else { v = _d21(v); if (v === Invalid) return false; o.Resources = v } }
   v = u.RestartPolicy
-  if (v !== undefined) { if (v === null) o.RestartPolicy = null; else { v = _d23(v); if (v === Invalid) return false; o.RestartPolicy = v } }
+  if (v !== undefined) { if (v === null) o.RestartPolicy = null; else { v = _d22(v); if (v === Invalid) return false; o.RestartPolicy = v } }
   v = u.Placement
-  if (v !== undefined) { if (v === null) o.Placement = null; else { v = _d24(v); if (v === Invalid) return false; o.Placement = v } }
+  if (v !== undefined) { if (v === null) o.Placement = null; else { v = _d27(v); if (v === Invalid) return false; o.Placement = v } }
   v = u.ForceUpdate
   if (v !== undefined) { if (typeof v !== "number") return false; o.ForceUpdate = v }
   v = u.Runtime
   if (v !== undefined) { if (typeof v !== "string") return false; o.Runtime = v }
   v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d29(v); if (v === Invalid) return false; o.Networks = v } }
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d28(v); if (v === Invalid) return false; o.Networks = v } }
   v = u.LogDriver
-  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d30(v); if (v === Invalid) return false; o.LogDriver = v } }
+  if (v !== undefined) { if (v === null) o.LogDriver = null; else { v = _d29(v); if (v === Invalid) return false; o.LogDriver = v } }
   return true
 }
 /** Decodes a JSON value as `TaskSpec` does, or returns `Invalid` (then decode with the Schema). */

@@ -35,18 +35,15 @@ export type Volume = typeof Volume.Type
 const _d1 = (u: any): any => decodeRecord(u, decodeUnknown)
 const _d2 = (u: any): any => decodeRecord(u, _d1)
 const _d3 = (u: any): any => decodeRecord(u, decodeString)
-const _f4 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.Size
-  if (typeof v !== "number") return false; o.Size = v
-  v = u.RefCount
-  if (typeof v !== "number") return false; o.RefCount = v
-  return true
-}
 const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f4(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.Size
+  if (typeof v !== "number") return Invalid; o.Size = v
+  v = u.RefCount
+  if (typeof v !== "number") return Invalid; o.RefCount = v
+  return o
 }
 export const decodeVolumeFields = (u: any, o: any): boolean => {
   let v: any = undefined

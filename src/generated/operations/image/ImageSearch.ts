@@ -14,24 +14,21 @@ export const ImageSearchResponse = /* @__PURE__ */ Schema.Array(/* @__PURE__ */ 
   star_count: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 }))
 export type ImageSearchResponse = typeof ImageSearchResponse.Type
-const _f1 = (u: any, o: any): boolean => {
-  let v: any = undefined
-  v = u.description
-  if (v !== undefined) { if (typeof v !== "string") return false; o.description = v }
-  v = u.is_official
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.is_official = v }
-  v = u.is_automated
-  if (v !== undefined) { if (typeof v !== "boolean") return false; o.is_automated = v }
-  v = u.name
-  if (v !== undefined) { if (typeof v !== "string") return false; o.name = v }
-  v = u.star_count
-  if (v !== undefined) { if (typeof v !== "number") return false; o.star_count = v }
-  return true
-}
 const _d1 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
-  return _f1(u, o) ? o : Invalid
+  let v: any = undefined
+  v = u.description
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.description = v }
+  v = u.is_official
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.is_official = v }
+  v = u.is_automated
+  if (v !== undefined) { if (typeof v !== "boolean") return Invalid; o.is_automated = v }
+  v = u.name
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.name = v }
+  v = u.star_count
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.star_count = v }
+  return o
 }
 const _d2 = (u: any): any => decodeArray(u, _d1)
 /** Decodes a JSON value as `ImageSearchResponse` does, or returns `Invalid` (then decode with the Schema). */
