@@ -124,9 +124,16 @@ const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => 
   }
 }
 
-/** Statements that check `v` as `t` and store the decoded value with `set`, or return false. */
-const valueStatements = (t: TypeNode, path: string, ctx: DecoderCtx, w: World, set: string): Array<string> => {
-  const typeofCheck = (type: string) => [`if (typeof v !== "${type}") return false`, `${set} = v`]
+/** Statements that check `v` as `t` and store the decoded value with `set`, or run `fail`. */
+const valueStatements = (
+  t: TypeNode,
+  path: string,
+  ctx: DecoderCtx,
+  w: World,
+  set: string,
+  fail: string
+): Array<string> => {
+  const typeofCheck = (type: string) => [`if (typeof v !== "${type}") ${fail}`, `${set} = v`]
   switch (t.kind) {
     case "string":
       return typeofCheck("string")
@@ -140,7 +147,7 @@ const valueStatements = (t: TypeNode, path: string, ctx: DecoderCtx, w: World, s
       return [`${set} = v`]
     default: {
       const Invalid = useRuntime(ctx, "Invalid")
-      return [`v = ${fnFor(t, path, ctx, w)}(v)`, `if (v === ${Invalid}) return false`, `${set} = v`]
+      return [`v = ${fnFor(t, path, ctx, w)}(v)`, `if (v === ${Invalid}) ${fail}`, `${set} = v`]
     }
   }
 }
@@ -154,10 +161,10 @@ type ObjectPlan =
 const IS_OBJECT = `typeof u !== "object" || u === null || Array.isArray(u)`
 
 /**
- * How a struct decodes: its statements read `u`, write `o` and `return false` on a mismatch (bases
+ * How a struct decodes: its statements read `u`, write `o` and run `fail` on a mismatch (bases
  * first, as `Schema.Struct({ ...Base.fields, ... })` spreads them).
  */
-const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): ObjectPlan => {
+const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World, fail: string): ObjectPlan => {
   const aliases = Object.entries(t.aliases ?? {})
   // Each alias is a union member of its own in the Schema; not worth mirroring: the Schema decodes.
   if (aliases.length > 1) return { kind: "schemaOnly" }
@@ -176,7 +183,7 @@ const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): Obj
     if (!d || d.kind !== "object" || (d.aliases && Object.keys(d.aliases).length > 0)) {
       throw new CodegenError(`${ctx.owner}: allOf base ${b} is not a plain object definition`)
     }
-    body += `  if (!${useImport(ctx, b, fieldsName(b))}(u, o)) return false\n`
+    body += `  if (!${useImport(ctx, b, fieldsName(b))}(u, o)) ${fail}\n`
   }
   if (t.props.length > 0) body += `  let v: any = undefined\n`
   for (const p of t.props) {
@@ -189,10 +196,10 @@ const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): Obj
       ? `  v = ${read(p.name)}; if (v === undefined) v = ${read(wire!)}\n`
       : `  v = ${read(p.name)}\n`
     const required = w.diff.required(ctx.owner, ppath)
-    let check = valueStatements(p.type, ppath, ctx, w, set)
+    let check = valueStatements(p.type, ppath, ctx, w, set, fail)
     if (nullableProp(p.type, w)) check = [`if (v === null) ${set} = null`, `else { ${check.join("; ")} }`]
     // a missing required key: refused by a bare typeof check, else by an explicit test
-    if (required && !check[0]!.startsWith("if (typeof")) check.unshift("if (v === undefined) return false")
+    if (required && !check[0]!.startsWith("if (typeof")) check.unshift(`if (v === undefined) ${fail}`)
     body += required ? `  ${check.join("; ")}\n` : `  if (v !== undefined) { ${check.join("; ")} }\n`
   }
   return { kind: "fields", body }
@@ -201,7 +208,7 @@ const objectPlan = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): Obj
 /** An inline struct's decoder: one function, shared by identical structs of the module. */
 const inlineObjectDecoder = (t: ObjectNode, path: string, ctx: DecoderCtx, w: World): string => {
   const Invalid = useRuntime(ctx, "Invalid")
-  const plan = objectPlan(t, path, ctx, w)
+  const plan = objectPlan(t, path, ctx, w, `return ${Invalid}`)
   switch (plan.kind) {
     case "schemaOnly":
       return hoist(ctx, "d", `(_u: any): any => ${Invalid}`)
@@ -212,7 +219,7 @@ const inlineObjectDecoder = (t: ObjectNode, path: string, ctx: DecoderCtx, w: Wo
         ctx,
         "d",
         `(u: any): any => {\n  if (${IS_OBJECT}) return ${Invalid}\n  const o: any = {}\n` +
-          plan.body.replace(/return false/g, `return ${Invalid}`) + `  return o\n}`
+          plan.body + `  return o\n}`
       )
   }
 }
@@ -224,7 +231,7 @@ const inlineObjectDecoder = (t: ObjectNode, path: string, ctx: DecoderCtx, w: Wo
 const definitionObjectDecoder = (name: string, t: ObjectNode, ctx: DecoderCtx, w: World, doc: string): string => {
   const Invalid = useRuntime(ctx, "Invalid")
   const head = `export const ${decoderName(name)} = (u: any): ${name} | ${Invalid} =>`
-  const plan = objectPlan(t, "", ctx, w)
+  const plan = objectPlan(t, "", ctx, w, "return false")
   switch (plan.kind) {
     case "schemaOnly":
       return doc + `${head} ${Invalid}\n`
