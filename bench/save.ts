@@ -16,6 +16,7 @@ import { join } from "node:path"
 import { finished, pipeline } from "node:stream/promises"
 import v8 from "node:v8"
 import vm from "node:vm"
+import { packTar } from "../src/conveniences/archive.js"
 import { DockerEngine } from "../src/engine/engine.js"
 import { Images } from "../src/services/images.js"
 import { engineEnv } from "../test/support/engines.js"
@@ -28,26 +29,6 @@ const host = process.env.BENCH_DOCKER_HOST ?? engineEnv().EFFECT_DOCKER_ENGINE_A
   "unix:///var/run/docker.sock"
 const TAG = `effect-docker-bench-save:${process.pid}`
 const LAYER_BYTES = 256 * 1024 * 1024
-
-/** A one-file tar holding `content` as `Dockerfile`. */
-const dockerfileTar = (content: string): Uint8Array => {
-  const data = Buffer.from(content)
-  const header = Buffer.alloc(512)
-  header.write("Dockerfile", 0)
-  header.write("0000644\0", 100)
-  header.write("0000000\0", 108)
-  header.write("0000000\0", 116)
-  header.write(`${data.length.toString(8).padStart(11, "0")}\0`, 124)
-  header.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, "0")}\0`, 136)
-  header.fill(" ", 148, 156)
-  header.write("0", 156)
-  header.write("ustar\0", 257)
-  header.write("00", 263)
-  let sum = 0
-  for (const byte of header) sum += byte
-  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148)
-  return Buffer.concat([header, data, Buffer.alloc((512 - (data.length % 512)) % 512), Buffer.alloc(1024)])
-}
 
 /** Runs `run` with RSS sampled every 2 ms; returns its time and the peak growth over the baseline. */
 const measure = async (run: () => Promise<void>) => {
@@ -75,7 +56,10 @@ const program = Effect.gen(function*() {
   )
   console.log(`engine ${host}: building ${TAG} (busybox:local + ${LAYER_BYTES / 2 ** 20} MiB of random bytes)…`)
   const built = yield* images.build({
-    tar: Stream.make(dockerfileTar(`FROM busybox:local\nRUN head -c ${LAYER_BYTES} /dev/urandom > /big.bin\n`))
+    tar: packTar([{
+      name: "Dockerfile",
+      content: `FROM busybox:local\nRUN head -c ${LAYER_BYTES} /dev/urandom > /big.bin\n`
+    }])
   }, { t: [TAG], labels: { "effect-docker.bench": "save" } })
   const size = (yield* images.inspect(built.imageId)).Size ?? 0
   console.log(`image ${built.imageId.slice(0, 19)}…, ${(size / 2 ** 20).toFixed(0)} MiB`)

@@ -31,7 +31,7 @@
  */
 import { joinPath } from "./diff.js"
 import { CodegenError, type Doc, type LoadedSpec } from "./load.js"
-import { bodyParam, operationsOf, type Prop, responseKind, toType, type TypeNode } from "./model.js"
+import { bodyParam, operationsOf, type Prop, refsOf, responseKind, toType, type TypeNode } from "./model.js"
 
 type ObjectNode = Extract<TypeNode, { kind: "object" }>
 type Role = "body" | "response"
@@ -320,29 +320,6 @@ const collectRecovered = (owner: string, t: TypeNode, prefix: string, out: Array
   }
 }
 
-const refsDeep = (t: TypeNode, out: Set<string>): void => {
-  switch (t.kind) {
-    case "ref":
-      out.add(t.name)
-      break
-    case "array":
-      refsDeep(t.items, out)
-      break
-    case "record":
-      refsDeep(t.values, out)
-      break
-    case "union":
-      for (const m of t.members) refsDeep(m, out)
-      break
-    case "object":
-      for (const b of t.bases) out.add(b)
-      for (const p of t.props) refsDeep(p.type, out)
-      break
-    default:
-      break
-  }
-}
-
 export const mergeSpecs = (specs: ReadonlyArray<LoadedSpec>): Merged => {
   if (specs.length === 0) throw new CodegenError("no specs to merge")
   const renames = new Map<string, string>()
@@ -361,7 +338,7 @@ export const mergeSpecs = (specs: ReadonlyArray<LoadedSpec>): Merged => {
     ...emitted,
     ...[...w.ops.values()].flatMap((t) => {
       const s = new Set<string>()
-      refsDeep(t, s)
+      refsOf(t, s)
       return [...s]
     })
   ]
@@ -371,7 +348,7 @@ export const mergeSpecs = (specs: ReadonlyArray<LoadedSpec>): Merged => {
     if (!t) throw new CodegenError(`merge: reference to unknown definition ${n}`)
     emitted.add(n)
     const s = new Set<string>()
-    refsDeep(t, s)
+    refsOf(t, s)
     for (const r of s) if (!emitted.has(r)) queue.push(r)
   }
   const defs = new Map([...emitted].sort().map((n) => [n, w.defs.get(n)!]))

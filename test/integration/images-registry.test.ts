@@ -11,6 +11,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
+import { packTar } from "../../src/conveniences/archive.js"
 import { DockerEngine } from "../../src/engine/engine.js"
 import { DistributionInspect } from "../../src/generated/operations/distribution/DistributionInspect.js"
 import { Images, type ImagesShape } from "../../src/services/images.js"
@@ -173,7 +174,7 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
         yield* scopedTag(images, base)
         yield* images.push(base, { auth: good })
         yield* images.remove(base)
-        const tarOf = (dockerfile: string) => Stream.make(dockerfileTar(dockerfile))
+        const tarOf = (dockerfile: string) => packTar([{ name: "Dockerfile", content: dockerfile }])
         const refused = yield* images.build({ tar: tarOf(`FROM ${base}\nRUN true\n`) }, { registryConfig: "none" })
           .pipe(Effect.flip)
         expect(refused._tag).toBe("Unauthorized") // "no basic auth credentials", in the stream or as a status
@@ -186,24 +187,3 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
       })
   )
 })
-
-/** A one-file tar (a Dockerfile), written by hand: 512-byte ustar header, data, padding, end. */
-const dockerfileTar = (content: string): Uint8Array => {
-  const data = Buffer.from(content)
-  const header = Buffer.alloc(512)
-  header.write("Dockerfile", 0)
-  header.write("0000644\0", 100)
-  header.write("0000000\0", 108)
-  header.write("0000000\0", 116)
-  header.write(`${data.length.toString(8).padStart(11, "0")}\0`, 124)
-  header.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, "0")}\0`, 136)
-  header.fill(" ", 148, 156)
-  header.write("0", 156)
-  header.write("ustar\0", 257)
-  header.write("00", 263)
-  let sum = 0
-  for (const byte of header) sum += byte
-  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148)
-  const pad = Buffer.alloc((512 - (data.length % 512)) % 512)
-  return Buffer.concat([header, data, pad, Buffer.alloc(1024)])
-}
