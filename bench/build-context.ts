@@ -19,7 +19,7 @@ import { join } from "node:path"
 import { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import * as tar from "tar-stream"
-import { directoryContext } from "../src/wire/build-context.js"
+import { directoryContext } from "../src/archive/build-context.js"
 
 const require = createRequire(import.meta.url)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)

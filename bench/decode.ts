@@ -12,12 +12,12 @@
 import Dockerode from "dockerode"
 import { Result, Schema } from "effect"
 import { performance } from "node:perf_hooks"
+import { Invalid } from "../src/core/runtime.js"
 import { ContainerInspect } from "../src/generated/operations/container/ContainerInspect.js"
 import { ContainerList } from "../src/generated/operations/container/ContainerList.js"
 import { ContainerStats } from "../src/generated/operations/container/ContainerStats.js"
 import { ImageInspect } from "../src/generated/operations/image/ImageInspect.js"
 import { SystemInfo } from "../src/generated/operations/system/SystemInfo.js"
-import { Invalid } from "../src/generated/runtime.js"
 
 const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock"
 if (!host.startsWith("unix://")) throw new Error("bench: DOCKER_HOST must be a unix socket")

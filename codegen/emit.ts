@@ -5,14 +5,7 @@
  */
 import type { Availability, Diff } from "./diff.js"
 import { joinPath } from "./diff.js"
-import {
-  type DecoderCtx,
-  decoderDeclarations,
-  decoderImport,
-  decoderName,
-  newDecoderCtx,
-  RUNTIME_DECODERS
-} from "./emit-decoders.js"
+import { type DecoderCtx, decoderDeclarations, decoderImport, decoderName, newDecoderCtx } from "./emit-decoders.js"
 import { type Ctx, deprecatedDoc, HEADER, isIdent, jsdoc, nullableProp, P, propKey, type World } from "./emit-shared.js"
 import type { AppliedErratum, Erratum } from "./errata.js"
 import { CodegenError, type Doc, type LoadedSpec } from "./load.js"
@@ -143,7 +136,7 @@ const importsBlock = (ctx: Ctx, from: string, code: string, self: string | undef
     .filter(Boolean)
   const lines = fx.length > 0 ? [`import { ${fx.join(", ")} } from "effect"`] : []
   const runtime = new Set([...ctx.runtime, ...dctx.runtime])
-  if (runtime.size > 0) lines.push(`import { ${[...runtime].sort().join(", ")} } from "${from}runtime.js"`)
+  if (runtime.size > 0) lines.push(`import { ${[...runtime].sort().join(", ")} } from "${from}../core/runtime.js"`)
   for (const i of [...new Set([...ctx.imports, ...dctx.imports.keys()])].sort()) {
     if (i === self) continue
     const l = ctx.local(i)
@@ -166,33 +159,6 @@ const newCtx = (owner: string, clash?: string): Ctx => ({
 })
 
 // ---------------------------------------------------------------------------------------------
-
-const RUNTIME = `${HEADER}/**
- * Helpers the generated schemas share.
- *
- * Enums are **open**: the daemon sends \`""\` for an unset enum, other engines (Podman, Swarmkit) send
- * values the spec does not list, and a newer daemon may add values. Decoding accepts any string
- * (or number); the TypeScript type keeps the documented literals for completion:
- * \`"created" | "running" | (string & {})\`.
- */
-import { Schema } from "effect"
-
-// At run time an open enum is exactly a string (or number): since every value is accepted, a
-// union that first tries the literals only costs time (~20% of decoding a container inspect,
-// bench/README.md). The literals live on in the type, and as the schema's \`examples\` annotation.
-
-/** A string enum that also accepts values the spec does not list. */
-export const openEnum = <const L extends ReadonlyArray<string>>(
-  literals: L
-): Schema.Codec<L[number] | (string & {}), string> =>
-  Schema.String.annotate({ examples: literals }) as Schema.Codec<L[number] | (string & {}), string>
-
-/** A numeric enum that also accepts values the spec does not list. */
-export const openNumberEnum = <const L extends ReadonlyArray<number>>(
-  literals: L
-): Schema.Codec<L[number] | (number & {}), number> =>
-  Schema.Number.annotate({ examples: literals }) as Schema.Codec<L[number] | (number & {}), number>
-` + RUNTIME_DECODERS
 
 const availLiteral = (a: Availability): string =>
   a.until === undefined ? `since: "${a.since}"` : `since: "${a.since}", until: "${a.until}"`
@@ -235,8 +201,6 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     done.add(n)
   }
   for (const n of [...defs.keys()].sort()) visit(n, [])
-
-  files.set("runtime.ts", RUNTIME)
 
   // --- definitions: one module each
   const defNames = [...defs.keys()].sort()
@@ -430,7 +394,7 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     const g = groupFile(raw.tag)
     const content = HEADER +
       importsBlock(ctx, "../../", "Schema.", undefined, dctx) +
-      `import type { OperationDescriptor } from "../../../engine/operation.js"\n\n` +
+      `import type { OperationDescriptor } from "../../../core/descriptor.js"\n\n` +
       decls.join("\n") + (decls.length ? "\n" : "") +
       jsdoc(`Arguments of ${id}: path, query and header parameters${bp ? " plus `body`" : ""}.`, "") +
       `export const ${argsName} = ${P}Schema.Struct({\n${argFields.join("")}})\n` +
@@ -487,7 +451,7 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
       `export * from "./operations/index.js"\n` +
       `/** Definition schemas, namespaced: some share a name with an operation (\`SystemInfo\`). */\n` +
       `export * as Schemas from "./schemas/index.js"\n` +
-      `export * from "./availability.js"\nexport * from "./versions.js"\nexport * from "./runtime.js"\n`
+      `export * from "./availability.js"\nexport * from "./versions.js"\n`
   )
   return { files, stats: { definitions: defNames.length, operations: allIds.length, inlineSchemas } }
 }

@@ -11,21 +11,6 @@ import { Exec } from "./services/exec.js"
 import { Images } from "./services/images.js"
 import { System } from "./services/system.js"
 
-export * from "./conveniences/archive.js"
-export * from "./engine/api-version.js"
-export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
-export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./engine/context.js"
-export * from "./engine/endpoint.js"
-export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
-export * from "./engine/errors.js"
-export type * from "./engine/operation.js"
-export * from "./services/containers.js"
-export * from "./services/exec.js"
-export * from "./services/images.js"
-export * from "./services/progress-renderer.js"
-export * from "./services/registry-credentials.js"
-export type { StdioSession } from "./services/stdio-session.js"
-export * from "./services/system.js"
 export {
   type ContextMatcher,
   contextMatcher,
@@ -33,15 +18,29 @@ export {
   directoryContext,
   type DirectoryContextOptions,
   parseDockerignore
-} from "./wire/build-context.js"
+} from "./archive/build-context.js"
+export * from "./archive/tar.js"
+export type * from "./core/descriptor.js"
+export * from "./core/errors.js"
+export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./docker-cli/context.js"
+export * from "./docker-cli/credentials.js"
+export { DOCKER_HUB_AUTH_KEY, registryOfReference } from "./docker-cli/reference.js"
+export * from "./engine/api-version.js"
+export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
+export * from "./engine/endpoint.js"
+export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
+export * from "./services/containers.js"
+export * from "./services/exec.js"
+export * from "./services/images.js"
+export * from "./services/progress-renderer.js"
+export type { StdioSession } from "./services/stdio-session.js"
+export * from "./services/system.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
-  DOCKER_HUB_AUTH_KEY,
   encodeRegistryAuth,
   encodeRegistryConfig,
   type RegistryCredentials,
-  registryCredentials,
-  registryOfReference
+  registryCredentials
 } from "./wire/registry-auth.js"
 export { demux, FrameDecoder, type StdioFrame, stdioFrames, type StdioStream } from "./wire/stdio-frames.js"
 export {

@@ -3,9 +3,11 @@
  * Pure functions; the once-per-layer negotiation itself lives in `engine.ts`.
  */
 
-/** Oldest and newest Engine API versions the generated code covers (see `spec/versions.json`). */
-export const MIN_API_VERSION = "1.41"
-export const MAX_API_VERSION = "1.56"
+import { newestVersion, oldestVersion } from "../generated/versions.js"
+
+/** Oldest and newest Engine API versions the generated code covers (from `spec/versions.json`). */
+export const MIN_API_VERSION: string = oldestVersion
+export const MAX_API_VERSION: string = newestVersion
 
 const parse = (version: string): readonly [number, number] | undefined => {
   const match = /^v?(\d+)\.(\d+)$/.exec(version.trim())

@@ -16,8 +16,8 @@ import { join } from "node:path"
 import { Duplex } from "node:stream"
 import * as tls from "node:tls"
 import { buildConnector } from "undici"
+import { EndpointError } from "../core/errors.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
-import { EndpointError } from "./errors.js"
 
 /** PEM text (or its bytes). */
 export type Pem = string | Uint8Array

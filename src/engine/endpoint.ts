@@ -2,7 +2,7 @@
  * Where the daemon is: parsed from a `DOCKER_HOST`-style address the way the Docker CLI reads it.
  * Pure parsing, no I/O.
  */
-import { EndpointError } from "./errors.js"
+import { EndpointError } from "../core/errors.js"
 
 export const DEFAULT_UNIX_SOCKET = "/var/run/docker.sock"
 const DEFAULT_TCP_PORT = 2375

@@ -5,6 +5,15 @@
 import { type Config, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Scope, Stream, Tracer } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
+import type { ArgsOf, OperationDescriptor, ResponseOf } from "../core/descriptor.js"
+import {
+  ApiVersionError,
+  type ConnectionError,
+  type DockerError,
+  EndpointError,
+  type TimeoutError
+} from "../core/errors.js"
+import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
   isSupportedApiVersion,
@@ -14,11 +23,9 @@ import {
   normalizeApiVersion
 } from "./api-version.js"
 import type { SshOptions, TlsOptions } from "./connector.js"
-import { engineOptionsFromEnv } from "./context.js"
 import { parseEndpoint } from "./endpoint.js"
-import { ApiVersionError, type ConnectionError, type DockerError, EndpointError, type TimeoutError } from "./errors.js"
-import { type Args, buildRequest, decodeJsonBody, failureFromResponse } from "./executor.js"
-import type { ArgsOf, OperationDescriptor, ResponseOf } from "./operation.js"
+import { type Args, buildRequest, failureFromResponse } from "./executor.js"
+import { engineOptionsFromEnv } from "./options-from-env.js"
 import { makeTransport, type Transport, type WholeResponse } from "./transport.js"
 
 export interface DockerEngineOptions {

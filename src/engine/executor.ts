@@ -2,11 +2,9 @@
  * From an operation descriptor and an argument object to a request, and from a daemon's answer to
  * a value or a tagged error. Pure: no I/O here, so every rule is testable without a daemon.
  */
-import { Exit, Result, Schema } from "effect"
-import { decoderFor } from "../wire/decode.js"
+import type { OperationDescriptor, ParamSpec } from "../core/descriptor.js"
+import { ApiVersionError, type DockerError, statusErrorFor } from "../core/errors.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
-import { ApiVersionError, DecodeError, type DockerError, statusErrorFor } from "./errors.js"
-import type { FastDecoder, OperationDescriptor, ParamSpec } from "./operation.js"
 import type { TransportRequest } from "./transport.js"
 
 export type Args = Readonly<Record<string, unknown>>
@@ -192,31 +190,4 @@ export const failureFromResponse = (
     })
   }
   return statusErrorFor({ operation, status, daemonMessage: message })
-}
-
-/** Parses and decodes a JSON body with `schema`. */
-export const decodeJsonBody = (
-  operation: string,
-  schema: Schema.Top,
-  body: string,
-  fast?: FastDecoder
-): Exit.Exit<unknown, DecodeError> => {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body)
-  } catch (error) {
-    const snippet = body.length > 200 ? `${body.slice(0, 200)}…` : body
-    return Exit.fail(
-      new DecodeError({
-        operation,
-        detail: `not JSON: ${snippet}`,
-        message: `${operation}: the daemon's answer is not JSON: ${snippet}`,
-        cause: error
-      })
-    )
-  }
-  const result = decoderFor(schema, fast)(parsed)
-  if (Result.isSuccess(result)) return Exit.succeed(result.success)
-  const detail = result.failure.message
-  return Exit.fail(new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` }))
 }

@@ -9,12 +9,12 @@ import { createRequire } from "node:module"
 import { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
+import type { HttpMethod } from "../core/descriptor.js"
+import { ConnectionError, EndpointError, TimeoutError } from "../core/errors.js"
 import { makeBodyQueue } from "./body-queue.js"
 import { makeConnector, type SshOptions, type TlsOptions } from "./connector.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
-import { ConnectionError, EndpointError, TimeoutError } from "./errors.js"
 import { type Dial, hijack, type HijackAnswer } from "./hijack.js"
-import type { HttpMethod } from "./operation.js"
 
 export interface TransportRequest {
   readonly method: HttpMethod

@@ -16,12 +16,10 @@
  *   (interrupt them, or use `Effect.timeout`).
  */
 import { Context, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
-import { withBodyStream } from "../engine/body.js"
+import type { ResponseOf } from "../core/descriptor.js"
+import { DecodeError, type DockerError, type NotModified } from "../core/errors.js"
 import type { CallOptions } from "../engine/engine.js"
 import { DockerEngine } from "../engine/engine.js"
-import { DecodeError, type DockerError, type NotModified } from "../engine/errors.js"
-import { decodeJsonBody } from "../engine/executor.js"
-import type { ResponseOf } from "../engine/operation.js"
 import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
 import { ContainerArchiveInfo } from "../generated/operations/container/ContainerArchiveInfo.js"
 import { ContainerAttach, type ContainerAttachArgs } from "../generated/operations/container/ContainerAttach.js"
@@ -47,6 +45,8 @@ import { ContainerUpdate, type ContainerUpdateBody } from "../generated/operatio
 import { ContainerWait, type ContainerWaitArgs } from "../generated/operations/container/ContainerWait.js"
 import { PutContainerArchive } from "../generated/operations/container/PutContainerArchive.js"
 import type { PortBinding } from "../generated/schemas/PortBinding.js"
+import { withBodyStream } from "../wire/body-stream.js"
+import { decodeJsonBody } from "../wire/decode.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"

@@ -9,9 +9,9 @@
  * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent.
  */
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import type { ResponseOf } from "../core/descriptor.js"
+import type { DockerError } from "../core/errors.js"
 import { DockerEngine } from "../engine/engine.js"
-import type { DockerError } from "../engine/errors.js"
-import type { ResponseOf } from "../engine/operation.js"
 import { ContainerExec, type ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
 import { ExecInspect } from "../generated/operations/exec/ExecInspect.js"
 import { ExecResize } from "../generated/operations/exec/ExecResize.js"

@@ -13,9 +13,16 @@
  * Push always sends `X-Registry-Auth` (`{}` when anonymous: Docker 20.10 refuses a push without it).
  */
 import { Context, Data, Effect, Layer, Redacted, Stream } from "effect"
-import { streamWithBodyStream } from "../engine/body.js"
+import { BuildContextError, directoryContext } from "../archive/build-context.js"
+import { type DockerError, Unauthorized } from "../core/errors.js"
+import {
+  allCredentials,
+  type CredentialLookupOptions,
+  type CredentialsError,
+  credentialsForRegistry
+} from "../docker-cli/credentials.js"
+import { registryOfReference, splitReference } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
-import { type DockerError, Unauthorized } from "../engine/errors.js"
 import { BuildPrune, type BuildPruneArgs, type BuildPruneResponse } from "../generated/operations/image/BuildPrune.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
 import { ImageCommit } from "../generated/operations/image/ImageCommit.js"
@@ -40,7 +47,7 @@ import type { Filters } from "../generated/schemas/Filters.js"
 import type { ImageInspect } from "../generated/schemas/ImageInspect.js"
 import type { OCIPlatform } from "../generated/schemas/OCIPlatform.js"
 import type { PushImageInfo } from "../generated/schemas/PushImageInfo.js"
-import { BuildContextError, directoryContext } from "../wire/build-context.js"
+import { streamWithBodyStream } from "../wire/body-stream.js"
 import {
   type BuildFold,
   type BuildResult,
@@ -56,21 +63,9 @@ import {
   pullResult,
   type PushResult
 } from "../wire/progress.js"
-import {
-  encodeRegistryAuth,
-  encodeRegistryConfig,
-  type RegistryCredentials,
-  registryOfReference,
-  splitReference
-} from "../wire/registry-auth.js"
-import {
-  allCredentials,
-  type CredentialLookupOptions,
-  type CredentialsError,
-  credentialsForRegistry
-} from "./registry-credentials.js"
+import { encodeRegistryAuth, encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
 
-export { BuildContextError } from "../wire/build-context.js"
+export { BuildContextError } from "../archive/build-context.js"
 export type { BuildResult, LoadResult, PullResult, PushResult } from "../wire/progress.js"
 
 /** A progress stream ended (without an in-stream error) but never reported what it produced. */

@@ -5,8 +5,8 @@
  */
 import { NodeSink, NodeStream } from "@effect/platform-node"
 import { Effect, Sink, Stream } from "effect"
+import type { ConnectionError, DockerError } from "../core/errors.js"
 import type { HijackedConnection } from "../engine/engine.js"
-import type { ConnectionError, DockerError } from "../engine/errors.js"
 import { connectionError } from "../engine/transport.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 

@@ -3,8 +3,8 @@
  * `login`, is `Images.login`, next to the registry credentials it checks.)
  */
 import { Context, Effect, Layer, type Stream } from "effect"
+import type { DockerError } from "../core/errors.js"
 import { DockerEngine } from "../engine/engine.js"
-import type { DockerError } from "../engine/errors.js"
 import {
   SystemDataUsage,
   type SystemDataUsageArgs,

@@ -4,9 +4,10 @@
  * produces the same value, several times faster; anything it refuses is decoded by the Schema,
  * which then either accepts it too or explains what is wrong.
  */
-import { Result, Schema } from "effect"
-import type { FastDecoder } from "../engine/operation.js"
-import { Invalid } from "../generated/runtime.js"
+import { Exit, Result, Schema } from "effect"
+import type { FastDecoder } from "../core/descriptor.js"
+import { DecodeError } from "../core/errors.js"
+import { Invalid } from "../core/runtime.js"
 
 type Decode = (input: unknown) => Result.Result<unknown, Schema.SchemaError>
 
@@ -38,4 +39,31 @@ export const decoderFor = (schema: Schema.Top, fast?: FastDecoder): Decode => {
     if (Result.isSuccess(result)) fastDecoderMisses.count++
     return result
   }
+}
+
+/** Parses and decodes a JSON body with `schema`. */
+export const decodeJsonBody = (
+  operation: string,
+  schema: Schema.Top,
+  body: string,
+  fast?: FastDecoder
+): Exit.Exit<unknown, DecodeError> => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch (error) {
+    const snippet = body.length > 200 ? `${body.slice(0, 200)}…` : body
+    return Exit.fail(
+      new DecodeError({
+        operation,
+        detail: `not JSON: ${snippet}`,
+        message: `${operation}: the daemon's answer is not JSON: ${snippet}`,
+        cause: error
+      })
+    )
+  }
+  const result = decoderFor(schema, fast)(parsed)
+  if (Result.isSuccess(result)) return Exit.succeed(result.success)
+  const detail = result.failure.message
+  return Exit.fail(new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` }))
 }

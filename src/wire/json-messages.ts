@@ -4,8 +4,8 @@
  * after its 200. Pure Stream plumbing, no I/O.
  */
 import { Effect, Result, Schema, Stream } from "effect"
-import { DecodeError, InStreamError } from "../engine/errors.js"
-import type { FastDecoder } from "../engine/operation.js"
+import type { FastDecoder } from "../core/descriptor.js"
+import { DecodeError, InStreamError } from "../core/errors.js"
 import { decoderFor } from "./decode.js"
 
 const NEWLINE = 0x0a

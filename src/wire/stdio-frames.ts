@@ -16,7 +16,7 @@
  */
 import { Cause, Effect, Pull, Stream } from "effect"
 import * as Arr from "effect/Array"
-import { StdioStreamError } from "../engine/errors.js"
+import { StdioStreamError } from "../core/errors.js"
 
 /** Which standard stream a frame belongs to. */
 export type StdioStream = "stdin" | "stdout" | "stderr"

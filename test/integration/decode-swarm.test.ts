@@ -9,8 +9,8 @@
  */
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import type { DockerError } from "../../src/core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
-import type { DockerError } from "../../src/engine/errors.js"
 import { ConfigCreate } from "../../src/generated/operations/config/ConfigCreate.js"
 import { ConfigDelete } from "../../src/generated/operations/config/ConfigDelete.js"
 import { ConfigInspect } from "../../src/generated/operations/config/ConfigInspect.js"

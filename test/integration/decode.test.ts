@@ -6,8 +6,8 @@
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, type Scope, Stream } from "effect"
+import type { ResponseOf } from "../../src/core/descriptor.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
-import type { ResponseOf } from "../../src/engine/operation.js"
 import { ContainerChanges } from "../../src/generated/operations/container/ContainerChanges.js"
 import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"
 import { ContainerKill } from "../../src/generated/operations/container/ContainerKill.js"

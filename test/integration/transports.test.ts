@@ -9,7 +9,7 @@ import { ConfigProvider, Effect, Layer } from "effect"
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { contextDigest } from "../../src/engine/context.js"
+import { contextDigest } from "../../src/docker-cli/context.js"
 import { Docker, System } from "../../src/index.js"
 import { currentEngine, engineEnv, HOW_TO_START } from "../support/engines.js"
 

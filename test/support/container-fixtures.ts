@@ -4,7 +4,7 @@
  * `counting-proxy.ts`.
  */
 import { Effect, type Scope, Stream } from "effect"
-import type { DockerError } from "../../src/engine/errors.js"
+import type { DockerError } from "../../src/core/errors.js"
 import type { ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { Containers } from "../../src/services/containers.js"
 import type { StdioFrame } from "../../src/wire/stdio-frames.js"

@@ -5,8 +5,8 @@
  * generated descriptors, so creating them is exercised too.
  */
 import { type Cause, Data, type Duration, Effect, Schedule, type Scope } from "effect"
+import type { DockerError } from "../../src/core/errors.js"
 import type { DockerEngineShape } from "../../src/engine/engine.js"
-import type { DockerError } from "../../src/engine/errors.js"
 import { ContainerCreate, type ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerDelete } from "../../src/generated/operations/container/ContainerDelete.js"
 import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { ConfigSpec } from "../../schemas/ConfigSpec.js"
 import { IDResponse, decodeIDResponse } from "../../schemas/IDResponse.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ConfigCreate: path, query and header parameters plus `body`. */
 export const ConfigCreateArgs = /* @__PURE__ */ Schema.Struct({

@@ -4,7 +4,7 @@ import { ContainerConfig } from "../../schemas/ContainerConfig.js"
 import { ContainerCreateResponse, decodeContainerCreateResponse } from "../../schemas/ContainerCreateResponse.js"
 import { HostConfig } from "../../schemas/HostConfig.js"
 import { NetworkingConfig } from "../../schemas/NetworkingConfig.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** ContainerConfig plus HostConfig and NetworkingConfig. */
 export const ContainerCreateBody = /* @__PURE__ */ Schema.Struct({

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import { ContainerUpdateResponse, decodeContainerUpdateResponse } from "../../schemas/ContainerUpdateResponse.js"
 import { Resources } from "../../schemas/Resources.js"
 import { RestartPolicy } from "../../schemas/RestartPolicy.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Resources plus RestartPolicy. */
 export const ContainerUpdateBody = /* @__PURE__ */ Schema.Struct({

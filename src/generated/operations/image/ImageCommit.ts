@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { ContainerConfig } from "../../schemas/ContainerConfig.js"
 import { IDResponse, decodeIDResponse } from "../../schemas/IDResponse.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImageCommit: path, query and header parameters plus `body`. */
 export const ImageCommitArgs = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { ImageInspect as ImageInspectSchema, decodeImageInspect } from "../../schemas/ImageInspect.js"
 import { OCIPlatform } from "../../schemas/OCIPlatform.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImageInspect: path, query and header parameters. */
 export const ImageInspectArgs = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { BuildInfo, decodeBuildInfo } from "../../schemas/BuildInfo.js"
 import { OCIPlatform } from "../../schemas/OCIPlatform.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImageLoad: path, query and header parameters plus `body`. */
 export const ImageLoadArgs = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { OCIPlatform } from "../../schemas/OCIPlatform.js"
 import { PushImageInfo, decodePushImageInfo } from "../../schemas/PushImageInfo.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImagePush: path, query and header parameters. */
 export const ImagePushArgs = /* @__PURE__ */ Schema.Struct({

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import { ConfigReference } from "../../schemas/ConfigReference.js"
 import { IPAM } from "../../schemas/IPAM.js"
 import { NetworkCreateResponse, decodeNetworkCreateResponse } from "../../schemas/NetworkCreateResponse.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Request body of NetworkCreate. */
 export const NetworkCreateBody = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { CreateImageInfo, decodeCreateImageInfo } from "../../schemas/CreateImageInfo.js"
 import { PluginPrivilege } from "../../schemas/PluginPrivilege.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Request body of PluginPull. */
 export const PluginPullBody = /* @__PURE__ */ Schema.Array(PluginPrivilege)

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { IDResponse, decodeIDResponse } from "../../schemas/IDResponse.js"
 import { SecretSpec } from "../../schemas/SecretSpec.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of SecretCreate: path, query and header parameters plus `body`. */
 export const SecretCreateArgs = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { ServiceCreateResponse, decodeServiceCreateResponse } from "../../schemas/ServiceCreateResponse.js"
 import { ServiceSpec } from "../../schemas/ServiceSpec.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ServiceCreate: path, query and header parameters plus `body`. */
 export const ServiceCreateArgs = /* @__PURE__ */ Schema.Struct({

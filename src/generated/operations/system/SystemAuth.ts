@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { AuthConfig } from "../../schemas/AuthConfig.js"
 import { AuthResponse, decodeAuthResponse } from "../../schemas/AuthResponse.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of SystemAuth: path, query and header parameters plus `body`. */
 export const SystemAuthArgs = /* @__PURE__ */ Schema.Struct({

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { EventMessage, decodeEventMessage } from "../../schemas/EventMessage.js"
 import { Filters } from "../../schemas/Filters.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of SystemEvents: path, query and header parameters. */
 export const SystemEventsArgs = /* @__PURE__ */ Schema.Struct({

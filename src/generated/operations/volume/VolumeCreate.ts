@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { Volume, decodeVolume } from "../../schemas/Volume.js"
 import { VolumeCreateRequest } from "../../schemas/VolumeCreateRequest.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of VolumeCreate: path, query and header parameters plus `body`. */
 export const VolumeCreateArgs = /* @__PURE__ */ Schema.Struct({

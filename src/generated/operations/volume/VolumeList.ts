@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { Filters } from "../../schemas/Filters.js"
 import { VolumeListResponse, decodeVolumeListResponse } from "../../schemas/VolumeListResponse.js"
-import type { OperationDescriptor } from "../../../engine/operation.js"
+import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of VolumeList: path, query and header parameters. */
 export const VolumeListArgs = /* @__PURE__ */ Schema.Struct({

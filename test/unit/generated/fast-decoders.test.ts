@@ -10,8 +10,8 @@ import { readdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { isDeepStrictEqual } from "node:util"
 import { describe, expect, it } from "vitest"
-import * as Operations from "../../src/generated/operations/index.js"
-import { Invalid } from "../../src/generated/runtime.js"
+import { Invalid } from "../../../src/core/runtime.js"
+import * as Operations from "../../../src/generated/operations/index.js"
 
 type Fast = (u: unknown) => unknown
 interface Subject {
@@ -20,7 +20,7 @@ interface Subject {
   readonly fast: Fast
 }
 
-const schemasDir = fileURLToPath(new URL("../../src/generated/schemas/", import.meta.url))
+const schemasDir = fileURLToPath(new URL("../../../src/generated/schemas/", import.meta.url))
 const definitions: Array<Subject> = await Promise.all(
   readdirSync(schemasDir).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort().map(async (file) => {
     const name = file.replace(/\.ts$/, "")

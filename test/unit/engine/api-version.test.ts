@@ -6,7 +6,7 @@ import {
   negotiateApiVersion,
   normalizeApiVersion,
   parseVersionRefusal
-} from "../../src/index.js"
+} from "../../../src/index.js"
 
 describe("API versions", () => {
   it("compares numerically, not as strings", () => {

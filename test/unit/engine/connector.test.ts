@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { loadTlsMaterial, makeConnector, npipePath, sshArguments } from "../../src/engine/connector.js"
-import { type Endpoint, parseEndpoint } from "../../src/engine/endpoint.js"
-import { EndpointError } from "../../src/engine/errors.js"
+import { EndpointError } from "../../../src/core/errors.js"
+import { loadTlsMaterial, makeConnector, npipePath, sshArguments } from "../../../src/engine/connector.js"
+import { type Endpoint, parseEndpoint } from "../../../src/engine/endpoint.js"
 
 const endpoint = (address: string): Endpoint => {
   const parsed = parseEndpoint(address)

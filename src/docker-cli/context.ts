@@ -22,10 +22,9 @@
 import { Config, Effect, Option } from "effect"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
-import { homedir } from "node:os"
 import { join } from "node:path"
-import type { TlsOptions } from "./connector.js"
-import { EndpointError } from "./errors.js"
+import { EndpointError } from "../core/errors.js"
+import { configDirectory, errorCode, jsonField, readConfigFile, readJsonFile } from "./config-file.js"
 
 /** The variables the CLI reads (unset and empty mean the same). */
 export interface DockerEnv {
@@ -37,6 +36,14 @@ export interface DockerEnv {
   readonly DOCKER_CERT_PATH?: string | undefined
   /** For `~/.docker`; default: the process's home directory. */
   readonly HOME?: string | undefined
+}
+
+/** TLS material as the CLI finds it (PEM bytes, read), and whether to verify the daemon. */
+export interface TlsMaterial {
+  readonly ca?: Uint8Array | undefined
+  readonly cert?: Uint8Array | undefined
+  readonly key?: Uint8Array | undefined
+  readonly verify: boolean
 }
 
 export const DEFAULT_CONTEXT = "default"
@@ -54,15 +61,13 @@ export interface ResolvedContext {
   /** The daemon's address; `undefined` means the default unix socket. */
   readonly host: string | undefined
   /** TLS material (already read) when TLS is on. */
-  readonly tls: TlsOptions | undefined
+  readonly tls: TlsMaterial | undefined
 }
 
 const set = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === "" ? undefined : value.trim()
 
-/** `DOCKER_CONFIG`, else `~/.docker`. */
-export const configDirectory = (env: DockerEnv): string =>
-  set(env.DOCKER_CONFIG) ?? join(set(env.HOME) ?? homedir(), ".docker")
+export { configDirectory } from "./config-file.js"
 
 /** The directory name the CLI's context store uses for a context: hex SHA-256 of its name. */
 export const contextDigest = (name: string): string => createHash("sha256").update(name).digest("hex")
@@ -75,36 +80,6 @@ export const contextTlsDirectory = (configDir: string, name: string): string =>
 
 const fail = (endpoint: string, message: string) => new EndpointError({ endpoint, message })
 
-const codeOf = (error: unknown): string => {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === "string" ? code : error instanceof SyntaxError ? "invalid JSON" : "unreadable"
-}
-
-const readJson = (
-  file: string
-): { readonly value: unknown } | { readonly missing: true } | { readonly error: string } => {
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch (error) {
-    return codeOf(error) === "ENOENT" ? { missing: true } : { error: codeOf(error) }
-  }
-  try {
-    return { value: JSON.parse(text) as unknown }
-  } catch {
-    return { error: "invalid JSON" }
-  }
-}
-
-/** Go's encoding/json matches keys case-insensitively; the CLI writes `Endpoints`, `Host`… */
-const field = (value: unknown, name: string): unknown => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined
-  const record = value as Record<string, unknown>
-  if (name in record) return record[name]
-  const key = Object.keys(record).find((k) => k.toLowerCase() === name.toLowerCase())
-  return key === undefined ? undefined : record[key]
-}
-
 /** The context name, with the CLI's precedence. Reads `config.json` only when it matters. */
 export const resolveContextName = (
   env: DockerEnv
@@ -112,16 +87,12 @@ export const resolveContextName = (
   if (set(env.DOCKER_HOST) !== undefined) return { name: DEFAULT_CONTEXT, source: "DOCKER_HOST" }
   const fromEnv = set(env.DOCKER_CONTEXT)
   if (fromEnv !== undefined) return { name: fromEnv, source: "DOCKER_CONTEXT" }
-  const file = join(configDirectory(env), "config.json")
-  const config = readJson(file)
-  if ("error" in config) {
-    return fail(file, `cannot read the Docker CLI configuration ${file} (${config.error})`)
+  const read = readConfigFile(configDirectory(env))
+  if ("error" in read) {
+    return fail(read.file, `cannot read the Docker CLI configuration ${read.file} (${read.error})`)
   }
-  if ("value" in config) {
-    const current = field(config.value, "currentContext")
-    if (typeof current === "string" && current !== "") return { name: current, source: "config.json" }
-  }
-  return { name: DEFAULT_CONTEXT, source: "default" }
+  const current = read.config.currentContext
+  return current !== undefined ? { name: current, source: "config.json" } : { name: DEFAULT_CONTEXT, source: "default" }
 }
 
 /** `ca.pem` (required), `cert.pem` and `key.pem` (when present) of a DOCKER_CERT_PATH-style dir. */
@@ -129,14 +100,14 @@ const readCertPath = (
   dir: string,
   requireCa: boolean,
   context: string
-): { ca?: Buffer; cert?: Buffer; key?: Buffer } | EndpointError => {
-  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {}
+): { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array } | EndpointError => {
+  const out: { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array } = {}
   for (const [name, slot] of [["ca.pem", "ca"], ["cert.pem", "cert"], ["key.pem", "key"]] as const) {
     const file = join(dir, name)
     try {
       out[slot] = readFileSync(file)
     } catch (error) {
-      const code = codeOf(error)
+      const code = errorCode(error)
       if (code === "ENOENT" && !(requireCa && slot === "ca")) continue
       return fail(
         file,
@@ -173,7 +144,7 @@ export const resolveDockerContext = (env: DockerEnv): ResolvedContext | Endpoint
   }
 
   const metaFile = contextMetaFile(configDir, name)
-  const meta = readJson(metaFile)
+  const meta = readJsonFile(metaFile)
   const from = source === "DOCKER_CONTEXT" ? "DOCKER_CONTEXT" : `currentContext in ${join(configDir, "config.json")}`
   if ("missing" in meta) {
     return fail(
@@ -184,15 +155,15 @@ export const resolveDockerContext = (env: DockerEnv): ResolvedContext | Endpoint
   if ("error" in meta) {
     return fail(metaFile, `cannot read the metadata of Docker context "${name}", ${metaFile} (${meta.error})`)
   }
-  const docker = field(field(meta.value, "Endpoints"), "docker")
+  const docker = jsonField(jsonField(meta.value, "Endpoints"), "docker")
   if (docker === undefined || docker === null) {
     return fail(metaFile, `Docker context "${name}" has no docker endpoint (${metaFile})`)
   }
-  const rawHost = field(docker, "Host")
+  const rawHost = jsonField(docker, "Host")
   if (rawHost !== undefined && typeof rawHost !== "string") {
     return fail(metaFile, `Docker context "${name}": Endpoints.docker.Host is not a string (${metaFile})`)
   }
-  const skipVerify = field(docker, "SkipTLSVerify") === true
+  const skipVerify = jsonField(docker, "SkipTLSVerify") === true
   const host = set(rawHost)
 
   const tlsDir = contextTlsDirectory(configDir, name)
@@ -200,8 +171,8 @@ export const resolveDockerContext = (env: DockerEnv): ResolvedContext | Endpoint
   try {
     hasTlsDir = readdirSync(tlsDir).length >= 0
   } catch (error) {
-    if (codeOf(error) !== "ENOENT") {
-      return fail(tlsDir, `cannot read the TLS material of Docker context "${name}", ${tlsDir} (${codeOf(error)})`)
+    if (errorCode(error) !== "ENOENT") {
+      return fail(tlsDir, `cannot read the TLS material of Docker context "${name}", ${tlsDir} (${errorCode(error)})`)
     }
   }
   if (!hasTlsDir && !skipVerify) return { name, source, configDir, host, tls: undefined }
@@ -220,18 +191,3 @@ export const dockerEnvConfig: Effect.Effect<DockerEnv, Config.ConfigError> = Eff
   ),
   (entries): DockerEnv => Object.fromEntries(entries)
 )
-
-/**
- * Engine options the way the Docker CLI would connect with the current environment: the context's
- * host and TLS material (read now), and `DOCKER_API_VERSION` as a pin.
- */
-export const engineOptionsFromEnv: Effect.Effect<
-  { readonly host: string | undefined; readonly apiVersion: string | undefined; readonly tls: TlsOptions | undefined },
-  EndpointError | Config.ConfigError
-> = Effect.gen(function*() {
-  const env = yield* dockerEnvConfig
-  const apiVersion = yield* Config.option(Config.String("DOCKER_API_VERSION"))
-  const resolved = resolveDockerContext(env)
-  if (resolved instanceof EndpointError) return yield* resolved
-  return { host: resolved.host, apiVersion: set(Option.getOrUndefined(apiVersion)), tls: resolved.tls }
-})

@@ -4,9 +4,9 @@
  */
 import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import { BuildInfo } from "../../src/generated/schemas/BuildInfo.js"
-import { terminalProgress } from "../../src/services/progress-renderer.js"
-import { decodeMessages, jsonValues } from "../../src/wire/json-messages.js"
+import { BuildInfo } from "../../../src/generated/schemas/BuildInfo.js"
+import { terminalProgress } from "../../../src/services/progress-renderer.js"
+import { decodeMessages, jsonValues } from "../../../src/wire/json-messages.js"
 import {
   buildResult,
   emptyBuildFold,
@@ -18,7 +18,7 @@ import {
   progressBar,
   ProgressBoard,
   pullResult
-} from "../../src/wire/progress.js"
+} from "../../../src/wire/progress.js"
 
 const ID = `sha256:${"ab".repeat(32)}`
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { DEFAULT_UNIX_SOCKET, EndpointError, formatEndpoint, parseEndpoint } from "../../src/index.js"
+import { DEFAULT_UNIX_SOCKET, EndpointError, formatEndpoint, parseEndpoint } from "../../../src/index.js"
 
 describe("parseEndpoint (DOCKER_HOST)", () => {
   it.each([

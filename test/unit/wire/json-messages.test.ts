@@ -1,8 +1,8 @@
 import { Effect, Exit, Schema, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { decodeMessages, inStreamFailure, jsonValues } from "../../src/wire/json-messages.js"
-import { chunked } from "../support/chunking.js"
+import { decodeMessages, inStreamFailure, jsonValues } from "../../../src/wire/json-messages.js"
+import { chunked } from "../../support/chunking.js"
 
 const encoder = new TextEncoder()
 

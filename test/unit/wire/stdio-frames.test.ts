@@ -1,8 +1,8 @@
 import { Cause, Effect, Exit, Stream } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import type { StdioStreamError } from "../../src/engine/errors.js"
-import { demux, FrameDecoder, raw, type StdioFrame, stdioFrames } from "../../src/wire/stdio-frames.js"
+import type { StdioStreamError } from "../../../src/core/errors.js"
+import { demux, FrameDecoder, raw, type StdioFrame, stdioFrames } from "../../../src/wire/stdio-frames.js"
 import {
   collectOutput,
   lines,
@@ -13,8 +13,8 @@ import {
   stdoutLines,
   timestampedLines,
   timestampToDate
-} from "../../src/wire/stdio.js"
-import { chunked } from "../support/chunking.js"
+} from "../../../src/wire/stdio.js"
+import { chunked } from "../../support/chunking.js"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

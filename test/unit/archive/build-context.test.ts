@@ -10,7 +10,12 @@ import { dirname, join } from "node:path"
 import { Readable } from "node:stream"
 import * as tar from "tar-stream"
 import { afterAll, describe, expect, it } from "vitest"
-import { contextMatcher, directoryContext, encodeTarHeader, parseDockerignore } from "../../src/wire/build-context.js"
+import {
+  contextMatcher,
+  directoryContext,
+  encodeTarHeader,
+  parseDockerignore
+} from "../../../src/archive/build-context.js"
 
 const roots: Array<string> = []
 afterAll(() => {

@@ -18,7 +18,7 @@ import { constants as fsConstants, createReadStream } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as tar from "tar-stream"
-import { withBodyStream } from "../engine/body.js"
+import { withBodyStream } from "../wire/body-stream.js"
 
 export class ArchiveError extends Data.TaggedError("ArchiveError")<{
   /**

@@ -1,64 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect } from "effect"
 import { createHash } from "node:crypto"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll } from "vitest"
+import { EndpointError } from "../../../src/core/errors.js"
 import {
   contextDigest,
   type DockerEnv,
-  engineOptionsFromEnv,
   resolveContextName,
   type ResolvedContext,
   resolveDockerContext
-} from "../../src/engine/context.js"
-import { EndpointError } from "../../src/engine/errors.js"
+} from "../../../src/docker-cli/context.js"
+import { configDir, PEM, removeConfigDirs, tempDir } from "../../support/docker-config.js"
 
-const roots: Array<string> = []
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true })
-})
-
-/** A throwaway DOCKER_CONFIG directory, laid out like the CLI's. */
-const configDir = (
-  setup: {
-    readonly currentContext?: string
-    readonly config?: string
-    readonly contexts?: Record<string, { host?: string; skipTLSVerify?: boolean; tls?: Record<string, string> }>
-  } = {}
-): string => {
-  const dir = mkdtempSync(join(tmpdir(), "effect-docker-ctx-"))
-  roots.push(dir)
-  if (setup.config !== undefined) writeFileSync(join(dir, "config.json"), setup.config)
-  else if (setup.currentContext !== undefined) {
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ auths: {}, currentContext: setup.currentContext }))
-  }
-  for (const [name, context] of Object.entries(setup.contexts ?? {})) {
-    const digest = createHash("sha256").update(name).digest("hex")
-    const meta = join(dir, "contexts", "meta", digest)
-    mkdirSync(meta, { recursive: true })
-    writeFileSync(
-      join(meta, "meta.json"),
-      JSON.stringify({
-        Name: name,
-        Metadata: { Description: "test" },
-        Endpoints: {
-          docker: {
-            ...(context.host !== undefined ? { Host: context.host } : {}),
-            SkipTLSVerify: context.skipTLSVerify ?? false
-          }
-        }
-      })
-    )
-    if (context.tls !== undefined) {
-      const tls = join(dir, "contexts", "tls", digest, "docker")
-      mkdirSync(tls, { recursive: true })
-      for (const [file, text] of Object.entries(context.tls)) writeFileSync(join(tls, file), text)
-    }
-  }
-  return dir
-}
+afterAll(removeConfigDirs)
 
 const resolved = (env: DockerEnv): ResolvedContext => {
   const result = resolveDockerContext(env)
@@ -69,12 +24,6 @@ const failure = (env: DockerEnv): EndpointError => {
   const result = resolveDockerContext(env)
   if (!(result instanceof EndpointError)) throw new Error(`expected an EndpointError, got ${JSON.stringify(result)}`)
   return result
-}
-
-const PEM = {
-  "ca.pem": "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n",
-  "cert.pem": "-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n",
-  "key.pem": "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n"
 }
 
 describe("context name precedence (docker/cli resolveContextName)", () => {
@@ -126,8 +75,7 @@ describe("context name precedence (docker/cli resolveContextName)", () => {
   })
 
   it("without DOCKER_CONFIG the directory is ~/.docker (HOME)", () => {
-    const home = mkdtempSync(join(tmpdir(), "effect-docker-home-"))
-    roots.push(home)
+    const home = tempDir("effect-docker-home-")
     mkdirSync(join(home, ".docker"))
     writeFileSync(join(home, ".docker", "config.json"), JSON.stringify({ currentContext: "x" }))
     expect(resolveContextName({ HOME: home })).toEqual({ name: "x", source: "config.json" })
@@ -179,8 +127,7 @@ describe("context errors", () => {
 
 describe("TLS material", () => {
   it("DOCKER_TLS_VERIFY: ca/cert/key from DOCKER_CERT_PATH, verification on", () => {
-    const certs = mkdtempSync(join(tmpdir(), "effect-docker-certs-"))
-    roots.push(certs)
+    const certs = tempDir("effect-docker-certs-")
     for (const [file, text] of Object.entries(PEM)) writeFileSync(join(certs, file), text)
     const r = resolved({
       DOCKER_CONFIG: configDir(),
@@ -196,8 +143,7 @@ describe("TLS material", () => {
   })
 
   it("any non-empty DOCKER_TLS_VERIFY turns verification on (as the CLI: even \"0\")", () => {
-    const certs = mkdtempSync(join(tmpdir(), "effect-docker-certs-"))
-    roots.push(certs)
+    const certs = tempDir("effect-docker-certs-")
     writeFileSync(join(certs, "ca.pem"), PEM["ca.pem"])
     const r = resolved({ DOCKER_CONFIG: configDir(), DOCKER_TLS_VERIFY: "0", DOCKER_CERT_PATH: certs })
     expect(r.tls?.verify).toBe(true)
@@ -209,8 +155,7 @@ describe("TLS material", () => {
   })
 
   it("DOCKER_TLS without DOCKER_TLS_VERIFY: TLS without verification", () => {
-    const certs = mkdtempSync(join(tmpdir(), "effect-docker-certs-"))
-    roots.push(certs)
+    const certs = tempDir("effect-docker-certs-")
     writeFileSync(join(certs, "ca.pem"), PEM["ca.pem"])
     const r = resolved({
       DOCKER_CONFIG: configDir(),
@@ -228,8 +173,7 @@ describe("TLS material", () => {
   })
 
   it("a missing ca.pem is a typed error naming the file", () => {
-    const certs = mkdtempSync(join(tmpdir(), "effect-docker-certs-"))
-    roots.push(certs)
+    const certs = tempDir("effect-docker-certs-")
     const error = failure({ DOCKER_CONFIG: configDir(), DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs })
     expect(error.message).toContain(join(certs, "ca.pem"))
     expect(error.message).toContain("ENOENT")
@@ -256,32 +200,4 @@ describe("TLS material", () => {
     const error = failure({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: "missing" })
     expect(JSON.stringify(error)).not.toContain("BEGIN")
   })
-})
-
-describe("engineOptionsFromEnv reads the environment through the ConfigProvider", () => {
-  it.effect("context host, TLS and DOCKER_API_VERSION", () =>
-    Effect.gen(function*() {
-      const dir = configDir({ currentContext: "remote", contexts: { remote: { host: "ssh://me@box", tls: PEM } } })
-      const options = yield* engineOptionsFromEnv.pipe(
-        Effect.provideService(
-          ConfigProvider.ConfigProvider,
-          ConfigProvider.fromEnv({ env: { DOCKER_CONFIG: dir, DOCKER_API_VERSION: "1.41" } })
-        )
-      )
-      expect(options.host).toBe("ssh://me@box")
-      expect(options.apiVersion).toBe("1.41")
-      expect(options.tls?.verify).toBe(true)
-    }))
-
-  it.effect("a missing context fails with EndpointError", () =>
-    Effect.gen(function*() {
-      const error = yield* engineOptionsFromEnv.pipe(
-        Effect.provideService(
-          ConfigProvider.ConfigProvider,
-          ConfigProvider.fromEnv({ env: { DOCKER_CONFIG: configDir(), DOCKER_CONTEXT: "absent" } })
-        ),
-        Effect.flip
-      )
-      expect(error._tag).toBe("EndpointError")
-    }))
 })

@@ -1,87 +1,10 @@
-/**
- * Registry credentials: the header encoding the daemon decodes (URL-safe base64 WITH padding),
- * config.json entries, and credential helpers run as programs on PATH.
- */
+/** Registry credentials as the Docker CLI finds them: config.json entries and credential helpers on PATH. */
 import { Effect, Exit, Redacted } from "effect"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { allCredentials, credentialsForRegistry } from "../../src/services/registry-credentials.js"
-import {
-  convertToHostname,
-  credentialSourceFor,
-  DOCKER_HUB_AUTH_KEY,
-  encodeRegistryAuth,
-  encodeRegistryConfig,
-  registryCredentials,
-  registryOfReference,
-  splitReference
-} from "../../src/wire/registry-auth.js"
-
-/** Go's base64.URLEncoding decoder: URL-safe alphabet, padding required. */
-const goUrlDecode = (value: string): string => {
-  expect(value).toMatch(/^[A-Za-z0-9_-]*={0,2}$/)
-  expect(value.length % 4).toBe(0)
-  return Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8")
-}
-
-describe("X-Registry-Auth encoding", () => {
-  // This password makes the standard encoding of the JSON contain `+`, `/` and `=`.
-  const password = "s3cr3t?>~~"
-  const json = JSON.stringify({ username: "testuser", password })
-
-  it("uses the URL-safe alphabet with padding where standard base64 has + / =", () => {
-    const standard = Buffer.from(json).toString("base64")
-    expect(standard).toContain("+")
-    expect(standard).toContain("/")
-    expect(standard.endsWith("=")).toBe(true)
-    const header = encodeRegistryAuth(registryCredentials({ username: "testuser", password }))
-    expect(header).not.toMatch(/[+/]/)
-    expect(header.endsWith("=")).toBe(true) // Node's "base64url" would drop it; Go's decoder then fails
-    expect(header).toBe(standard.replace(/\+/g, "-").replace(/\//g, "_"))
-    expect(JSON.parse(goUrlDecode(header))).toEqual({ username: "testuser", password })
-  })
-
-  it("is `e30=` (`{}`) without credentials, and carries tokens and the server address", () => {
-    expect(encodeRegistryAuth(undefined)).toBe("e30=")
-    const header = encodeRegistryAuth(registryCredentials({ identityToken: "tok", serverAddress: "r.example:5000" }))
-    expect(JSON.parse(goUrlDecode(header))).toEqual({ identitytoken: "tok", serveraddress: "r.example:5000" })
-  })
-
-  it("X-Registry-Config maps each registry to its AuthConfig", () => {
-    const header = encodeRegistryConfig({
-      "127.0.0.1:5000": registryCredentials({ username: "u", password: "p" })
-    })
-    expect(JSON.parse(goUrlDecode(header))).toEqual({
-      "127.0.0.1:5000": { username: "u", password: "p", serveraddress: "127.0.0.1:5000" }
-    })
-  })
-
-  it("secrets are Redacted: they never print", () => {
-    const credentials = registryCredentials({ username: "u", password: "hunter2" })
-    expect(String(credentials.password)).not.toContain("hunter2")
-    expect(JSON.stringify(credentials)).not.toContain("hunter2")
-    expect(Redacted.value(credentials.password!)).toBe("hunter2")
-  })
-})
-
-describe("references", () => {
-  it("names the registry as the CLI keys credentials", () => {
-    expect(registryOfReference("busybox")).toBe(DOCKER_HUB_AUTH_KEY)
-    expect(registryOfReference("library/busybox:1")).toBe(DOCKER_HUB_AUTH_KEY)
-    expect(registryOfReference("docker.io/library/busybox")).toBe(DOCKER_HUB_AUTH_KEY)
-    expect(registryOfReference("127.0.0.1:5000/a/b:1")).toBe("127.0.0.1:5000")
-    expect(registryOfReference("localhost/x")).toBe("localhost")
-    expect(registryOfReference("ghcr.io/o/r@sha256:abc")).toBe("ghcr.io")
-  })
-  it("splits repository and tag or digest (a port is not a tag)", () => {
-    expect(splitReference("127.0.0.1:5000/a/b:1")).toEqual({ repository: "127.0.0.1:5000/a/b", tag: "1" })
-    expect(splitReference("127.0.0.1:5000/a/b")).toEqual({ repository: "127.0.0.1:5000/a/b", tag: undefined })
-    expect(splitReference("a@sha256:00")).toEqual({ repository: "a", tag: "sha256:00" })
-    expect(convertToHostname("https://127.0.0.1:5000/v1/")).toBe("127.0.0.1:5000")
-  })
-})
+import { allCredentials, credentialsForRegistry, credentialSourceFor } from "../../../src/docker-cli/credentials.js"
 
 describe("config.json and credential helpers", () => {
   const dirs: Array<string> = []

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as tar from "tar-stream"
-import { packTar, unpackTar } from "../../src/conveniences/archive.js"
+import { packTar, unpackTar } from "../../../src/archive/tar.js"
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "ed-archive-"))),

@@ -1,7 +1,8 @@
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { buildRequest, daemonMessage, decodeJsonBody, failureFromResponse } from "../../src/engine/executor.js"
-import { ApiVersionError, type OperationDescriptor } from "../../src/index.js"
+import { buildRequest, daemonMessage, failureFromResponse } from "../../../src/engine/executor.js"
+import { ApiVersionError, type OperationDescriptor } from "../../../src/index.js"
+import { decodeJsonBody } from "../../../src/wire/decode.js"
 
 const op = {
   operationId: "Example",

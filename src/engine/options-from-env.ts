@@ -1,0 +1,27 @@
+/**
+ * Engine options the way the Docker CLI would connect with the current environment: the context's
+ * host and TLS material (`docker-cli/context.ts`, read now), and `DOCKER_API_VERSION` as a pin.
+ */
+import { Config, Effect, Option } from "effect"
+import { EndpointError } from "../core/errors.js"
+import { dockerEnvConfig, resolveDockerContext } from "../docker-cli/context.js"
+import type { TlsOptions } from "./connector.js"
+
+export interface EnvEngineOptions {
+  readonly host: string | undefined
+  readonly apiVersion: string | undefined
+  readonly tls: TlsOptions | undefined
+}
+
+export const engineOptionsFromEnv: Effect.Effect<EnvEngineOptions, EndpointError | Config.ConfigError> = Effect
+  .gen(function*() {
+    const env = yield* dockerEnvConfig
+    const pin = Option.getOrUndefined(yield* Config.option(Config.String("DOCKER_API_VERSION")))
+    const resolved = resolveDockerContext(env)
+    if (resolved instanceof EndpointError) return yield* resolved
+    return {
+      host: resolved.host,
+      apiVersion: pin === undefined || pin.trim() === "" ? undefined : pin.trim(),
+      tls: resolved.tls
+    }
+  })
