@@ -11,15 +11,11 @@ import { Exec } from "./services/exec.js"
 import { Images } from "./services/images.js"
 import { System } from "./services/system.js"
 
-export {
-  type ContextMatcher,
-  contextMatcher,
-  type DirectoryContext,
-  directoryContext,
-  type DirectoryContextOptions,
-  parseDockerignore
-} from "./archive/build-context.js"
-export * from "./archive/tar.js"
+export * from "./archive/archive-error.js"
+export { type DirectoryContext, directoryContext, type DirectoryContextOptions } from "./archive/build-context.js"
+export { type ContextMatcher, contextMatcher, parseDockerignore } from "./archive/dockerignore.js"
+export * from "./archive/pack.js"
+export * from "./archive/unpack.js"
 export type * from "./core/descriptor.js"
 export * from "./core/errors.js"
 export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./docker-cli/context.js"

@@ -10,12 +10,8 @@ import { dirname, join } from "node:path"
 import { Readable } from "node:stream"
 import * as tar from "tar-stream"
 import { afterAll, describe, expect, it } from "vitest"
-import {
-  contextMatcher,
-  directoryContext,
-  encodeTarHeader,
-  parseDockerignore
-} from "../../../src/archive/build-context.js"
+import { directoryContext } from "../../../src/archive/build-context.js"
+import { parseDockerignore } from "../../../src/archive/dockerignore.js"
 
 const roots: Array<string> = []
 afterAll(() => {
@@ -86,55 +82,6 @@ const filesOf = async (root: string, options: Parameters<typeof directoryContext
     files: entries.filter((e) => e.type === "file").map((e) => e.name).sort()
   }
 }
-
-describe(".dockerignore parsing", () => {
-  it("drops comments and blank lines, trims", () => {
-    expect(parseDockerignore("# comment\n\n  *.log  \r\n!keep.log\n#x\n")).toEqual(["*.log", "!keep.log"])
-  })
-})
-
-describe("contextMatcher: the CLI's rules", () => {
-  const m = (patterns: Array<string>, dockerfile?: string) => contextMatcher(patterns, dockerfile)
-  it("`!` re-includes, the last matching pattern wins", () => {
-    const matcher = m(["*.log", "!keep.log", "keep.log.old"])
-    expect(matcher.excludes("a.log")).toBe(true)
-    expect(matcher.excludes("keep.log")).toBe(false)
-    expect(matcher.excludes("keep.log.old")).toBe(true)
-    expect(matcher.excludes("sub/a.log")).toBe(false) // `*` does not cross `/`
-  })
-  it("`**` matches any number of directories, including none", () => {
-    const matcher = m(["**/*.tmp", "docs/**"])
-    expect(matcher.excludes("a.tmp")).toBe(true)
-    expect(matcher.excludes("x/y/z/a.tmp")).toBe(true)
-    expect(matcher.excludes("docs/a/b.md")).toBe(true)
-    expect(matcher.excludes("docs")).toBe(false) // `docs/**` needs something after `docs/`: the directory itself stays
-    expect(matcher.excludes("docsx/a")).toBe(false)
-  })
-  it("a leading `/` anchors nothing more than the root (patterns are root-relative anyway)", () => {
-    const matcher = m(["/secret", "build/"])
-    expect(matcher.excludes("secret")).toBe(true)
-    expect(matcher.excludes("sub/secret")).toBe(false)
-    expect(matcher.excludes("build/out.o")).toBe(true) // a pattern matching a directory covers its content
-  })
-  it("is case-sensitive (the library's default is not)", () => {
-    expect(m(["*.LOG"]).excludes("a.log")).toBe(false)
-  })
-  it("the Dockerfile and .dockerignore are always kept", () => {
-    const matcher = m(["*", ".dockerignore", "Dockerfile"])
-    expect(matcher.excludes("Dockerfile")).toBe(false)
-    expect(matcher.excludes(".dockerignore")).toBe(false)
-    expect(matcher.excludes("other")).toBe(true)
-    const custom = m(["ci"], "ci/Dockerfile.test")
-    expect(custom.excludes("ci/Dockerfile.test")).toBe(false)
-    expect(custom.excludes("ci/other")).toBe(true)
-    expect(custom.mayReinclude("ci")).toBe(true)
-  })
-  it("an excluded directory is walked only when a `!` pattern starts with its path (literal prefix)", () => {
-    const matcher = m(["vendor", "!vendor/keep", "cache", "!**/wanted"])
-    expect(matcher.mayReinclude("vendor")).toBe(true)
-    expect(matcher.mayReinclude("cache")).toBe(false)
-  })
-})
 
 describe("directoryContext: the archive", () => {
   it("honours .dockerignore: ignored files absent, re-included ones present, Dockerfile and .dockerignore sent", async () => {
@@ -215,17 +162,5 @@ describe("directoryContext: the archive", () => {
     expect(exit._tag).toBe("Failure")
     expect(JSON.stringify(exit)).toContain("BuildContextError")
     expect(JSON.stringify(exit)).toContain("ENOENT")
-  })
-
-  it("a ustar header has a valid checksum and octal fields", () => {
-    const block = encodeTarHeader({ name: "a/b", type: "file", size: 1234, mode: 0o644, mtime: 1_700_000_000 })
-    expect(block.length).toBe(512)
-    const text = Buffer.from(block)
-    const stored = parseInt(text.subarray(148, 154).toString(), 8)
-    let sum = 0
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!
-    expect(stored).toBe(sum)
-    expect(parseInt(text.subarray(124, 135).toString(), 8)).toBe(1234)
-    expect(text.subarray(257, 262).toString()).toBe("ustar")
   })
 })

@@ -20,7 +20,8 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as tar from "tar-stream"
-import { packTar, unpackTar } from "../../../src/archive/tar.js"
+import { packTar } from "../../../src/archive/pack.js"
+import { unpackTar } from "../../../src/archive/unpack.js"
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "ed-archive-"))),

@@ -1,8 +1,7 @@
 /**
- * Tar archives for `Containers.putArchive` / `getArchive` (and anything else that moves files):
- * `packTar` turns files, directories and in-memory contents into a tar byte `Stream`;
- * `unpackTar` writes a tar `Stream` into a directory and refuses every entry that would land
- * outside it. Built on `tar-stream` (pax headers, long names, streaming both ways).
+ * `unpackTar`: a tar byte `Stream` (`Containers.getArchive`, `export`, `Images.save`) written into
+ * a directory, refusing every entry that would land outside it. Read with `tar-stream`'s parser
+ * (pax headers, long names, streaming).
  *
  * What `unpackTar` refuses (the whole extraction fails with `ArchiveError`, reason `"UnsafeEntry"`):
  * - a name or hard-link target that is absolute or has a `..` segment;
@@ -13,38 +12,13 @@
  * - a non-directory entry where a directory exists.
  * Device nodes and FIFOs are skipped (and listed); set-uid/set-gid bits are dropped.
  */
-import { Data, Effect, Stream } from "effect"
-import { constants as fsConstants, createReadStream } from "node:fs"
+import { Effect, type Stream } from "effect"
+import { constants as fsConstants } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as tar from "tar-stream"
 import { withBodyStream } from "../wire/body-stream.js"
-
-export class ArchiveError extends Data.TaggedError("ArchiveError")<{
-  /**
-   * `Io`: reading or writing the local filesystem failed; `UnsafeEntry`: an entry would escape
-   * the target directory (see the module doc); `BadName`: a name given to `packTar` is not a
-   * relative path inside the archive; `Corrupt`: the bytes are not a readable tar archive.
-   */
-  readonly reason: "Io" | "UnsafeEntry" | "BadName" | "Corrupt"
-  /** The entry name or local path concerned, when there is one. */
-  readonly path: string | undefined
-  readonly message: string
-  readonly cause?: unknown
-}> {}
-
-/** What `packTar` puts in the archive. */
-export type PackSource =
-  /** A file, directory (recursively) or symlink on disk, stored as `name` (default: its basename). */
-  | { readonly path: string; readonly name?: string | undefined }
-  /** A file made from memory. */
-  | {
-    readonly name: string
-    readonly content: string | Uint8Array
-    /** Permission bits (default `0o644`). */
-    readonly mode?: number | undefined
-    readonly mtime?: Date | undefined
-  }
+import { ArchiveError, segmentsOf, unsafe } from "./archive-error.js"
 
 /** What `unpackTar` wrote. */
 export interface UnpackResult {
@@ -54,118 +28,6 @@ export interface UnpackResult {
   /** Device nodes, FIFOs and other entries that were not extracted. */
   readonly skipped: ReadonlyArray<string>
 }
-
-const unsafe = (name: string, why: string) =>
-  new ArchiveError({ reason: "UnsafeEntry", path: name, message: `refusing tar entry "${name}": ${why}` })
-
-/** An archive-relative name as posix segments; `undefined` if it is absolute or climbs out. */
-const segmentsOf = (name: string): Array<string> | undefined => {
-  if (name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name) || name.includes("\0")) return undefined
-  const segments = name.split("/").filter((s) => s !== "" && s !== ".")
-  return segments.some((s) => s === "..") ? undefined : segments
-}
-
-// --- pack -------------------------------------------------------------------------------------
-
-const ioError = (where: string, error: unknown) =>
-  error instanceof ArchiveError ? error : new ArchiveError({
-    reason: "Io",
-    path: where,
-    message: `${where}: ${error instanceof Error ? error.message : String(error)}`,
-    cause: error
-  })
-
-type EntryHeader = Partial<tar.Header> & Pick<tar.Header, "name">
-
-const addEntry = (pack: tar.Pack, header: EntryHeader, content?: Buffer): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const callback = (error?: Error | null) => error ? reject(error) : resolve()
-    if (content === undefined) pack.entry(header, callback)
-    else pack.entry(header, content, callback)
-  })
-
-/** Streams a file into a tar entry, with backpressure (tar-stream's streams are streamx streams). */
-const addFileEntry = (pack: tar.Pack, header: EntryHeader, local: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const sink = pack.entry(header, (error) => error ? reject(error) : resolve())
-    void (async () => {
-      for await (const chunk of createReadStream(local)) {
-        if (!sink.write(chunk as Buffer)) await new Promise<void>((drained) => sink.once("drain", () => drained()))
-      }
-      sink.end(undefined)
-    })().catch((error: unknown) => {
-      sink.destroy(error as Error)
-      reject(error)
-    })
-  })
-
-const packPath = async (pack: tar.Pack, local: string, name: string): Promise<void> => {
-  const stat = await fs.lstat(local)
-  const common = { mode: stat.mode & 0o7777, mtime: stat.mtime, uid: 0, gid: 0 }
-  if (stat.isDirectory()) {
-    await addEntry(pack, { ...common, name: `${name}/`, type: "directory" })
-    const children = (await fs.readdir(local)).sort()
-    for (const child of children) await packPath(pack, path.join(local, child), `${name}/${child}`)
-  } else if (stat.isSymbolicLink()) {
-    await addEntry(pack, { ...common, name, type: "symlink", linkname: await fs.readlink(local) })
-  } else if (stat.isFile()) {
-    await addFileEntry(pack, { ...common, name, type: "file", size: stat.size }, local)
-  } else {
-    throw new ArchiveError({ reason: "Io", path: local, message: `${local}: not a file, directory or symlink` })
-  }
-}
-
-const feed = async (pack: tar.Pack, sources: ReadonlyArray<PackSource>): Promise<void> => {
-  for (const source of sources) {
-    const name = source.name ?? ("path" in source ? path.basename(path.resolve(source.path)) : "")
-    const segments = segmentsOf(name.replaceAll("\\", "/"))
-    if (segments === undefined || segments.length === 0) {
-      throw new ArchiveError({
-        reason: "BadName",
-        path: name,
-        message: `"${name}" is not a relative path inside the archive`
-      })
-    }
-    const clean = segments.join("/")
-    if ("content" in source) {
-      const content = typeof source.content === "string" ? Buffer.from(source.content) : Buffer.from(source.content)
-      await addEntry(pack, {
-        name: clean,
-        type: "file",
-        size: content.length,
-        mode: source.mode ?? 0o644,
-        mtime: source.mtime ?? new Date(),
-        uid: 0,
-        gid: 0
-      }, content)
-    } else {
-      await packPath(pack, source.path, clean).catch((error: unknown) => {
-        throw ioError(source.path, error)
-      })
-    }
-  }
-}
-
-/**
- * A tar archive of `sources` as a byte stream, produced as it is read (file contents are never
- * held whole in memory). Modes and mtimes are kept, owners are root (`0:0`; `putArchive` with
- * `copyUIDGID` gives them to the container user), symlinks stay symlinks.
- */
-export const packTar = (sources: ReadonlyArray<PackSource>): Stream.Stream<Uint8Array, ArchiveError> =>
-  Stream.suspend(() => {
-    const pack = tar.pack()
-    let failure: ArchiveError | undefined
-    feed(pack, sources).then(
-      () => pack.finalize(),
-      (error: unknown) => {
-        failure = ioError("packTar", error)
-        pack.destroy(failure)
-      }
-    )
-    return Stream.fromAsyncIterable(pack as AsyncIterable<Uint8Array>, (error) => failure ?? ioError("packTar", error))
-  })
-
-// --- unpack -----------------------------------------------------------------------------------
 
 const lstatOrUndefined = async (p: string) => {
   try {
