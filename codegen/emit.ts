@@ -6,6 +6,7 @@
 import type { Availability, Diff } from "./diff.js"
 import { joinPath } from "./diff.js"
 import { type DecoderCtx, decoderDeclarations, decoderImport, decoderName, newDecoderCtx } from "./emit-decoders.js"
+import { type ClientOperation, type ClientTable, emitClients } from "./emit-clients.js"
 import { type Ctx, deprecatedDoc, HEADER, isIdent, jsdoc, nullableProp, P, propKey, type World } from "./emit-shared.js"
 import type { AppliedErratum, Erratum } from "./errata.js"
 import { CodegenError, type Doc, type LoadedSpec } from "./load.js"
@@ -169,6 +170,7 @@ export interface EmitInput {
   readonly merged: Merged
   readonly errata: ReadonlyArray<Erratum>
   readonly applied: ReadonlyArray<AppliedErratum>
+  readonly clients: ClientTable
 }
 
 export interface EmitOutput {
@@ -176,7 +178,7 @@ export interface EmitOutput {
   readonly stats: { readonly definitions: number; readonly operations: number; readonly inlineSchemas: number }
 }
 
-export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): EmitOutput => {
+export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInput): EmitOutput => {
   const doc = newest.doc
   const files = new Map<string, string>()
   const defs = merged.defs
@@ -234,6 +236,7 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
   const groups = new Map<string, Array<string>>()
   let inlineSchemas = 0
   const availabilityRows: Array<string> = []
+  const clientOps: Array<ClientOperation> = []
   for (const id of allIds) {
     const raw: RawOperation = newestOps.get(id) ?? diff.lastOperation.get(id)!
     const op: Doc = { ...raw.op, __method: raw.method }
@@ -279,6 +282,8 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     const paramAvail = diff.params.get(id)!
     const argFields: Array<string> = []
     const paramLits: Array<string> = []
+    const pathKeyOf = new Map<string, string>()
+    const otherKeys: Array<{ key: string; required: boolean }> = []
     const keys = new Set<string>()
     for (const p of params) {
       const name = String(p["name"])
@@ -288,6 +293,8 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
       if (keys.has(key) || key === "body") throw new CodegenError(`${id}: duplicate argument key ${key}`)
       keys.add(key)
       const required = loc === "path" || p["required"] === true
+      if (loc === "path") pathKeyOf.set(name, key)
+      else otherKeys.push({ key, required })
       const t: TypeNode = p["x-ed-schema"]
         ? toType(p["x-ed-schema"] as Doc, `${id} param ${name}`)
         : toType({ type: p["type"], items: p["items"], enum: p["enum"] } as Doc, `${id} param ${name}`)
@@ -329,6 +336,7 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     const bp = bodyParam(op)
     let bodyLit = ""
     let bodyType: string | undefined
+    let bodyFrom: "operation" | "schema" = "operation"
     if (bp) {
       const ct = bodyContentType(op, bp)
       const a = diff.bodies.get(id)!
@@ -337,6 +345,7 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
       if (ct === "application/json") {
         schemaRef = named(bp["schema"] as Doc, "body", `${id}Body`).schema
         bodyType = schemaRef
+        if (defs.has(schemaRef)) bodyFrom = "schema"
       }
       bodyLit = `  body: { key: "body", required: ${required}, contentType: "${ct}", ${availLiteral(a)}${
         schemaRef ? `, schema: ${schemaRef}` : ""
@@ -414,7 +423,25 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     files.set(`operations/${g}/${id}.ts`, content)
     groups.set(g, [...(groups.get(g) ?? []), `export { ${exported.join(", ")} } from "./${id}.js"`])
     availabilityRows.push(`  ${id}: { ${availLiteral(avail)} },`)
+    clientOps.push({
+      id,
+      group: g,
+      method: raw.method,
+      path: raw.path,
+      summary,
+      description: firstSentence(op["description"]),
+      pathKeys: [...raw.path.matchAll(/\{([^}]+)\}/g)].map((m) => pathKeyOf.get(m[1]!) ?? m[1]!),
+      otherKeys,
+      jsonBody: bodyType === undefined ? undefined : { type: bodyType, from: bodyFrom, required: bp?.["required"] === true },
+      hasRawBody: bp !== undefined && bodyType === undefined,
+      response: rk.kind === "json" || rk.kind === "jsonStream" || rk.kind === "binary"
+        ? rk.kind
+        : rk.kind === "empty" || rk.kind === "text" || rk.kind === "headers"
+        ? "void"
+        : "other"
+    })
   }
+  for (const [path, content] of emitClients(clientOps, clients)) files.set(path, content)
 
   const groupNames = [...groups.keys()].sort()
   for (const g of groupNames) {
@@ -449,6 +476,8 @@ export const emit = ({ applied, diff, errata, merged, newest }: EmitInput): Emit
     HEADER +
       `/** Operation descriptors and their argument schemas (\`ContainerList\`, \`ContainerListArgs\`, …). */\n` +
       `export * from "./operations/index.js"\n` +
+      `/** Per-tag clients: the operations whose methods only forward their arguments (spec/clients.yaml). */\n` +
+      `export * from "./clients/index.js"\n` +
       `/** Definition schemas, namespaced: some share a name with an operation (\`SystemInfo\`). */\n` +
       `export * as Schemas from "./schemas/index.js"\n` +
       `export * from "./availability.js"\nexport * from "./versions.js"\n`

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, relative } from "node:path"
 import { pathToFileURL } from "node:url"
 import { diffSpecs } from "./diff.js"
+import { loadClientTable } from "./emit-clients.js"
 import { emit, type EmitOutput } from "./emit.js"
 import { applyErrata, loadErrata } from "./errata.js"
 import { CodegenError, loadSpecs, repoRoot } from "./load.js"
@@ -22,7 +23,7 @@ export const generate = (): EmitOutput => {
   const { applied, specs } = applyErrata(raw, errata)
   const diff = diffSpecs(specs)
   const merged = mergeSpecs(specs)
-  return emit({ newest: specs[specs.length - 1]!, diff, merged, errata, applied })
+  return emit({ newest: specs[specs.length - 1]!, diff, merged, errata, applied, clients: loadClientTable() })
 }
 
 export const writeTree = (dir: string, files: ReadonlyMap<string, string>): void => {

@@ -3,7 +3,8 @@
  * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
  * Schemas: nothing here performs I/O.
  */
-import type { Schema } from "effect"
+import type { Duration, Effect, Schema, Stream } from "effect"
+import type { DockerError } from "./errors.js"
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"
 
@@ -112,3 +113,38 @@ export type ResponseOf<D extends OperationDescriptor> = D["response"] extends
 /** The argument object an operation takes (from its generated `args` Schema). */
 export type ArgsOf<D extends OperationDescriptor> = D extends { readonly args: infer S extends Schema.Top } ? S["Type"]
   : Readonly<Record<string, unknown>>
+
+/** Per-call settings a service method can give. */
+export interface CallOptions {
+  /** Overrides the engine's timeout for this call (e.g. `stop` waits for the container's grace period). */
+  readonly timeout?: Duration.Input | "none" | undefined
+}
+
+/**
+ * What the generated per-tag clients (`src/generated/clients/`) need of an engine: an operation
+ * run with its arguments, its answer read as the descriptor says. `DockerEngine` is one.
+ */
+export interface OperationRunner {
+  /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
+  readonly json: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>,
+    options?: CallOptions
+  ) => Effect.Effect<ResponseOf<D>, DockerError>
+  /** Runs an operation whose answer body carries nothing (it is drained). */
+  readonly empty: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>,
+    options?: CallOptions
+  ) => Effect.Effect<void, DockerError>
+  /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
+  readonly stream: <D extends OperationDescriptor>(descriptor: D, args?: ArgsOf<D>) => Stream.Stream<Uint8Array, DockerError>
+  /**
+   * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
+   * from the daemon fails the stream with `InStreamError`.
+   */
+  readonly messages: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
+  ) => Stream.Stream<ResponseOf<D>, DockerError>
+}

@@ -1,9 +1,13 @@
 /**
- * API versions: comparison, the range this client supports, and the CLI's negotiation rule.
- * Pure functions; the once-per-layer negotiation itself lives in `engine.ts`.
+ * API versions: comparison, the range this client supports, the CLI's negotiation rule, and the
+ * once-per-layer negotiation itself (`versionResolver`).
  */
+import { Deferred, Effect, Exit, type Scope } from "effect"
+import { ApiVersionError, type DockerError } from "../core/errors.js"
 
 import { newestVersion, oldestVersion } from "../generated/versions.js"
+import { firstHeader } from "../wire/headers.js"
+import type { Transport } from "./transport.js"
 
 /** Oldest and newest Engine API versions the generated code covers (from `spec/versions.json`). */
 export const MIN_API_VERSION: string = oldestVersion
@@ -61,4 +65,64 @@ export const parseVersionRefusal = (
   if (!/client version \S+ is too (old|new)/i.test(message)) return undefined
   const required = /(?:minimum|maximum) supported API version is (\d+\.\d+)/i.exec(message)?.[1]
   return { required }
+}
+
+/**
+ * Negotiation as the Docker CLI does it: `HEAD /_ping` (then `GET` if HEAD is not answered 200),
+ * read `Api-Version`, use min(ours, the daemon's). It runs once per engine; concurrent first calls
+ * share it. It runs in the engine's scope, not the caller's fiber, so interrupting the first
+ * caller does not fail the others; a failure is not cached (the daemon may come up later).
+ */
+export const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effect<string, DockerError> => {
+  let resolved: Effect.Effect<string> | undefined
+  let inflight: Deferred.Deferred<string, DockerError> | undefined
+  const ping = (method: "HEAD" | "GET") =>
+    Effect.map(
+      transport.request("SystemPing", { method, path: "/_ping" }),
+      (answer) => ({ status: answer.status, version: firstHeader(answer.headers, "api-version") })
+    )
+  const negotiate = Effect.gen(function*() {
+    // The daemon answers HEAD with `Connection: close`, so HEAD costs a connection; over ssh a
+    // connection is an ssh handshake (~0.5 s), so there the GET (which keeps it) goes first.
+    const first = transport.endpoint._tag === "Ssh" ? "GET" : "HEAD"
+    let answer = yield* ping(first)
+    if (answer.status !== 200 && first === "HEAD") answer = yield* ping("GET")
+    const version = negotiateApiVersion(answer.version)
+    if (version === undefined) {
+      return yield* new ApiVersionError({
+        operation: "SystemPing",
+        apiVersion: "",
+        required: undefined,
+        message: `the daemon at ${transport.address} did not report an API version (HTTP ${answer.status} on /_ping)`
+      })
+    }
+    if (!isSupportedApiVersion(version)) {
+      return yield* new ApiVersionError({
+        operation: "SystemPing",
+        apiVersion: version,
+        required: MIN_API_VERSION,
+        message:
+          `the daemon at ${transport.address} speaks API ${version}; effect-docker needs ${MIN_API_VERSION} or newer`
+      })
+    }
+    return version
+  })
+  return Effect.suspend(() => {
+    if (resolved !== undefined) return resolved
+    if (inflight !== undefined) return Deferred.await(inflight)
+    const deferred = Deferred.makeUnsafe<string, DockerError>()
+    inflight = deferred
+    return negotiate.pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          // Every later call reuses this one Effect: the hot path allocates nothing for the version.
+          if (Exit.isSuccess(exit)) resolved = Effect.succeed(exit.value)
+          inflight = undefined
+          Deferred.doneUnsafe(deferred, exit)
+        })
+      ),
+      Effect.forkIn(scope),
+      Effect.andThen(Deferred.await(deferred))
+    )
+  })
 }

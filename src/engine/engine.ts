@@ -2,10 +2,10 @@
  * `DockerEngine`: one daemon, one connection pool, one effective API version. Every service
  * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
  */
-import { type Config, Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Scope, Stream, Tracer } from "effect"
+import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, Stream, Tracer } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
-import type { ArgsOf, OperationDescriptor, ResponseOf } from "../core/descriptor.js"
+import type { ArgsOf, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
 import {
   ApiVersionError,
   type ConnectionError,
@@ -19,14 +19,15 @@ import {
   isSupportedApiVersion,
   MAX_API_VERSION,
   MIN_API_VERSION,
-  negotiateApiVersion,
-  normalizeApiVersion
+  normalizeApiVersion,
+  versionResolver
 } from "./api-version.js"
 import type { SshOptions, TlsOptions } from "./connector.js"
 import { parseEndpoint } from "./endpoint.js"
 import { type Args, buildRequest, failureFromResponse } from "./executor.js"
+import type { HijackAnswer } from "./hijack.js"
 import { engineOptionsFromEnv } from "./options-from-env.js"
-import { makeTransport, type Transport, type WholeResponse } from "./transport.js"
+import { makeTransport, type TransportRequest, type TransportResponse, type WholeResponse } from "./transport.js"
 
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
@@ -56,12 +57,6 @@ export interface DockerEngineOptions {
   readonly ssh?: SshOptions | undefined
 }
 
-/** Per-call settings a service method can give. */
-export interface CallOptions {
-  /** Overrides the engine's timeout for this call (e.g. `stop` waits for the container's grace period). */
-  readonly timeout?: Duration.Input | "none" | undefined
-}
-
 const DEFAULT_TIMEOUT: Duration.Input = "2 minutes"
 const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | TimeoutError> = Schedule.max([
   Schedule.exponential("50 millis"),
@@ -77,23 +72,11 @@ export interface RawAnswer {
   readonly body: string
 }
 
-export interface DockerEngineShape {
+export interface DockerEngineShape extends OperationRunner {
   /** The daemon's address in the CLI's notation (`unix:///var/run/docker.sock`). */
   readonly address: string
   /** The version requests use: pinned, or negotiated once on first use. */
   readonly apiVersion: Effect.Effect<string, DockerError>
-  /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
-  readonly json: <D extends OperationDescriptor>(
-    descriptor: D,
-    args?: ArgsOf<D>,
-    options?: CallOptions
-  ) => Effect.Effect<ResponseOf<D>, DockerError>
-  /** Runs an operation whose answer body carries nothing (it is drained). */
-  readonly empty: <D extends OperationDescriptor>(
-    descriptor: D,
-    args?: ArgsOf<D>,
-    options?: CallOptions
-  ) => Effect.Effect<void, DockerError>
   /** Runs an operation and returns status, headers and body text. */
   readonly raw: <D extends OperationDescriptor>(
     descriptor: D,
@@ -109,11 +92,6 @@ export interface DockerEngineShape {
     descriptor: D,
     args?: ArgsOf<D>
   ) => Effect.Effect<StreamingAnswer, DockerError, Scope.Scope>
-  /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
-  readonly stream: <D extends OperationDescriptor>(
-    descriptor: D,
-    args?: ArgsOf<D>
-  ) => Stream.Stream<Uint8Array, DockerError>
   /**
    * Runs an operation that hijacks its connection (attach, exec start): succeeds with the raw
    * socket once the daemon switched protocols; the socket is destroyed when `scope` closes.
@@ -122,22 +100,20 @@ export interface DockerEngineShape {
     descriptor: D,
     args?: ArgsOf<D>
   ) => Effect.Effect<HijackedConnection, DockerError, Scope.Scope>
-  /**
-   * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
-   * from the daemon fails the stream with `InStreamError`.
-   */
-  readonly messages: <D extends OperationDescriptor>(
-    descriptor: D,
-    args?: ArgsOf<D>
-  ) => Stream.Stream<ResponseOf<D>, DockerError>
 }
 
-/** A hijacked connection: raw bytes both ways (framed unless a TTY is attached). */
+/**
+ * A hijacked connection: raw bytes both ways (framed unless a TTY is attached). The socket is
+ * handed out paused, with any bytes that came in behind the headers put back in front: read it
+ * with a `Stream` (`NodeStream.fromReadable`) or call `resume()` before `on("data")`.
+ */
 export interface HijackedConnection {
   readonly status: number
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string>>
   readonly socket: Duplex
+  /** An error of `socket` (while reading or writing stdin) as this daemon's `ConnectionError`. */
+  readonly connectionError: (cause: unknown) => ConnectionError
 }
 
 /** A successful answer whose body is still flowing. */
@@ -161,11 +137,6 @@ export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShap
   static readonly layerFromEnv: Layer.Layer<DockerEngine, EndpointError | Config.ConfigError> = Layer.unwrap(
     Effect.map(engineOptionsFromEnv, (options) => DockerEngine.layer(options))
   )
-}
-
-const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
 }
 
 const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineShape, EndpointError, Scope.Scope> =>
@@ -194,79 +165,121 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const retry = options.retry === undefined ? DEFAULT_RETRY : options.retry
     const engineTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT : options.timeout
     const engineTimeoutMillis = engineTimeout === "none" ? undefined : Duration.toMillis(engineTimeout)
+    const timeoutOf = (descriptor: OperationDescriptor, callOptions: CallOptions | undefined) => {
+      const bound = callOptions?.timeout ?? (LONG_POLLS.has(descriptor.operationId) ? "none" : undefined)
+      return bound === undefined ? engineTimeoutMillis : bound === "none" ? undefined : Duration.toMillis(bound)
+    }
 
-    const call = (
+    /**
+     * The one request path every operation takes: the version (negotiated once, or pinned) → the
+     * request, or `ApiVersionError` before anything is sent → `send` (retried after a connection
+     * failure when the method is idempotent) → a refusal as its typed error. `send` decides how
+     * the answer is read (whole, flowing, hijacked); `refusal` says whether the answer is one (a
+     * non-2xx status; a hijack not switched) by reading its body text, or `undefined` if not.
+     */
+    const exchange = <A extends { readonly status: number }, R>(
       descriptor: OperationDescriptor,
       args: Args,
-      callOptions: CallOptions | undefined
-    ): Effect.Effect<WholeResponse, DockerError> => {
-      const operation = descriptor.operationId
-      const bound = callOptions?.timeout ?? (LONG_POLLS.has(operation) ? "none" : undefined)
-      const timeoutMillis = bound === undefined
-        ? engineTimeoutMillis
-        : bound === "none"
-        ? undefined
-        : Duration.toMillis(bound)
-      const exchange = (traced: boolean) =>
-        Effect.flatMap(apiVersion, (version) => {
-          const request = buildRequest(descriptor, args, version)
-          if (request instanceof ApiVersionError) return Effect.fail(request)
-          let send = transport.request(operation, request, timeoutMillis)
-          // Only a request the daemon may safely see twice is retried, and only when it never got
-          // an answer. The schedule is set up after a first failure: a successful call pays nothing.
-          if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
-            const first = send
-            send = Effect.catchTag(first, "ConnectionError", (error) => {
-              let replayed = false
-              return Effect.retry(
-                Effect.suspend(() => replayed ? first : (replayed = true, Effect.fail(error))),
-                { schedule: retry, while: (e) => e._tag === "ConnectionError" }
-              )
-            })
-          }
-          return Effect.flatMap(send, (answer) => {
-            const result = answer.status >= 200 && answer.status < 300 ?
-              Effect.succeed(answer) :
-              Effect.fail(failureFromResponse(operation, version, answer.status, answer.body))
-            return traced
-              ? Effect.andThen(
-                Effect.annotateCurrentSpan({
-                  "docker.api_version": version,
-                  "http.response.status_code": answer.status
-                }),
-                result
-              )
-              : result
+      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | TimeoutError, R>,
+      refusal: (answer: A) => Effect.Effect<string, ConnectionError> | undefined,
+      traced: boolean
+    ): Effect.Effect<A, DockerError, R> =>
+      Effect.flatMap(apiVersion, (version) => {
+        const operation = descriptor.operationId
+        const request = buildRequest(descriptor, args, version)
+        if (request instanceof ApiVersionError) return Effect.fail(request)
+        let sent = send(request)
+        // Only a request the daemon may safely see twice is retried, and only when it never got
+        // an answer. The schedule is set up after a first failure: a successful call pays nothing.
+        if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
+          const first = sent
+          sent = Effect.catchTag(first, "ConnectionError", (error) => {
+            let replayed = false
+            return Effect.retry(
+              Effect.suspend(() => replayed ? first : (replayed = true, Effect.fail(error))),
+              { schedule: retry, while: (e) => e._tag === "ConnectionError" }
+            )
           })
+        }
+        return Effect.flatMap(sent, (answer) => {
+          const refused = refusal(answer)
+          const result: Effect.Effect<A, DockerError> = refused === undefined ?
+            Effect.succeed(answer) :
+            Effect.flatMap(refused, (text) => Effect.fail(failureFromResponse(operation, version, answer.status, text)))
+          return traced
+            ? Effect.andThen(
+              Effect.annotateCurrentSpan({ "docker.api_version": version, "http.response.status_code": answer.status }),
+              result
+            )
+            : result
         })
-      // Spans cost ~10% of a ping; without a tracer installed (Effect's built-in native tracer
-      // exports nothing) they would be paid for nothing.
-      return Effect.flatMap(
-        Tracer.Tracer,
-        (tracer) =>
-          tracer === Tracer.nativeTracer ? exchange(false) : Effect.withSpan(exchange(true), operation, {
-            attributes: { "docker.operation": operation, "http.request.method": descriptor.method },
-            // A stack trace per request costs more than the request's own bookkeeping; the span's
-            // name (the operationId) already says where it comes from.
-            captureStackTrace: false
-          })
+      })
+
+    // Every operation runs in a span named after its operationId: a whole answer's ends with the
+    // answer, a flowing or hijacked one's when its scope closes (the stream ended, failed or was
+    // interrupted; the socket was released). Spans cost ~10% of a ping; without a tracer
+    // installed (Effect's built-in native tracer exports nothing) they would be paid for nothing.
+    const spanOptions = (descriptor: OperationDescriptor) => ({
+      attributes: { "docker.operation": descriptor.operationId, "http.request.method": descriptor.method },
+      // A stack trace per request costs more than the request's own bookkeeping; the span's
+      // name (the operationId) already says where it comes from.
+      captureStackTrace: false
+    })
+    const traced = <A, R>(
+      descriptor: OperationDescriptor,
+      run: (traced: boolean) => Effect.Effect<A, DockerError, R>
+    ): Effect.Effect<A, DockerError, R> =>
+      Effect.flatMap(Tracer.Tracer, (tracer) =>
+        tracer === Tracer.nativeTracer
+          ? run(false)
+          : Effect.withSpan(run(true), descriptor.operationId, spanOptions(descriptor)))
+    const tracedScoped = <A>(
+      descriptor: OperationDescriptor,
+      run: (traced: boolean) => Effect.Effect<A, DockerError, Scope.Scope>
+    ): Effect.Effect<A, DockerError, Scope.Scope> =>
+      Effect.flatMap(Tracer.Tracer, (tracer) =>
+        tracer === Tracer.nativeTracer
+          ? run(false)
+          : Effect.withSpanScoped(run(true), descriptor.operationId, spanOptions(descriptor)))
+
+    const isSuccess = (status: number) => status >= 200 && status < 300
+    const bodyText = (answer: WholeResponse) => isSuccess(answer.status) ? undefined : Effect.succeed(answer.body)
+    const call = (descriptor: OperationDescriptor, args: Args, callOptions: CallOptions | undefined) => {
+      const timeoutMillis = timeoutOf(descriptor, callOptions)
+      const send = (request: TransportRequest) => transport.request(descriptor.operationId, request, timeoutMillis)
+      return traced(descriptor, (on) => exchange(descriptor, args, send, bodyText, on))
+    }
+
+    const flowingText = (answer: TransportResponse) =>
+      isSuccess(answer.status)
+        ? undefined
+        : Effect.map(Stream.runCollect(answer.body), (chunks) => Buffer.concat(chunks).toString("utf8"))
+    const open = (descriptor: OperationDescriptor, args: Args = {}) => {
+      const send = (request: TransportRequest) => transport.open(descriptor.operationId, request)
+      return Effect.map(
+        tracedScoped(descriptor, (on) => exchange(descriptor, args, send, flowingText, on)),
+        (answer): StreamingAnswer => ({ status: answer.status, headers: answer.headers, body: answer.body })
       )
     }
 
-    const open = (descriptor: OperationDescriptor, args: Args = {}) =>
-      Effect.gen(function*() {
-        const version = yield* apiVersion
-        const request = buildRequest(descriptor, args, version)
-        if (request instanceof ApiVersionError) return yield* request
-        const operation = descriptor.operationId
-        const response = yield* transport.open(operation, request)
-        if (response.status < 200 || response.status >= 300) {
-          const chunks = yield* Stream.runCollect(response.body)
-          const text = Buffer.concat(chunks).toString("utf8")
-          return yield* failureFromResponse(operation, version, response.status, text)
+    const refusedText = (answer: HijackAnswer) => answer._tag === "Refused" ? Effect.succeed(answer.body) : undefined
+    const hijack = (descriptor: OperationDescriptor, args: Args = {}) => {
+      const operation = descriptor.operationId
+      const send = (request: TransportRequest) => transport.hijack(operation, request)
+      return Effect.map(
+        tracedScoped(descriptor, (on) => exchange(descriptor, args, send, refusedText, on)),
+        (answer): HijackedConnection => {
+          // `exchange` failed every refusal: this is the hijacked socket.
+          const hijacked = answer as Extract<HijackAnswer, { readonly _tag: "Hijacked" }>
+          return {
+            status: hijacked.status,
+            headers: hijacked.headers,
+            socket: hijacked.socket,
+            connectionError: (cause) => transport.connectionError(operation, cause)
+          }
         }
-        return { status: response.status, headers: response.headers, body: response.body } satisfies StreamingAnswer
-      })
+      )
+    }
 
     const json = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) => {
       const response = descriptor.response
@@ -292,18 +305,6 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       )
     }
 
-    const hijack = (descriptor: OperationDescriptor, args: Args = {}) =>
-      Effect.gen(function*() {
-        const version = yield* apiVersion
-        const request = buildRequest(descriptor, args, version)
-        if (request instanceof ApiVersionError) return yield* request
-        const answer = yield* transport.hijack(descriptor.operationId, request)
-        if (answer._tag === "Refused") {
-          return yield* failureFromResponse(descriptor.operationId, version, answer.status, answer.body)
-        }
-        return { status: answer.status, headers: answer.headers, socket: answer.socket } satisfies HijackedConnection
-      })
-
     // The descriptor's Schema decoded the answer, so its type is the descriptor's response type:
     // the one place where the generic signatures meet the untyped executor.
     return {
@@ -318,63 +319,3 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       hijack: hijack as DockerEngineShape["hijack"]
     }
   })
-
-/**
- * Negotiation as the Docker CLI does it: `HEAD /_ping` (then `GET` if HEAD is not answered 200),
- * read `Api-Version`, use min(ours, the daemon's). It runs once per engine; concurrent first calls
- * share it. It runs in the engine's scope, not the caller's fiber, so interrupting the first
- * caller does not fail the others; a failure is not cached (the daemon may come up later).
- */
-const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effect<string, DockerError> => {
-  let resolved: Effect.Effect<string> | undefined
-  let inflight: Deferred.Deferred<string, DockerError> | undefined
-  const ping = (method: "HEAD" | "GET") =>
-    Effect.map(
-      transport.request("SystemPing", { method, path: "/_ping" }),
-      (answer) => ({ status: answer.status, version: header(answer.headers, "api-version") })
-    )
-  const negotiate = Effect.gen(function*() {
-    // The daemon answers HEAD with `Connection: close`, so HEAD costs a connection; over ssh a
-    // connection is an ssh handshake (~0.5 s), so there the GET (which keeps it) goes first.
-    const first = transport.endpoint._tag === "Ssh" ? "GET" : "HEAD"
-    let answer = yield* ping(first)
-    if (answer.status !== 200 && first === "HEAD") answer = yield* ping("GET")
-    const version = negotiateApiVersion(answer.version)
-    if (version === undefined) {
-      return yield* new ApiVersionError({
-        operation: "SystemPing",
-        apiVersion: "",
-        required: undefined,
-        message: `the daemon at ${transport.address} did not report an API version (HTTP ${answer.status} on /_ping)`
-      })
-    }
-    if (!isSupportedApiVersion(version)) {
-      return yield* new ApiVersionError({
-        operation: "SystemPing",
-        apiVersion: version,
-        required: MIN_API_VERSION,
-        message:
-          `the daemon at ${transport.address} speaks API ${version}; effect-docker needs ${MIN_API_VERSION} or newer`
-      })
-    }
-    return version
-  })
-  return Effect.suspend(() => {
-    if (resolved !== undefined) return resolved
-    if (inflight !== undefined) return Deferred.await(inflight)
-    const deferred = Deferred.makeUnsafe<string, DockerError>()
-    inflight = deferred
-    return negotiate.pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          // Every later call reuses this one Effect: the hot path allocates nothing for the version.
-          if (Exit.isSuccess(exit)) resolved = Effect.succeed(exit.value)
-          inflight = undefined
-          Deferred.doneUnsafe(deferred, exit)
-        })
-      ),
-      Effect.forkIn(scope),
-      Effect.andThen(Deferred.await(deferred))
-    )
-  })
-}

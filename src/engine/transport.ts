@@ -45,6 +45,8 @@ export interface Transport {
   readonly endpoint: Endpoint
   /** The endpoint in the CLI's notation, for messages. */
   readonly address: string
+  /** A failure of a connection to this daemon (a hijacked socket's error, say) as `ConnectionError`. */
+  readonly connectionError: (operation: string, cause: unknown) => ConnectionError
   /**
    * Sends a request and reads its whole answer; interrupting the calling fiber aborts the request
    * whether it is queued, waiting for headers or receiving the body.
@@ -115,7 +117,7 @@ const describeCode = (code: string | undefined): string => {
   }
 }
 
-export const connectionError = (
+const connectionError = (
   operation: string,
   address: string,
   error: unknown,
@@ -357,5 +359,12 @@ export const makeTransport = (
           )
         )
       )
-    return { endpoint, address, request, open, hijack: hijackRequest }
+    return {
+      endpoint,
+      address,
+      connectionError: (operation, cause) => connectionError(operation, address, cause, connector.closedHint),
+      request,
+      open,
+      hijack: hijackRequest
+    }
   })

@@ -18,7 +18,7 @@
 import { Context, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 import type { ResponseOf } from "../core/descriptor.js"
 import { DecodeError, type DockerError, type NotModified } from "../core/errors.js"
-import type { CallOptions } from "../engine/engine.js"
+import type { CallOptions } from "../core/descriptor.js"
 import { DockerEngine } from "../engine/engine.js"
 import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
 import { ContainerArchiveInfo } from "../generated/operations/container/ContainerArchiveInfo.js"
@@ -464,7 +464,7 @@ export class Containers extends Context.Service<Containers, ContainersShape>()("
               ...rest,
               stream: true
             })
-            return makeStdioSession("ContainerAttach", engine.address, connection, tty)
+            return makeStdioSession("ContainerAttach", connection, tty)
           }),
         wait,
         remove,

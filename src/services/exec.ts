@@ -140,7 +140,7 @@ export class Exec extends Context.Service<Exec, ExecShape>()("effect-docker/Exec
         Effect.gen(function*() {
           const { body, tty } = yield* startBody(id, options, false)
           const connection = yield* engine.hijack(ExecStart, { id, body })
-          return makeStdioSession("ExecStart", engine.address, connection, tty)
+          return makeStdioSession("ExecStart", connection, tty)
         })
 
       // The stream ends when the process's output closes; the daemon records the exit code right

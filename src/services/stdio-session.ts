@@ -7,7 +7,6 @@ import { NodeSink, NodeStream } from "@effect/platform-node"
 import { Effect, Sink, Stream } from "effect"
 import type { ConnectionError, DockerError } from "../core/errors.js"
 import type { HijackedConnection } from "../engine/engine.js"
-import { connectionError } from "../engine/transport.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 
 /** An attached process: output out, stdin in. Lives as long as the scope it was opened in. */
@@ -33,14 +32,9 @@ export interface StdioSession {
   readonly tty: boolean
 }
 
-export const makeStdioSession = (
-  operation: string,
-  address: string,
-  connection: HijackedConnection,
-  tty: boolean
-): StdioSession => {
+export const makeStdioSession = (operation: string, connection: HijackedConnection, tty: boolean): StdioSession => {
   const socket = connection.socket
-  const onError = (error: unknown) => connectionError(operation, address, error)
+  const onError = connection.connectionError
   const closeStdin = Effect.sync(() => {
     if (!socket.destroyed && !socket.writableEnded) socket.end()
   })
