@@ -5,8 +5,8 @@
  */
 import type { Availability, Diff } from "./diff.js"
 import { joinPath } from "./diff.js"
-import { type DecoderCtx, decoderDeclarations, decoderImport, decoderName, newDecoderCtx } from "./emit-decoders.js"
 import { type ClientOperation, type ClientTable, emitClients } from "./emit-clients.js"
+import { type DecoderCtx, decoderDeclarations, decoderImport, decoderName, newDecoderCtx } from "./emit-decoders.js"
 import { type Ctx, deprecatedDoc, HEADER, isIdent, jsdoc, nullableProp, P, propKey, type World } from "./emit-shared.js"
 import type { AppliedErratum, Erratum } from "./errata.js"
 import { CodegenError, type Doc, type LoadedSpec } from "./load.js"
@@ -432,7 +432,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
       description: firstSentence(op["description"]),
       pathKeys: [...raw.path.matchAll(/\{([^}]+)\}/g)].map((m) => pathKeyOf.get(m[1]!) ?? m[1]!),
       otherKeys,
-      jsonBody: bodyType === undefined ? undefined : { type: bodyType, from: bodyFrom, required: bp?.["required"] === true },
+      jsonBody: bodyType === undefined
+        ? undefined
+        : { type: bodyType, from: bodyFrom, required: bp?.["required"] === true },
       hasRawBody: bp !== undefined && bodyType === undefined,
       response: rk.kind === "json" || rk.kind === "jsonStream" || rk.kind === "binary"
         ? rk.kind

@@ -138,7 +138,10 @@ export interface OperationRunner {
     options?: CallOptions
   ) => Effect.Effect<void, DockerError>
   /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
-  readonly stream: <D extends OperationDescriptor>(descriptor: D, args?: ArgsOf<D>) => Stream.Stream<Uint8Array, DockerError>
+  readonly stream: <D extends OperationDescriptor>(
+    descriptor: D,
+    args?: ArgsOf<D>
+  ) => Stream.Stream<Uint8Array, DockerError>
   /**
    * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
    * from the daemon fails the stream with `InStreamError`.

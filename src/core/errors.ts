@@ -158,3 +158,9 @@ export type DockerError =
   | InStreamError
   | StdioStreamError
   | TimeoutError
+
+/** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
+export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
+  readonly operation: string
+  readonly message: string
+}> {}

@@ -16,53 +16,32 @@
  *   (interrupt them, or use `Effect.timeout`).
  */
 import { Context, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
-import type { ResponseOf } from "../core/descriptor.js"
-import { DecodeError, type DockerError, type NotModified } from "../core/errors.js"
+import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
-import { DockerEngine } from "../engine/engine.js"
+import { DecodeError, type DockerError, type NotModified } from "../core/errors.js"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
 import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
 import { ContainerArchiveInfo } from "../generated/operations/container/ContainerArchiveInfo.js"
 import { ContainerAttach, type ContainerAttachArgs } from "../generated/operations/container/ContainerAttach.js"
-import { ContainerChanges } from "../generated/operations/container/ContainerChanges.js"
-import { ContainerCreate, type ContainerCreateBody } from "../generated/operations/container/ContainerCreate.js"
-import { ContainerDelete, type ContainerDeleteArgs } from "../generated/operations/container/ContainerDelete.js"
-import { ContainerExport } from "../generated/operations/container/ContainerExport.js"
-import { ContainerInspect } from "../generated/operations/container/ContainerInspect.js"
-import { ContainerKill } from "../generated/operations/container/ContainerKill.js"
-import { ContainerList, type ContainerListArgs } from "../generated/operations/container/ContainerList.js"
+import type { ContainerCreateBody } from "../generated/operations/container/ContainerCreate.js"
 import { ContainerLogs, type ContainerLogsArgs } from "../generated/operations/container/ContainerLogs.js"
-import { ContainerPause } from "../generated/operations/container/ContainerPause.js"
-import { ContainerPrune, type ContainerPruneArgs } from "../generated/operations/container/ContainerPrune.js"
-import { ContainerRename } from "../generated/operations/container/ContainerRename.js"
-import { ContainerResize } from "../generated/operations/container/ContainerResize.js"
 import { ContainerRestart } from "../generated/operations/container/ContainerRestart.js"
 import { ContainerStart } from "../generated/operations/container/ContainerStart.js"
 import { ContainerStats } from "../generated/operations/container/ContainerStats.js"
 import { ContainerStop } from "../generated/operations/container/ContainerStop.js"
-import { ContainerTop } from "../generated/operations/container/ContainerTop.js"
-import { ContainerUnpause } from "../generated/operations/container/ContainerUnpause.js"
-import { ContainerUpdate, type ContainerUpdateBody } from "../generated/operations/container/ContainerUpdate.js"
-import { ContainerWait, type ContainerWaitArgs } from "../generated/operations/container/ContainerWait.js"
 import { PutContainerArchive } from "../generated/operations/container/PutContainerArchive.js"
 import type { PortBinding } from "../generated/schemas/PortBinding.js"
 import { withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
+import { firstHeader } from "../wire/headers.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
+import { unixSeconds } from "../wire/time.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
-export type ContainerSummaryList = ResponseOf<typeof ContainerList>
-export type ContainerInspectInfo = ResponseOf<typeof ContainerInspect>
-export type ContainerCreated = ResponseOf<typeof ContainerCreate>
-export type ContainerTopInfo = ResponseOf<typeof ContainerTop>
-export type ContainerChangesList = ResponseOf<typeof ContainerChanges>
-export type ContainerStatsInfo = ResponseOf<typeof ContainerStats>
-export type ContainerUpdated = ResponseOf<typeof ContainerUpdate>
-export type ContainerWaitResult = ResponseOf<typeof ContainerWait>
-export type ContainerPruned = ResponseOf<typeof ContainerPrune>
-
 /** `logs` options: the operation's query parameters, with friendlier `since` / `until` / `tail`. */
-export interface LogsOptions extends Omit<ContainerLogsArgs, "id" | "since" | "until" | "tail"> {
+export interface ContainerLogsOptions extends Omit<ContainerLogsArgs, "id" | "since" | "until" | "tail"> {
   /** Only lines since this time: Unix seconds (fractions allowed) or a `Date`. */
   readonly since?: number | Date | undefined
   /** Only lines before this time: Unix seconds (fractions allowed) or a `Date`. */
@@ -74,7 +53,7 @@ export interface LogsOptions extends Omit<ContainerLogsArgs, "id" | "since" | "u
 }
 
 /** `attach` options: which streams (stdin, stdout and stderr by default), plus `logs` replay. */
-export interface AttachOptions extends Omit<ContainerAttachArgs, "id" | "stream"> {
+export interface ContainerAttachOptions extends Omit<ContainerAttachArgs, "id" | "stream"> {
   /** The container's `Config.Tty`, when known (saves an inspect); decides raw vs framed. */
   readonly tty?: boolean | undefined
 }
@@ -101,7 +80,7 @@ export interface ArchiveDownload {
   readonly tar: Stream.Stream<Uint8Array, DockerError>
 }
 
-export interface PutArchiveOptions {
+export interface ContainerPutArchiveOptions {
   /** Fail rather than replace a directory with a non-directory or the other way round. */
   readonly noOverwriteDirNonDir?: boolean | undefined
   /** Give the extracted files the container user's UID/GID. */
@@ -110,7 +89,7 @@ export interface PutArchiveOptions {
   readonly timeout?: Duration.Input | "none" | undefined
 }
 
-export interface StopOptions {
+export interface ContainerStopOptions {
   /** Seconds to wait after the stop signal before killing (default: the container's `StopTimeout`, 10 s). */
   readonly t?: number | undefined
   /** Signal to stop with (API 1.42+; default the container's `StopSignal`, SIGTERM). */
@@ -119,7 +98,7 @@ export interface StopOptions {
   readonly timeout?: Duration.Input | "none" | undefined
 }
 
-export interface RunOptions {
+export interface ContainerRunOptions {
   /** The container's name. */
   readonly name?: string | undefined
   /** `os[/arch[/variant]]` for the image lookup. */
@@ -134,7 +113,7 @@ export interface RunOptions {
   readonly onOutput?: ((frame: StdioFrame) => Effect.Effect<void>) | undefined
 }
 
-export interface RunResult {
+export interface ContainerRunResult {
   readonly id: string
   readonly exitCode: number
   readonly stdout: string
@@ -151,77 +130,43 @@ export interface RunningContainer {
   readonly exitCode: Effect.Effect<number, DockerError>
 }
 
-export interface ContainersShape {
-  /** `GET /containers/json`: running containers, or all with `all: true` (`filters`, `limit`, `size`). */
-  readonly list: (options?: ContainerListArgs) => Effect.Effect<ContainerSummaryList, DockerError>
-  /** `POST /containers/create`: the container config with `HostConfig` and `NetworkingConfig`. */
-  readonly create: (
-    config: ContainerCreateBody,
-    options?: { readonly name?: string | undefined; readonly platform?: string | undefined }
-  ) => Effect.Effect<ContainerCreated, DockerError>
-  /** `GET /containers/{id}/json` (`size: true` adds `SizeRw` / `SizeRootFs`). */
-  readonly inspect: (
-    id: string,
-    options?: { readonly size?: boolean | undefined }
-  ) => Effect.Effect<ContainerInspectInfo, DockerError>
-  /** `GET /containers/{id}/top`: the processes (`psArgs` default `-ef`). */
-  readonly top: (
-    id: string,
-    options?: { readonly psArgs?: string | undefined }
-  ) => Effect.Effect<ContainerTopInfo, DockerError>
+/**
+ * Every container operation: the pass-throughs generated from the spec (`ContainerClient`: list,
+ * create, inspect, top, changes, export, resize, kill, update, rename, pause, unpause, wait,
+ * remove, prune) and the methods below, which decide something.
+ */
+export interface ContainersShape extends ContainerClient {
   /**
    * `GET /containers/{id}/logs` as stdio frames (stdout and stderr unless told otherwise). Ends at
    * the end of the log, or with `follow` when the container stops; a consumer that stops early
-   * closes the connection. Pipe into `stdoutLines`, `collectOutput`… from this package.
+   * closes the connection. Pipe into `stdoutLines`, `collectOutput`… from this package. Framing
+   * follows the container's `Config.Tty` (inspected unless `tty` is given).
    */
-  readonly logs: (id: string, options?: LogsOptions) => Stream.Stream<StdioFrame, DockerError>
-  /** `GET /containers/{id}/changes`: files added (1), changed (0) or deleted (2) vs the image. */
-  readonly changes: (id: string) => Effect.Effect<ContainerChangesList, DockerError>
-  /** `GET /containers/{id}/export`: the filesystem as a tar byte stream. */
-  readonly export: (id: string) => Stream.Stream<Uint8Array, DockerError>
+  readonly logs: (id: string, options?: ContainerLogsOptions) => Stream.Stream<StdioFrame, DockerError>
   /** `GET /containers/{id}/stats?stream=1`: a sample about every second, until the consumer stops. */
-  readonly stats: (id: string) => Stream.Stream<ContainerStatsInfo, DockerError>
+  readonly stats: (id: string) => Stream.Stream<ContainerStats.Message, DockerError>
   /** `GET /containers/{id}/stats?stream=0`: one sample (`oneShot: true` skips the priming second). */
   readonly statsOnce: (
     id: string,
     options?: { readonly oneShot?: boolean | undefined }
-  ) => Effect.Effect<ContainerStatsInfo, DockerError>
-  /** `POST /containers/{id}/resize`: the TTY size, in characters. */
-  readonly resize: (id: string, size: { readonly h: number; readonly w: number }) => Effect.Effect<void, DockerError>
+  ) => Effect.Effect<ContainerStats.Message, DockerError>
   /** `POST /containers/{id}/start`; succeeds if it was already running (304). */
   readonly start: (
     id: string,
     options?: { readonly detachKeys?: string | undefined }
   ) => Effect.Effect<void, Exclude<DockerError, NotModified>>
-  /** `POST /containers/{id}/stop`; succeeds if it was already stopped (304). */
-  readonly stop: (id: string, options?: StopOptions) => Effect.Effect<void, Exclude<DockerError, NotModified>>
-  /** `POST /containers/{id}/restart`. */
-  readonly restart: (id: string, options?: StopOptions) => Effect.Effect<void, DockerError>
-  /** `POST /containers/{id}/kill` (`SIGKILL` unless `signal` says otherwise; a name or a number). */
-  readonly kill: (id: string, options?: { readonly signal?: string | undefined }) => Effect.Effect<void, DockerError>
-  /** `POST /containers/{id}/update`: resources and restart policy of a (running) container. */
-  readonly update: (id: string, changes: ContainerUpdateBody) => Effect.Effect<ContainerUpdated, DockerError>
-  /** `POST /containers/{id}/rename`. */
-  readonly rename: (id: string, name: string) => Effect.Effect<void, DockerError>
-  /** `POST /containers/{id}/pause` (freezes every process). */
-  readonly pause: (id: string) => Effect.Effect<void, DockerError>
-  /** `POST /containers/{id}/unpause`. */
-  readonly unpause: (id: string) => Effect.Effect<void, DockerError>
+  /** `POST /containers/{id}/stop`; succeeds if it was already stopped (304). Bounded by `t` + 2 minutes. */
+  readonly stop: (id: string, options?: ContainerStopOptions) => Effect.Effect<void, Exclude<DockerError, NotModified>>
+  /** `POST /containers/{id}/restart`, bounded by `t` + 2 minutes. */
+  readonly restart: (id: string, options?: ContainerStopOptions) => Effect.Effect<void, DockerError>
   /**
    * `POST /containers/{id}/attach` (hijacked): output frames and stdin, for as long as `scope` is
    * open. Attach before `start` to see the output from the first byte (or ask for `logs: true`).
    */
-  readonly attach: (id: string, options?: AttachOptions) => Effect.Effect<StdioSession, DockerError, Scope.Scope>
-  /**
-   * `POST /containers/{id}/wait`: a long poll with no time bound, interruptible. `condition`:
-   * `not-running` (default; returns at once for a stopped container), `next-exit`, `removed`.
-   */
-  readonly wait: (
+  readonly attach: (
     id: string,
-    options?: Omit<ContainerWaitArgs, "id">
-  ) => Effect.Effect<ContainerWaitResult, DockerError>
-  /** `DELETE /containers/{id}` (`force` kills it first, `v` removes anonymous volumes, `link` a link). */
-  readonly remove: (id: string, options?: Omit<ContainerDeleteArgs, "id">) => Effect.Effect<void, DockerError>
+    options?: ContainerAttachOptions
+  ) => Effect.Effect<StdioSession, DockerError, Scope.Scope>
   /** `HEAD /containers/{id}/archive`: stat a path in the container. */
   readonly archiveInfo: (id: string, path: string) => Effect.Effect<PathStat, DockerError>
   /**
@@ -237,21 +182,22 @@ export interface ContainersShape {
     id: string,
     path: string,
     tar: Stream.Stream<Uint8Array, E>,
-    options?: PutArchiveOptions
+    options?: ContainerPutArchiveOptions
   ) => Effect.Effect<void, DockerError | E>
-  /** `POST /containers/prune`: removes stopped containers (narrow it with `filters`, e.g. `label`). */
-  readonly prune: (options?: Omit<ContainerPruneArgs, never>) => Effect.Effect<ContainerPruned, DockerError>
 
   /**
    * Create, start, read its output until it exits, and its exit code (docker-py's
    * `containers.run` without `detach`). With `remove: true` the container is removed afterwards,
    * and also when the run fails or is interrupted.
    */
-  readonly run: (config: ContainerCreateBody, options?: RunOptions) => Effect.Effect<RunResult, DockerError>
+  readonly run: (
+    config: ContainerCreateBody,
+    options?: ContainerRunOptions
+  ) => Effect.Effect<ContainerRunResult, DockerError>
   /** Create and start a container that is removed (forcibly) when `scope` closes, whatever happens. */
   readonly runScoped: (
     config: ContainerCreateBody,
-    options?: Omit<RunOptions, "remove" | "onOutput">
+    options?: Omit<ContainerRunOptions, "remove" | "onOutput">
   ) => Effect.Effect<RunningContainer, DockerError, Scope.Scope>
   /**
    * The host bindings of a container port (docker-py's `port`): `[{ HostIp, HostPort }]`, empty
@@ -264,17 +210,8 @@ export interface ContainersShape {
   ) => Effect.Effect<ReadonlyArray<PortBinding>, DockerError>
 }
 
-/** Drops `undefined` members, so options typed `x?: T | undefined` meet the generated `x?: T`. */
-const compact = <T extends object>(options: T): { [K in keyof T]: Exclude<T[K], undefined> } => {
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) out[key] = value
-  return out as { [K in keyof T]: Exclude<T[K], undefined> }
-}
-
-const seconds = (time: number | Date): number => typeof time === "number" ? time : time.getTime() / 1000
-
 /** The bound for a call that may wait `t` seconds for a container to stop. */
-const graceTimeout = (options: StopOptions): CallOptions => {
+const graceTimeout = (options: ContainerStopOptions): CallOptions => {
   if (options.timeout !== undefined) return { timeout: options.timeout }
   if (options.t === undefined || options.t < 0) return { timeout: "none" }
   return { timeout: Duration.sum(Duration.seconds(options.t), Duration.minutes(2)) }
@@ -284,8 +221,7 @@ const GO_MODE_DIR = 2 ** 31
 const GO_MODE_SYMLINK = 2 ** 27
 
 /** Decodes `X-Docker-Container-Path-Stat`: base64 (standard alphabet) of JSON. */
-export const decodePathStat = (operation: string, header: string | ReadonlyArray<string> | undefined) => {
-  const value = Array.isArray(header) ? header[0] : header
+export const decodePathStat = (operation: string, value: string | undefined) => {
   if (typeof value !== "string" || value === "") {
     return Effect.fail(
       new DecodeError({
@@ -322,184 +258,155 @@ const PathStatWire = Schema.Struct({
   linkTarget: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
+/** The Containers service over `engine`: the generated pass-throughs, and the decisions. */
+export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
+  const client = makeContainerClient(engine)
+
+  // Framing comes from the container's own Config.Tty, never from Content-Type.
+  const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
+    tty !== undefined ? Effect.succeed(tty) : Effect.map(client.inspect(id), (c) => c.Config?.Tty === true)
+
+  const logs: ContainersShape["logs"] = (id, options = {}) =>
+    Stream.unwrap(Effect.map(ttyOf(id, options.tty), (tty) => {
+      const { since, tail, tty: _tty, until, ...rest } = options
+      const args: ContainerLogsArgs = {
+        id,
+        stdout: true,
+        stderr: true,
+        ...definedOnly(rest),
+        ...(since !== undefined ? { since: unixSeconds(since) } : {}),
+        ...(until !== undefined ? { until: unixSeconds(until) } : {}),
+        ...(tail !== undefined ? { tail: String(tail) } : {})
+      }
+      return engine.stream(ContainerLogs, args).pipe(stdioFrames("ContainerLogs", { tty }))
+    }))
+
+  // 304 means "already in that state": start and stop are idempotent, as in moby's client.
+  const start: ContainersShape["start"] = (id, options = {}) =>
+    engine.empty(ContainerStart, { id, ...definedOnly(options) }).pipe(
+      Effect.catchTag("NotModified", () => Effect.void)
+    )
+
+  const stopArgs = (id: string, options: ContainerStopOptions) => ({
+    id,
+    ...definedOnly({ t: options.t, signal: options.signal })
+  })
+
+  const running = (id: string, tty: boolean): RunningContainer => ({
+    id,
+    tty,
+    output: logs(id, { follow: true, tty }),
+    exitCode: Effect.map(client.wait(id, { condition: "not-running" }), (result) => result.StatusCode)
+  })
+
+  const runScoped: ContainersShape["runScoped"] = (config, options = {}) =>
+    Effect.gen(function*() {
+      const created = yield* Effect.acquireRelease(
+        client.create(config, definedOnly({ name: options.name, platform: options.platform })),
+        (created) => client.remove(created.Id, { force: true, v: true }).pipe(Effect.ignore)
+      )
+      yield* start(created.Id)
+      return running(created.Id, config.Tty === true)
+    })
+
+  const runToEnd = (container: RunningContainer, onOutput: ContainerRunOptions["onOutput"]) =>
+    Effect.gen(function*() {
+      const output = onOutput === undefined ? container.output : container.output.pipe(Stream.tap(onOutput))
+      const { stderr, stdout } = yield* collectOutput(output)
+      const exitCode = yield* container.exitCode
+      return { id: container.id, exitCode, stdout, stderr } satisfies ContainerRunResult
+    })
+
+  const run: ContainersShape["run"] = (config, options = {}) =>
+    options.remove === true
+      ? Effect.scoped(Effect.flatMap(runScoped(config, options), (c) => runToEnd(c, options.onOutput)))
+      : Effect.gen(function*() {
+        const created = yield* client.create(config, definedOnly({ name: options.name, platform: options.platform }))
+        yield* start(created.Id)
+        return yield* runToEnd(running(created.Id, config.Tty === true), options.onOutput)
+      })
+
+  return {
+    ...client,
+    logs,
+    stats: (id) => engine.messages(ContainerStats, { id, stream: true }),
+    statsOnce: (id, options = {}) =>
+      engine.messages(ContainerStats, { id, stream: false, ...definedOnly(options) }).pipe(
+        Stream.runHead,
+        Effect.flatMap(Option.match({
+          onNone: () =>
+            Effect.fail(
+              new DecodeError({
+                operation: "ContainerStats",
+                detail: "empty answer",
+                message: "ContainerStats: the daemon answered without a sample"
+              })
+            ),
+          onSome: Effect.succeed
+        }))
+      ),
+    start,
+    stop: (id, options = {}) =>
+      engine.empty(ContainerStop, stopArgs(id, options), graceTimeout(options)).pipe(
+        Effect.catchTag("NotModified", () => Effect.void)
+      ),
+    restart: (id, options = {}) => engine.empty(ContainerRestart, stopArgs(id, options), graceTimeout(options)),
+    attach: (id, options = {}) =>
+      Effect.gen(function*() {
+        const tty = yield* ttyOf(id, options.tty)
+        const { tty: _tty, ...rest } = options
+        const connection = yield* engine.hijack(ContainerAttach, {
+          id,
+          stdin: true,
+          stdout: true,
+          stderr: true,
+          ...definedOnly(rest),
+          stream: true
+        })
+        return makeStdioSession("ContainerAttach", connection, tty)
+      }),
+    archiveInfo: (id, path) =>
+      Effect.flatMap(
+        engine.raw(ContainerArchiveInfo, { id, path }),
+        (answer) => decodePathStat("ContainerArchiveInfo", firstHeader(answer.headers, PATH_STAT))
+      ),
+    getArchive: (id, path) =>
+      Effect.gen(function*() {
+        const answer = yield* engine.open(ContainerArchive, { id, path })
+        const stat = yield* decodePathStat("ContainerArchive", firstHeader(answer.headers, PATH_STAT))
+        return { stat, tar: answer.body } satisfies ArchiveDownload
+      }),
+    putArchive: <E>(
+      id: string,
+      path: string,
+      tar: Stream.Stream<Uint8Array, E>,
+      options: ContainerPutArchiveOptions = {}
+    ) =>
+      withBodyStream(tar, (body) =>
+        engine.empty(
+          PutContainerArchive,
+          {
+            id,
+            path,
+            ...(options.noOverwriteDirNonDir !== undefined
+              ? { noOverwriteDirNonDir: options.noOverwriteDirNonDir ? "1" : "0" }
+              : {}),
+            ...(options.copyUIDGID !== undefined ? { copyUIDGID: options.copyUIDGID ? "1" : "0" } : {}),
+            body
+          },
+          { timeout: options.timeout ?? "none" }
+        )),
+    run,
+    runScoped,
+    port: (id, privatePort, protocol = "tcp") =>
+      Effect.map(client.inspect(id), (c) => c.NetworkSettings?.Ports?.[`${privatePort}/${protocol}`] ?? [])
+  }
+}
+
+const PATH_STAT = "x-docker-container-path-stat"
+
 export class Containers extends Context.Service<Containers, ContainersShape>()("effect-docker/Containers") {
   static readonly layer: Layer.Layer<Containers, never, DockerEngine> = Layer.effect(Containers)(
-    Effect.gen(function*() {
-      const engine = yield* DockerEngine
-
-      const inspect: ContainersShape["inspect"] = (id, options = {}) =>
-        engine.json(ContainerInspect, { id, ...compact(options) })
-      const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
-        tty !== undefined ? Effect.succeed(tty) : Effect.map(inspect(id), (c) => c.Config?.Tty === true)
-
-      const logs: ContainersShape["logs"] = (id, options = {}) =>
-        Stream.unwrap(Effect.map(ttyOf(id, options.tty), (tty) => {
-          const { since, tail, tty: _tty, until, ...rest } = options
-          const args: ContainerLogsArgs = {
-            id,
-            stdout: true,
-            stderr: true,
-            ...rest,
-            ...(since !== undefined ? { since: seconds(since) } : {}),
-            ...(until !== undefined ? { until: seconds(until) } : {}),
-            ...(tail !== undefined ? { tail: String(tail) } : {})
-          }
-          return engine.stream(ContainerLogs, args).pipe(stdioFrames("ContainerLogs", { tty }))
-        }))
-
-      const start: ContainersShape["start"] = (id, options = {}) =>
-        engine.empty(ContainerStart, { id, ...compact(options) }).pipe(
-          Effect.catchTag("NotModified", () => Effect.void)
-        )
-
-      const wait: ContainersShape["wait"] = (id, options = {}) => engine.json(ContainerWait, { id, ...options })
-
-      const remove: ContainersShape["remove"] = (id, options = {}) => engine.empty(ContainerDelete, { id, ...options })
-
-      const create: ContainersShape["create"] = (config, options = {}) =>
-        engine.json(ContainerCreate, { ...compact({ name: options.name, platform: options.platform }), body: config })
-
-      const runScoped: ContainersShape["runScoped"] = (config, options = {}) =>
-        Effect.gen(function*() {
-          const created = yield* Effect.acquireRelease(
-            create(config, options),
-            (created) => remove(created.Id, { force: true, v: true }).pipe(Effect.ignore)
-          )
-          const id = created.Id
-          yield* start(id)
-          const tty = config.Tty === true
-          return {
-            id,
-            tty,
-            output: logs(id, { follow: true, tty }),
-            exitCode: Effect.map(wait(id, { condition: "not-running" }), (result) => result.StatusCode)
-          } satisfies RunningContainer
-        })
-
-      const runToEnd = (running: RunningContainer, onOutput: RunOptions["onOutput"]) =>
-        Effect.gen(function*() {
-          const output = onOutput === undefined
-            ? running.output
-            : running.output.pipe(Stream.tap(onOutput))
-          const { stderr, stdout } = yield* collectOutput(output)
-          const exitCode = yield* running.exitCode
-          return { id: running.id, exitCode, stdout, stderr } satisfies RunResult
-        })
-
-      const run: ContainersShape["run"] = (config, options = {}) =>
-        options.remove === true
-          ? Effect.scoped(Effect.flatMap(runScoped(config, options), (running) => runToEnd(running, options.onOutput)))
-          : Effect.gen(function*() {
-            const created = yield* create(config, options)
-            yield* start(created.Id)
-            const tty = config.Tty === true
-            return yield* runToEnd({
-              id: created.Id,
-              tty,
-              output: logs(created.Id, { follow: true, tty }),
-              exitCode: Effect.map(wait(created.Id, { condition: "not-running" }), (result) => result.StatusCode)
-            }, options.onOutput)
-          })
-
-      return {
-        list: (options = {}) => engine.json(ContainerList, options),
-        create,
-        inspect,
-        top: (id, options = {}) => engine.json(ContainerTop, { id, ...compact(options) }),
-        logs,
-        changes: (id) => engine.json(ContainerChanges, { id }),
-        export: (id) => engine.stream(ContainerExport, { id }),
-        stats: (id) => engine.messages(ContainerStats, { id, stream: true }),
-        statsOnce: (id, options = {}) =>
-          engine.messages(ContainerStats, { id, stream: false, ...compact(options) }).pipe(
-            Stream.runHead,
-            Effect.flatMap(Option.match({
-              onNone: () =>
-                Effect.fail(
-                  new DecodeError({
-                    operation: "ContainerStats",
-                    detail: "empty answer",
-                    message: "ContainerStats: the daemon answered without a sample"
-                  })
-                ),
-              onSome: Effect.succeed
-            }))
-          ),
-        resize: (id, size) => engine.empty(ContainerResize, { id, ...size }),
-        start,
-        stop: (id, options = {}) =>
-          engine.empty(
-            ContainerStop,
-            {
-              id,
-              ...(options.t !== undefined ? { t: options.t } : {}),
-              ...(options.signal !== undefined ? { signal: options.signal } : {})
-            },
-            graceTimeout(options)
-          ).pipe(Effect.catchTag("NotModified", () => Effect.void)),
-        restart: (id, options = {}) =>
-          engine.empty(
-            ContainerRestart,
-            {
-              id,
-              ...(options.t !== undefined ? { t: options.t } : {}),
-              ...(options.signal !== undefined ? { signal: options.signal } : {})
-            },
-            graceTimeout(options)
-          ),
-        kill: (id, options = {}) => engine.empty(ContainerKill, { id, ...compact(options) }),
-        update: (id, changes) => engine.json(ContainerUpdate, { id, body: changes }),
-        rename: (id, name) => engine.empty(ContainerRename, { id, name }),
-        pause: (id) => engine.empty(ContainerPause, { id }),
-        unpause: (id) => engine.empty(ContainerUnpause, { id }),
-        attach: (id, options = {}) =>
-          Effect.gen(function*() {
-            const tty = yield* ttyOf(id, options.tty)
-            const { tty: _tty, ...rest } = options
-            const connection = yield* engine.hijack(ContainerAttach, {
-              id,
-              stdin: true,
-              stdout: true,
-              stderr: true,
-              ...rest,
-              stream: true
-            })
-            return makeStdioSession("ContainerAttach", connection, tty)
-          }),
-        wait,
-        remove,
-        archiveInfo: (id, path) =>
-          Effect.flatMap(
-            engine.raw(ContainerArchiveInfo, { id, path }),
-            (answer) => decodePathStat("ContainerArchiveInfo", answer.headers["x-docker-container-path-stat"])
-          ),
-        getArchive: (id, path) =>
-          Effect.gen(function*() {
-            const answer = yield* engine.open(ContainerArchive, { id, path })
-            const stat = yield* decodePathStat("ContainerArchive", answer.headers["x-docker-container-path-stat"])
-            return { stat, tar: answer.body } satisfies ArchiveDownload
-          }),
-        putArchive: <E>(id: string, path: string, tar: Stream.Stream<Uint8Array, E>, options: PutArchiveOptions = {}) =>
-          withBodyStream(tar, (body) =>
-            engine.empty(
-              PutContainerArchive,
-              {
-                id,
-                path,
-                ...(options.noOverwriteDirNonDir !== undefined
-                  ? { noOverwriteDirNonDir: options.noOverwriteDirNonDir ? "1" : "0" }
-                  : {}),
-                ...(options.copyUIDGID !== undefined ? { copyUIDGID: options.copyUIDGID ? "1" : "0" } : {}),
-                body
-              },
-              { timeout: options.timeout ?? "none" }
-            )),
-        prune: (options = {}) => engine.json(ContainerPrune, options),
-        run,
-        runScoped,
-        port: (id, privatePort, protocol = "tcp") =>
-          Effect.map(inspect(id), (c) => c.NetworkSettings?.Ports?.[`${privatePort}/${protocol}`] ?? [])
-      } satisfies ContainersShape
-    })
+    Effect.map(DockerEngine, makeContainers)
   )
 }

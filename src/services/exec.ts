@@ -9,18 +9,13 @@
  * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent.
  */
 import { Context, Effect, Layer, type Scope, Stream } from "effect"
-import type { ResponseOf } from "../core/descriptor.js"
 import type { DockerError } from "../core/errors.js"
-import { DockerEngine } from "../engine/engine.js"
-import { ContainerExec, type ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
-import { ExecInspect } from "../generated/operations/exec/ExecInspect.js"
-import { ExecResize } from "../generated/operations/exec/ExecResize.js"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"
+import type { ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
 import { ExecStart } from "../generated/operations/exec/ExecStart.js"
 import { collectOutput } from "../wire/stdio.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
-
-export type ExecCreated = ResponseOf<typeof ContainerExec>
-export type ExecInspectInfo = ResponseOf<typeof ExecInspect>
 
 export interface ExecStartOptions {
   /** Raw (TTY) or multiplexed output; default: the `Tty` the exec was created with. */
@@ -30,7 +25,7 @@ export interface ExecStartOptions {
 }
 
 /** What `run` and `spawn` create the process with. */
-export interface ExecOptions {
+export interface ExecSpawnOptions {
   /** Extra environment: `{ NAME: "value" }` or `["NAME=value"]`. */
   readonly env?: Readonly<Record<string, string>> | ReadonlyArray<string> | undefined
   readonly workingDir?: string | undefined
@@ -41,12 +36,12 @@ export interface ExecOptions {
   readonly tty?: boolean | undefined
 }
 
-export interface ExecRunOptions extends ExecOptions {
+export interface ExecRunOptions extends ExecSpawnOptions {
   /** Written to the process's stdin, which is then closed. Without it, stdin is not attached. */
   readonly stdin?: string | Uint8Array | undefined
 }
 
-export interface ExecResult {
+export interface ExecRunResult {
   readonly exitCode: number
   readonly stdout: string
   readonly stderr: string
@@ -59,9 +54,11 @@ export interface ExecProcess extends StdioSession {
   readonly exitCode: Effect.Effect<number, DockerError>
 }
 
-export interface ExecShape {
-  /** `POST /containers/{id}/exec`: sets up a process (`Cmd` is an argv array); returns its `Id`. */
-  readonly create: (container: string, config: ContainerExecBody) => Effect.Effect<ExecCreated, DockerError>
+/**
+ * Every exec operation: the generated pass-throughs (`ExecClient`: `create(container, config)`
+ * sets up a process, `Cmd` an argv array; `inspect`; `resize`) and the methods below.
+ */
+export interface ExecShape extends ExecClient {
   /**
    * `POST /exec/{id}/start`, attached (hijacked): output frames and stdin for as long as `scope`
    * is open. Framing follows the `tty` sent here (default: the exec's own).
@@ -69,10 +66,6 @@ export interface ExecShape {
   readonly start: (id: string, options?: ExecStartOptions) => Effect.Effect<StdioSession, DockerError, Scope.Scope>
   /** `POST /exec/{id}/start` with `Detach: true`: starts it and returns at once. */
   readonly startDetached: (id: string, options?: ExecStartOptions) => Effect.Effect<void, DockerError>
-  /** `POST /exec/{id}/resize`: the pty size, in characters. */
-  readonly resize: (id: string, size: { readonly h: number; readonly w: number }) => Effect.Effect<void, DockerError>
-  /** `GET /exec/{id}/json`: running, exit code, process config. */
-  readonly inspect: (id: string) => Effect.Effect<ExecInspectInfo, DockerError>
   /**
    * Runs `cmd` (an argv array: never split on spaces; use `["sh", "-c", script]` for a shell) in
    * a running container and returns its exit code, stdout and stderr (with `tty`, everything is in
@@ -82,7 +75,7 @@ export interface ExecShape {
     container: string,
     cmd: ReadonlyArray<string>,
     options?: ExecRunOptions
-  ) => Effect.Effect<ExecResult, DockerError>
+  ) => Effect.Effect<ExecRunResult, DockerError>
   /**
    * Starts `cmd` with stdin, stdout and stderr attached, as streams: write `stdin` (ending it
    * gives the process EOF), read `output`, then `exitCode`. The connection closes with `scope`.
@@ -90,14 +83,14 @@ export interface ExecShape {
   readonly spawn: (
     container: string,
     cmd: ReadonlyArray<string>,
-    options?: ExecOptions
+    options?: ExecSpawnOptions
   ) => Effect.Effect<ExecProcess, DockerError, Scope.Scope>
 }
 
-const envList = (env: ExecOptions["env"]): Array<string> | undefined =>
+const envList = (env: ExecSpawnOptions["env"]): Array<string> | undefined =>
   env === undefined ? undefined : Array.isArray(env) ? [...env] : Object.entries(env).map(([k, v]) => `${k}=${v}`)
 
-const execBody = (cmd: ReadonlyArray<string>, options: ExecOptions, stdin: boolean): ContainerExecBody => {
+const execBody = (cmd: ReadonlyArray<string>, options: ExecSpawnOptions, stdin: boolean): ContainerExecBody => {
   const env = envList(options.env)
   return {
     Cmd: [...cmd],
@@ -112,79 +105,75 @@ const execBody = (cmd: ReadonlyArray<string>, options: ExecOptions, stdin: boole
   }
 }
 
-export class Exec extends Context.Service<Exec, ExecShape>()("effect-docker/Exec") {
-  static readonly layer: Layer.Layer<Exec, never, DockerEngine> = Layer.effect(Exec)(
+/** The Exec service over `engine`: the generated pass-throughs, and the decisions. */
+export const makeExec = (engine: DockerEngineShape): ExecShape => {
+  const client = makeExecClient(engine)
+  const { create, inspect } = client
+
+  const startBody = (id: string, options: ExecStartOptions, detach: boolean) =>
+    Effect.map(
+      options.tty !== undefined
+        ? Effect.succeed(options.tty)
+        : Effect.map(inspect(id), (info) => info.ProcessConfig?.tty === true),
+      (tty) => ({
+        tty,
+        body: {
+          Detach: detach,
+          Tty: tty,
+          ...(options.consoleSize !== undefined ? { ConsoleSize: [...options.consoleSize] } : {})
+        }
+      })
+    )
+
+  const start: ExecShape["start"] = (id, options = {}) =>
     Effect.gen(function*() {
-      const engine = yield* DockerEngine
-
-      const inspect: ExecShape["inspect"] = (id) => engine.json(ExecInspect, { id })
-      const create: ExecShape["create"] = (container, config) =>
-        engine.json(ContainerExec, { id: container, body: config })
-
-      const startBody = (id: string, options: ExecStartOptions, detach: boolean) =>
-        Effect.map(
-          options.tty !== undefined
-            ? Effect.succeed(options.tty)
-            : Effect.map(inspect(id), (info) => info.ProcessConfig?.tty === true),
-          (tty) => ({
-            tty,
-            body: {
-              Detach: detach,
-              Tty: tty,
-              ...(options.consoleSize !== undefined ? { ConsoleSize: [...options.consoleSize] } : {})
-            }
-          })
-        )
-
-      const start: ExecShape["start"] = (id, options = {}) =>
-        Effect.gen(function*() {
-          const { body, tty } = yield* startBody(id, options, false)
-          const connection = yield* engine.hijack(ExecStart, { id, body })
-          return makeStdioSession("ExecStart", connection, tty)
-        })
-
-      // The stream ends when the process's output closes; the daemon records the exit code right
-      // about then, so poll briefly rather than trust one inspect.
-      const exitCodeOf = (id: string): Effect.Effect<number, DockerError> =>
-        Effect.gen(function*() {
-          for (let delay = 5;; delay = Math.min(delay * 2, 200)) {
-            const info = yield* inspect(id)
-            if (info.Running === false && typeof info.ExitCode === "number") return info.ExitCode
-            yield* Effect.sleep(delay)
-          }
-        })
-
-      const spawn: ExecShape["spawn"] = (container, cmd, options = {}) =>
-        Effect.gen(function*() {
-          const created = yield* create(container, execBody(cmd, options, true))
-          const session = yield* start(created.Id, { tty: options.tty === true })
-          return { ...session, id: created.Id, exitCode: exitCodeOf(created.Id) } satisfies ExecProcess
-        })
-
-      const run: ExecShape["run"] = (container, cmd, options = {}) =>
-        Effect.scoped(Effect.gen(function*() {
-          const input = options.stdin
-          const created = yield* create(container, execBody(cmd, options, input !== undefined))
-          const session = yield* start(created.Id, { tty: options.tty === true })
-          // Write and read at once: a process that echoes would otherwise block on a full pipe.
-          const [, output] = yield* Effect.all([
-            input !== undefined ? Stream.run(Stream.make(input), session.stdin) : Effect.void,
-            collectOutput(session.output)
-          ], { concurrency: 2 })
-          const exitCode = yield* exitCodeOf(created.Id)
-          return { exitCode, ...output } satisfies ExecResult
-        }))
-
-      return {
-        create,
-        start,
-        startDetached: (id, options = {}) =>
-          Effect.flatMap(startBody(id, options, true), ({ body }) => engine.empty(ExecStart, { id, body })),
-        resize: (id, size) => engine.empty(ExecResize, { id, ...size }),
-        inspect,
-        run,
-        spawn
-      } satisfies ExecShape
+      const { body, tty } = yield* startBody(id, options, false)
+      const connection = yield* engine.hijack(ExecStart, { id, body })
+      return makeStdioSession("ExecStart", connection, tty)
     })
-  )
+
+  // The stream ends when the process's output closes; the daemon records the exit code right
+  // about then, so poll briefly rather than trust one inspect.
+  const exitCodeOf = (id: string): Effect.Effect<number, DockerError> =>
+    Effect.gen(function*() {
+      for (let delay = 5;; delay = Math.min(delay * 2, 200)) {
+        const info = yield* inspect(id)
+        if (info.Running === false && typeof info.ExitCode === "number") return info.ExitCode
+        yield* Effect.sleep(delay)
+      }
+    })
+
+  const spawn: ExecShape["spawn"] = (container, cmd, options = {}) =>
+    Effect.gen(function*() {
+      const created = yield* create(container, execBody(cmd, options, true))
+      const session = yield* start(created.Id, { tty: options.tty === true })
+      return { ...session, id: created.Id, exitCode: exitCodeOf(created.Id) } satisfies ExecProcess
+    })
+
+  const run: ExecShape["run"] = (container, cmd, options = {}) =>
+    Effect.scoped(Effect.gen(function*() {
+      const input = options.stdin
+      const created = yield* create(container, execBody(cmd, options, input !== undefined))
+      const session = yield* start(created.Id, { tty: options.tty === true })
+      // Write and read at once: a process that echoes would otherwise block on a full pipe.
+      const [, output] = yield* Effect.all([
+        input !== undefined ? Stream.run(Stream.make(input), session.stdin) : Effect.void,
+        collectOutput(session.output)
+      ], { concurrency: 2 })
+      const exitCode = yield* exitCodeOf(created.Id)
+      return { exitCode, ...output } satisfies ExecRunResult
+    }))
+
+  return {
+    ...client,
+    start,
+    startDetached: (id, options = {}) =>
+      Effect.flatMap(startBody(id, options, true), ({ body }) => engine.empty(ExecStart, { id, body })),
+    run,
+    spawn
+  }
+}
+
+export class Exec extends Context.Service<Exec, ExecShape>()("effect-docker/Exec") {
+  static readonly layer: Layer.Layer<Exec, never, DockerEngine> = Layer.effect(Exec)(Effect.map(DockerEngine, makeExec))
 }

@@ -12,9 +12,10 @@
  * `credHelpers`), else explicit `RegistryCredentials` (secrets `Redacted`), or `"anonymous"`.
  * Push always sends `X-Registry-Auth` (`{}` when anonymous: Docker 20.10 refuses a push without it).
  */
-import { Context, Data, Effect, Layer, Redacted, Stream } from "effect"
+import { Context, Effect, Layer, Redacted, Stream } from "effect"
 import { BuildContextError, directoryContext } from "../archive/build-context.js"
-import { type DockerError, Unauthorized } from "../core/errors.js"
+import { definedOnly } from "../core/defined.js"
+import { type DockerError, IncompleteStreamError, Unauthorized } from "../core/errors.js"
 import {
   allCredentials,
   type CredentialLookupOptions,
@@ -23,34 +24,26 @@ import {
 } from "../docker-cli/credentials.js"
 import { registryOfReference, splitReference } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
-import { BuildPrune, type BuildPruneArgs, type BuildPruneResponse } from "../generated/operations/image/BuildPrune.js"
+import { type ImageClient, makeImageClient } from "../generated/clients/image.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
 import { ImageCommit } from "../generated/operations/image/ImageCommit.js"
 import { ImageCreate } from "../generated/operations/image/ImageCreate.js"
-import { ImageDelete, type ImageDeleteResponse } from "../generated/operations/image/ImageDelete.js"
 import { ImageGet } from "../generated/operations/image/ImageGet.js"
 import { ImageGetAll } from "../generated/operations/image/ImageGetAll.js"
-import { ImageHistory, type ImageHistoryResponse } from "../generated/operations/image/ImageHistory.js"
-import { ImageInspect as ImageInspectOp } from "../generated/operations/image/ImageInspect.js"
-import { ImageList, type ImageListArgs, type ImageListResponse } from "../generated/operations/image/ImageList.js"
 import { ImageLoad } from "../generated/operations/image/ImageLoad.js"
-import { ImagePrune, type ImagePruneResponse } from "../generated/operations/image/ImagePrune.js"
 import { ImagePush } from "../generated/operations/image/ImagePush.js"
-import { ImageSearch, type ImageSearchResponse } from "../generated/operations/image/ImageSearch.js"
+import { ImageSearch } from "../generated/operations/image/ImageSearch.js"
 import { ImageTag } from "../generated/operations/image/ImageTag.js"
 import { SystemAuth } from "../generated/operations/system/SystemAuth.js"
-import type { AuthResponse } from "../generated/schemas/AuthResponse.js"
 import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
 import type { ContainerConfig } from "../generated/schemas/ContainerConfig.js"
 import type { CreateImageInfo } from "../generated/schemas/CreateImageInfo.js"
 import type { Filters } from "../generated/schemas/Filters.js"
-import type { ImageInspect } from "../generated/schemas/ImageInspect.js"
 import type { OCIPlatform } from "../generated/schemas/OCIPlatform.js"
 import type { PushImageInfo } from "../generated/schemas/PushImageInfo.js"
 import { streamWithBodyStream } from "../wire/body-stream.js"
 import {
   type BuildFold,
-  type BuildResult,
   buildResult,
   emptyBuildFold,
   foldBuild,
@@ -58,21 +51,16 @@ import {
   foldLoad,
   foldPull,
   foldPush,
-  type LoadResult,
-  type PullResult,
-  pullResult,
-  type PushResult
+  type ImageBuildResult,
+  type ImageLoadResult,
+  type ImagePullResult,
+  type ImagePushResult,
+  pullResult
 } from "../wire/progress.js"
 import { encodeRegistryAuth, encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
 
 export { BuildContextError } from "../archive/build-context.js"
-export type { BuildResult, LoadResult, PullResult, PushResult } from "../wire/progress.js"
-
-/** A progress stream ended (without an in-stream error) but never reported what it produced. */
-export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
-  readonly operation: string
-  readonly message: string
-}> {}
+export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
 
 /**
  * Which credentials a registry operation sends: `"config"` (default) what the Docker CLI would
@@ -83,7 +71,7 @@ export type RegistryAuthOption = "config" | "anonymous" | RegistryCredentials
 /** Called with each progress message of a run-to-completion operation (e.g. `terminalProgress()`). */
 export type ProgressSink<M> = (message: M) => Effect.Effect<void>
 
-export interface PullOptions {
+export interface ImagePullOptions {
   /** `os[/arch[/variant]]`. */
   readonly platform?: string | undefined
   readonly auth?: RegistryAuthOption | undefined
@@ -92,7 +80,7 @@ export interface PullOptions {
   readonly onProgress?: ProgressSink<CreateImageInfo> | undefined
 }
 
-export interface PushOptions {
+export interface ImagePushOptions {
   /** The tag to push; default the reference's tag, or every tag of the repository when it has none. */
   readonly tag?: string | undefined
   /** The platform variant to push (API 1.46+). */
@@ -117,7 +105,7 @@ export type BuildSource<E = never> =
   | { readonly remote: string; readonly dockerfile?: string | undefined }
 
 /** Every query parameter of `POST /build` (JSON-encoded ones as values), minus the transport's own. */
-export type BuildOptions =
+export type ImageBuildOptions =
   & Omit<ImageBuildArgs, "body" | "dockerfile" | "remote" | "registryConfig" | "contentType">
   & {
     /**
@@ -129,7 +117,7 @@ export type BuildOptions =
     readonly onProgress?: ProgressSink<BuildInfo> | undefined
   }
 
-export interface ImportOptions {
+export interface ImageImportOptions {
   /** Repository for the imported image (and its `tag`). */
   readonly repo?: string | undefined
   readonly tag?: string | undefined
@@ -144,7 +132,7 @@ export interface ImportOptions {
 /** The source of an import: a root filesystem tar stream, or a URL the daemon fetches. */
 export type ImportSource<E = never> = Stream.Stream<Uint8Array, E> | { readonly url: string }
 
-export interface LoadOptions {
+export interface ImageLoadOptions {
   /** Suppress progress (the daemon's default when the parameter is omitted is quiet; ours is not). */
   readonly quiet?: boolean | undefined
   /** Platforms to load from a multi-platform archive (API 1.48+). */
@@ -152,7 +140,7 @@ export interface LoadOptions {
   readonly onProgress?: ProgressSink<BuildInfo> | undefined
 }
 
-export interface CommitOptions {
+export interface ImageCommitOptions {
   /** `repository[:tag]` for the new image (or use `repo` and `tag`). */
   readonly reference?: string | undefined
   readonly repo?: string | undefined
@@ -167,13 +155,13 @@ export interface CommitOptions {
   readonly config?: ContainerConfig | undefined
 }
 
-export interface SearchOptions {
+export interface ImageSearchOptions {
   readonly limit?: number | undefined
   readonly filters?: Filters | undefined
   readonly auth?: RegistryAuthOption | undefined
 }
 
-export interface LoginOptions {
+export interface ImageLoginOptions {
   readonly username: string
   readonly password: RegistryCredentials["password"]
   /** The registry (default Docker Hub). */
@@ -182,99 +170,76 @@ export interface LoginOptions {
 
 type RegistryError = DockerError | CredentialsError
 
-export interface ImagesShape {
-  /** `GET /images/json`. */
-  readonly list: (options?: ImageListArgs) => Effect.Effect<ImageListResponse, DockerError>
-  /** `GET /images/{name}/json`. */
-  readonly inspect: (name: string) => Effect.Effect<ImageInspect, DockerError>
-  /** `GET /images/{name}/history`: the layers, newest first. */
-  readonly history: (name: string) => Effect.Effect<ImageHistoryResponse, DockerError>
+/**
+ * Every image operation: the generated pass-throughs (`ImageClient`: list, inspect, history,
+ * remove, prune, pruneBuildCache) and the methods below, which decide something (credentials,
+ * references, progress streams run to completion).
+ */
+export interface ImagesShape extends ImageClient {
   /** `POST /images/{name}/tag`: `target` is `repository[:tag]` (tag default `latest`). */
   readonly tag: (name: string, target: string) => Effect.Effect<void, DockerError>
-  /** `DELETE /images/{name}`: untags a tag (removing the image with its last tag). */
-  readonly remove: (
-    name: string,
-    options?: { readonly force?: boolean | undefined; readonly noprune?: boolean | undefined }
-  ) => Effect.Effect<ImageDeleteResponse, DockerError>
-  /** `POST /images/prune`. */
-  readonly prune: (
-    options?: { readonly filters?: Filters | undefined }
-  ) => Effect.Effect<ImagePruneResponse, DockerError>
-  /** `POST /build/prune`. */
-  readonly pruneBuildCache: (options?: BuildPruneArgs) => Effect.Effect<BuildPruneResponse, DockerError>
   /** `GET /images/search` (qualify the term with a registry: `host:port/name`). */
-  readonly search: (term: string, options?: SearchOptions) => Effect.Effect<ImageSearchResponse, RegistryError>
+  readonly search: (term: string, options?: ImageSearchOptions) => Effect.Effect<ImageSearch.Response, RegistryError>
   /** `POST /commit`: a container's filesystem and configuration as a new image; its ID. */
-  readonly commit: (container: string, options?: CommitOptions) => Effect.Effect<string, DockerError>
+  readonly commit: (container: string, options?: ImageCommitOptions) => Effect.Effect<string, DockerError>
   /** `GET /images/{name}/get`, or `GET /images/get?names=…` for several: a tar archive. */
   readonly save: (
     names: string | ReadonlyArray<string>,
     options?: { readonly platform?: ReadonlyArray<OCIPlatform> | undefined }
   ) => Stream.Stream<Uint8Array, DockerError>
   /** `POST /auth`: checks credentials with the registry; an identity token when it issues one. */
-  readonly login: (options: LoginOptions) => Effect.Effect<AuthResponse, DockerError>
+  readonly login: (options: ImageLoginOptions) => Effect.Effect<SystemAuth.Response, DockerError>
 
   /** `POST /build` progress. */
   readonly buildStream: <E = never>(
     source: BuildSource<E>,
-    options?: BuildOptions
+    options?: ImageBuildOptions
   ) => Stream.Stream<BuildInfo, RegistryError | BuildContextError | E>
   /** `POST /build` to completion: the image ID (and tags, output). */
   readonly build: <E = never>(
     source: BuildSource<E>,
-    options?: BuildOptions
-  ) => Effect.Effect<BuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
+    options?: ImageBuildOptions
+  ) => Effect.Effect<ImageBuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
   /** `POST /images/create?fromImage=…` progress. */
-  readonly pullStream: (reference: string, options?: PullOptions) => Stream.Stream<CreateImageInfo, RegistryError>
+  readonly pullStream: (reference: string, options?: ImagePullOptions) => Stream.Stream<CreateImageInfo, RegistryError>
   /** Pulls to completion: the digest and the daemon's final status. */
   readonly pull: (
     reference: string,
-    options?: PullOptions
-  ) => Effect.Effect<PullResult, RegistryError | IncompleteStreamError>
+    options?: ImagePullOptions
+  ) => Effect.Effect<ImagePullResult, RegistryError | IncompleteStreamError>
   /** `POST /images/create?fromSrc=…` progress. */
   readonly importStream: <E = never>(
     source: ImportSource<E>,
-    options?: ImportOptions
+    options?: ImageImportOptions
   ) => Stream.Stream<CreateImageInfo, DockerError | E>
   /** Imports to completion: the new image's ID. */
   readonly importImage: <E = never>(
     source: ImportSource<E>,
-    options?: ImportOptions
+    options?: ImageImportOptions
   ) => Effect.Effect<string, DockerError | IncompleteStreamError | E>
   /** `POST /images/{name}/push` progress. */
-  readonly pushStream: (name: string, options?: PushOptions) => Stream.Stream<PushImageInfo, RegistryError>
+  readonly pushStream: (name: string, options?: ImagePushOptions) => Stream.Stream<PushImageInfo, RegistryError>
   /** Pushes to completion: the digest the registry stored. */
   readonly push: (
     name: string,
-    options?: PushOptions
-  ) => Effect.Effect<PushResult, RegistryError | IncompleteStreamError>
+    options?: ImagePushOptions
+  ) => Effect.Effect<ImagePushResult, RegistryError | IncompleteStreamError>
   /** `POST /images/load` progress. */
   readonly loadStream: <E = never>(
     tar: Stream.Stream<Uint8Array, E>,
-    options?: LoadOptions
+    options?: ImageLoadOptions
   ) => Stream.Stream<BuildInfo, DockerError | E>
   /** Loads to completion: the loaded images' names (and IDs of untagged ones). */
   readonly load: <E = never>(
     tar: Stream.Stream<Uint8Array, E>,
-    options?: LoadOptions
-  ) => Effect.Effect<LoadResult, DockerError | IncompleteStreamError | E>
+    options?: ImageLoadOptions
+  ) => Effect.Effect<ImageLoadResult, DockerError | IncompleteStreamError | E>
 }
 
 /** Options of the `Images` layer. */
 export interface ImagesOptions {
   /** Where `"config"` credentials come from (default: `$DOCKER_CONFIG`, `PATH` of this process). */
   readonly credentials?: CredentialLookupOptions | undefined
-}
-
-/** `value` without its `undefined` properties (what `exactOptionalPropertyTypes` argument types want). */
-type DefinedOnly<T> =
-  & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
-  & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> }
-
-const definedOnly = <T extends Record<string, unknown>>(value: T): DefinedOnly<T> => {
-  const out: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = v
-  return out as DefinedOnly<T>
 }
 
 /** What daemons say when a registry refused the credentials (or wanted some). */
@@ -323,6 +288,7 @@ const runToResult = <M, S, R, E>(
     })
   )
 
+/** The Images service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {}): ImagesShape => {
   const lookup = options.credentials ?? {}
 
@@ -339,7 +305,10 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
   const authHeader = (auth: RegistryAuthOption | undefined, reference: string) =>
     Effect.map(credentialsFor(auth, registryOfReference(reference)), encodeRegistryAuth)
 
-  const pullStream = (reference: string, options: PullOptions = {}): Stream.Stream<CreateImageInfo, RegistryError> =>
+  const pullStream = (
+    reference: string,
+    options: ImagePullOptions = {}
+  ): Stream.Stream<CreateImageInfo, RegistryError> =>
     Stream.unwrap(Effect.map(authHeader(options.auth, reference), (registryAuth) => {
       const { repository, tag } = splitReference(reference)
       return engine.messages(
@@ -353,7 +322,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       )
     })).pipe(Stream.mapError(registryRefusal))
 
-  const pushStream = (name: string, options: PushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
+  const pushStream = (name: string, options: ImagePushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
     Stream.unwrap(Effect.map(authHeader(options.auth, name), (registryAuth) => {
       const split = options.tag === undefined ? splitReference(name) : { repository: name, tag: options.tag }
       return engine.messages(
@@ -364,7 +333,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
 
   const buildStream = <E>(
     source: BuildSource<E>,
-    options: BuildOptions = {}
+    options: ImageBuildOptions = {}
   ): Stream.Stream<BuildInfo, RegistryError | BuildContextError | E> => {
     const { onProgress: _onProgress, registryConfig: config, ...query } = options
     const registryConfig: Effect.Effect<string | undefined, CredentialsError> = config === "none"
@@ -399,7 +368,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
 
   const importStream = <E>(
     source: ImportSource<E>,
-    options: ImportOptions = {}
+    options: ImageImportOptions = {}
   ): Stream.Stream<CreateImageInfo, DockerError | E> => {
     const query = definedOnly({
       repo: options.repo,
@@ -414,7 +383,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
 
   const loadStream = <E>(
     tar: Stream.Stream<Uint8Array, E>,
-    options: LoadOptions = {}
+    options: ImageLoadOptions = {}
   ): Stream.Stream<BuildInfo, DockerError | E> =>
     streamWithBodyStream(
       tar,
@@ -423,16 +392,11 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     )
 
   return {
-    list: (options = {}) => engine.json(ImageList, options),
-    inspect: (name) => engine.json(ImageInspectOp, { name }),
-    history: (name) => engine.json(ImageHistory, { name }),
+    ...makeImageClient(engine),
     tag: (name, target) => {
       const { repository, tag } = splitReference(target)
       return engine.empty(ImageTag, { name, repo: repository, tag: tag ?? "latest" })
     },
-    remove: (name, options = {}) => engine.json(ImageDelete, definedOnly({ name, ...options })),
-    prune: (options = {}) => engine.json(ImagePrune, definedOnly({ ...options })),
-    pruneBuildCache: (options = {}) => engine.json(BuildPrune, options),
     search: (term, options = {}) =>
       Effect.flatMap(
         authHeader(options.auth ?? "config", term),
@@ -510,7 +474,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         "ImagePush",
         pushStream(name, options),
         options.onProgress,
-        undefined as PushResult | undefined,
+        undefined as ImagePushResult | undefined,
         foldPush,
         (result) => result,
         "the push stream ended without the pushed digest"
@@ -521,7 +485,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         "ImageLoad",
         loadStream(tar, options),
         options.onProgress,
-        { names: [], ids: [] } as LoadResult,
+        { names: [], ids: [] } as ImageLoadResult,
         foldLoad,
         (result) => result.names.length + result.ids.length === 0 ? undefined : result,
         "the load stream ended without naming a loaded image"

@@ -14,7 +14,7 @@ export type ProgressMessage = BuildInfo | CreateImageInfo | PushImageInfo
 // results
 
 /** What a build produced. */
-export interface BuildResult {
+export interface ImageBuildResult {
   /** The built image's ID (`sha256:…`): the classic builder's `aux {ID}`, else `Successfully built`. */
   readonly imageId: string
   /** The tags the daemon applied (`Successfully tagged …`). */
@@ -49,20 +49,20 @@ export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
 }
 
 /** The build's result, or `undefined` when the stream never said which image it built. */
-export const buildResult = (state: BuildFold): BuildResult | undefined => {
+export const buildResult = (state: BuildFold): ImageBuildResult | undefined => {
   const imageId = state.imageId ?? (state.shortId !== undefined ? state.shortId : undefined)
   return imageId === undefined ? undefined : { imageId, tags: state.tags, output: state.output }
 }
 
 /** What a push produced (the last message's `aux`). */
-export interface PushResult {
+export interface ImagePushResult {
   readonly tag: string | undefined
   /** The manifest digest the registry stored (`sha256:…`). */
   readonly digest: string
   readonly size: number | undefined
 }
 
-export const foldPush = (state: PushResult | undefined, message: PushImageInfo): PushResult | undefined => {
+export const foldPush = (state: ImagePushResult | undefined, message: PushImageInfo): ImagePushResult | undefined => {
   const aux = message.aux
   if (aux && typeof aux.Digest === "string") return { tag: aux.Tag, digest: aux.Digest, size: aux.Size }
   // Older daemons without aux: "<tag>: digest: sha256:… size: 123".
@@ -74,7 +74,7 @@ export const foldPush = (state: PushResult | undefined, message: PushImageInfo):
 }
 
 /** What a pull produced. */
-export interface PullResult {
+export interface ImagePullResult {
   /** The manifest digest (`Digest: sha256:…`), when the daemon reported one. */
   readonly digest: string | undefined
   /** The daemon's last status line (`Status: Downloaded newer image for …`, `… Image is up to date …`). */
@@ -94,20 +94,20 @@ export const foldPull = (state: PullFold, message: CreateImageInfo): PullFold =>
   return status.startsWith("Status:") ? { ...state, status } : state
 }
 
-export const pullResult = (state: PullFold): PullResult | undefined =>
+export const pullResult = (state: PullFold): ImagePullResult | undefined =>
   state.status === undefined || !state.status.startsWith("Status:")
     ? undefined
     : { digest: state.digest, status: state.status.slice("Status: ".length) }
 
 /** What a load produced: `Loaded image: name:tag` and `Loaded image ID: sha256:…` lines. */
-export interface LoadResult {
+export interface ImageLoadResult {
   /** Tagged images, as `repository:tag`. */
   readonly names: ReadonlyArray<string>
   /** Untagged images, as their IDs. */
   readonly ids: ReadonlyArray<string>
 }
 
-export const foldLoad = (state: LoadResult, message: BuildInfo): LoadResult => {
+export const foldLoad = (state: ImageLoadResult, message: BuildInfo): ImageLoadResult => {
   const text = message.stream ?? message.status ?? ""
   let { ids, names } = state
   for (const line of text.split("\n")) {

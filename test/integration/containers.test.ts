@@ -44,7 +44,7 @@ describe(`Containers on engine ${target.id}`, () => {
       expect((yield* containers.list({ all: true, limit: 1 })).length).toBe(1)
 
       const renamed = uniqueName("renamed")
-      yield* containers.rename(c.id, renamed)
+      yield* containers.rename(c.id, { name: renamed })
       expect((yield* containers.inspect(c.id)).Name).toBe(`/${renamed}`)
       expect((yield* containers.inspect(renamed)).Id).toBe(c.id)
 
