@@ -8,14 +8,15 @@
 #   scripts/engines.sh reset    stop, then delete the runtime root entirely
 #
 # What `start` provides (this automates the team's verified "test-engines" recipe):
-#   engine A  Docker 20.10 from Debian 12's docker.io (API 1.41)          unix://$ROOT/a/docker.sock
-#   engine B  newest docker.io + containerd of Debian unstable, unpacked   unix://$ROOT/b/docker.sock
+#   engines   those of scripts/engines/engines.list, each at unix://$ROOT/<id>/docker.sock:
+#             docker-20.10   Docker 20.10 from Debian 12's docker.io (API 1.41)
+#             docker-latest  newest docker.io + containerd of Debian unstable, unpacked
 #   registry  docker-registry with basic auth (testuser/testpass)           127.0.0.1:5000
 #   registry  docker-registry without auth                                   127.0.0.1:5001
-#   image     busybox:local on both engines, built from busybox-static (no network pulls, ever)
-#   TLS       each engine also listens on tcp://127.0.0.1:<port> with --tlsverify (A 23760, B 23761),
+#   image     busybox:local on every engine, built from busybox-static (no network pulls, ever)
+#   TLS       each engine also listens on tcp://127.0.0.1:<port> with --tlsverify (ports: engines.list),
 #             with a test CA, a server and a client certificate generated under $ROOT/tls/
-#   ssh       one sshd per engine on 127.0.0.1 (A 22220, B 22221), key-only root login, whose
+#   ssh       one sshd per engine on 127.0.0.1 (ports: engines.list), key-only root login, whose
 #             sessions get DOCKER_HOST=<that engine's socket> (for ssh://…  `docker system dial-stdio`)
 #   env file  $ROOT/engines.env (KEY=VALUE lines: sockets, registries, versions, API versions,
 #             TLS and ssh endpoints with the client material to use them)
@@ -29,12 +30,12 @@
 # /run/containerd/s (shim sockets, named by a hash of the containerd address, so no clashes),
 # and /run/sshd (sshd's privilege separation directory, which sshd insists on).
 #
-#
 # The parts live in scripts/engines/, one file each (sourced in this order): common.sh
-# (configuration, logging, process helpers, layout, locking), packages.sh (apt, Debian
-# unstable's docker), tls.sh, dockerd.sh (containerd + dockerd per engine), image.sh
-# (busybox:local), registries.sh, ssh.sh, env-file.sh. A new part is a new file there, sourced
-# below and called from the commands.
+# (configuration, engines.list, logging, process helpers, layout, locking), packages.sh (apt,
+# Debian unstable's docker), tls.sh, dockerd.sh (containerd + dockerd: engines of kind docker),
+# image.sh (busybox:local), registries.sh, ssh.sh, env-file.sh. A new engine of a known kind is a
+# line in engines.list; a new kind is a new part defining <kind>_launch/_wait/_stop/_status/_alive;
+# any other new part is a new file sourced below and called from the commands.
 
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -63,31 +64,40 @@ source "$ENGINES_LIB/env-file.sh"
 # all_up: quiet check used by status-like decisions.
 all_up() {
   local e k
-  for e in a b; do
-    alive "$(engine_dir "$e")/pid" dockerd && ping_engine "$e" || return 1
+  for e in "${ENGINES[@]}"; do
+    engine_do alive "$e" && ping_engine "$e" || return 1
   done
   for k in auth noauth; do
     alive "$(registry_dir "$k")/pid" docker-registry || return 1
   done
-  for e in a b; do
+  for e in "${ENGINES[@]}"; do
     alive "$(sshd_dir "$e")/pid" sshd || return 1
   done
   [[ -f $ENV_FILE ]]
 }
 
+any_engine_alive() {
+  local e
+  for e in "${ENGINES[@]}"; do
+    if engine_do alive "$e"; then return 0; fi
+  done
+  return 1
+}
+
 cmd_start() {
-  local t0=$SECONDS missing=()
+  local t0=$SECONDS missing=() e k sock
   if ! is_root; then
     # Without root we can neither install nor start dockerd; we can only confirm it all runs.
     mapfile -t missing < <(missing_packages)
-    newest_present || missing+=("$NEWEST (Debian unstable's docker.io)")
+    if needs_newest && ! newest_present; then missing+=("$NEWEST (Debian unstable's docker.io)"); fi
     ((${#missing[@]} == 0)) || need_root "installing ${missing[*]}"
     if all_up; then
       print_summary
       return 0
     fi
-    if [[ -S $(engine_sock a) && ! -w $(engine_sock a) ]]; then
-      printf 'engines: error: this user may not use %s: run as root (or, if the engines run, as a member of group docker).\n' "$(engine_sock a)" >&2
+    sock=$(engine_sock "${ENGINES[0]}")
+    if [[ -S $sock && ! -w $sock ]]; then
+      printf 'engines: error: this user may not use %s: run as root (or, if the engines run, as a member of group docker).\n' "$sock" >&2
       exit 2
     fi
     need_root "starting dockerd"
@@ -101,22 +111,16 @@ cmd_start() {
   ensure_tls
   ensure_ssh_material
 
-  launch_engine a
-  launch_engine b
-  launch_registry auth
-  launch_registry noauth
-  launch_sshd a
-  launch_sshd b
-  wait_engine a
-  wait_engine b
-  wait_registry auth
-  wait_registry noauth
-  wait_sshd a
-  wait_sshd b
+  # Everything is launched first and waited for afterwards, so the daemons start in parallel.
+  for e in "${ENGINES[@]}"; do engine_do launch "$e"; done
+  for k in auth noauth; do launch_registry "$k"; done
+  for e in "${ENGINES[@]}"; do launch_sshd "$e"; done
+  for e in "${ENGINES[@]}"; do engine_do wait "$e"; done
+  for k in auth noauth; do wait_registry "$k"; done
+  for e in "${ENGINES[@]}"; do wait_sshd "$e"; done
 
   build_rootfs
-  ensure_image a
-  ensure_image b
+  for e in "${ENGINES[@]}"; do ensure_image "$e"; done
   write_env_file
   log "ready in $((SECONDS - t0))s"
   print_summary
@@ -126,19 +130,18 @@ cmd_stop() {
   need_root "stopping the engines"
   [[ -d $ROOT ]] || { log "nothing to stop ($ROOT does not exist)"; return 0; }
   lock
-  local k e pa pb
-  for e in a b; do stop_sshd "$e"; done
-  # Both engines in parallel: each may need its containers' full stop grace period (10 s).
-  stop_engine a &
-  pa=$!
-  stop_engine b &
-  pb=$!
-  wait "$pa"
-  wait "$pb"
+  local k e pid pids=()
+  for e in "${ENGINES[@]}"; do stop_sshd "$e"; done
+  # All engines in parallel: each may need its containers' full stop grace period (10 s).
+  for e in "${ENGINES[@]}"; do
+    engine_do stop "$e" &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
   for k in auth noauth; do stop_registry "$k"; done
-  # With both dockerds gone, nothing under $ROOT should stay mounted (dockerd leaves its data-root
+  # With every engine gone, nothing under $ROOT should stay mounted (dockerd leaves its data-root
   # bind mount behind, and container mounts after a crash); a later start recreates what it needs.
-  if ! alive "$ROOT/a/pid" dockerd && ! alive "$ROOT/b/pid" dockerd; then
+  if ! any_engine_alive; then
     unmount_leftovers
   fi
   log "stopped (data kept under $ROOT; '$0 reset' deletes it)"
@@ -146,9 +149,9 @@ cmd_stop() {
 
 cmd_status() {
   local ok=0 e k
-  for e in a b; do status_engine "$e" || ok=1; done
+  for e in "${ENGINES[@]}"; do engine_do status "$e" || ok=1; done
   for k in auth noauth; do status_registry "$k" || ok=1; done
-  for e in a b; do status_sshd "$e" || ok=1; done
+  for e in "${ENGINES[@]}"; do status_sshd "$e" || ok=1; done
   if [[ -f $ENV_FILE ]]; then echo "env file: $ENV_FILE"; fi
   return "$ok"
 }

@@ -4,12 +4,12 @@
 # Sourced first by scripts/engines.sh (which sets -euo pipefail): the configuration every part
 # reads, and the helpers they share.
 #
-# Layout under $ROOT:  a/, b/  (docker.sock, pid, log, daemon.json, data/, run/ = exec-root,
+# Layout under $ROOT:  <id>/ per engine of engines.list  (docker.sock, pid, log, daemon.json, data/, run/ = exec-root,
 #                               containerd/ {containerd.sock, pid, log, config.toml, root/, state/})
 #                      registry-auth/, registry-noauth/  (config.yml, htpasswd, data/, pid, log)
 #                      tls/ (ca.pem, server-{cert,key}.pem, other-ca.pem, client/{ca,cert,key}.pem)
 #                      ssh/ (host key, client key id_ed25519, authorized_keys, known_hosts,
-#                            ssh_config for `ssh -F`, a/ and b/ = sshd_config, pid, log)
+#                            ssh_config for `ssh -F`, <id>/ per engine = sshd_config, pid, log)
 #                      busybox-rootfs.tar, engines.env
 
 # Environment (all optional):
@@ -18,10 +18,9 @@
 #   EFFECT_DOCKER_ENGINES_CACHE          where unstable's packages are unpacked (default /opt/effect-docker/engines)
 #   EFFECT_DOCKER_REGISTRY_PORT          port of the registry with auth (default 5000)
 #   EFFECT_DOCKER_REGISTRY_NOAUTH_PORT   port of the registry without auth (default 5001)
-#   EFFECT_DOCKER_ENGINE_A_TLS_PORT      TLS listener of engine A on 127.0.0.1 (default 23760)
-#   EFFECT_DOCKER_ENGINE_B_TLS_PORT      TLS listener of engine B on 127.0.0.1 (default 23761)
-#   EFFECT_DOCKER_ENGINE_A_SSH_PORT      sshd leading to engine A, on 127.0.0.1 (default 22220)
-#   EFFECT_DOCKER_ENGINE_B_SSH_PORT      sshd leading to engine B, on 127.0.0.1 (default 22221)
+#   EFFECT_DOCKER_ENGINE_<ID>_TLS_PORT   TLS listener of engine <id> on 127.0.0.1   (default: engines.list;
+#   EFFECT_DOCKER_ENGINE_<ID>_SSH_PORT   sshd leading to engine <id>, on 127.0.0.1   <ID> as engine_key
+#   EFFECT_DOCKER_ENGINE_<ID>_POOL       base of engine <id>'s default address pool  derives it)
 #   EFFECT_DOCKER_ENGINES_TIMEOUT        seconds to wait for a daemon to become ready (default 60)
 #   EFFECT_DOCKER_DEBIAN_MIRROR          Debian mirror URI for unstable (default: the one apt already uses)
 
@@ -31,10 +30,6 @@ NEWEST=$CACHE/newest
 REGISTRY_PORT=${EFFECT_DOCKER_REGISTRY_PORT:-5000}
 REGISTRY_NOAUTH_PORT=${EFFECT_DOCKER_REGISTRY_NOAUTH_PORT:-5001}
 TIMEOUT=${EFFECT_DOCKER_ENGINES_TIMEOUT:-60}
-TLS_PORT_A=${EFFECT_DOCKER_ENGINE_A_TLS_PORT:-23760}
-TLS_PORT_B=${EFFECT_DOCKER_ENGINE_B_TLS_PORT:-23761}
-SSH_PORT_A=${EFFECT_DOCKER_ENGINE_A_SSH_PORT:-22220}
-SSH_PORT_B=${EFFECT_DOCKER_ENGINE_B_SSH_PORT:-22221}
 TLS_DIR=$ROOT/tls
 SSH_DIR=$ROOT/ssh
 
@@ -55,6 +50,9 @@ REGISTRY_PASSWORD=testpass
 # (e.g. another Docker installation) can never be picked up as containerd, a shim or runc.
 BASE_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
+# The engines: scripts/engines/engines.list (its header explains the columns).
+ENGINE_LIST=$(dirname "${BASH_SOURCE[0]}")/engines.list
+
 log() { printf 'engines: %s\n' "$*" >&2; }
 die() { printf 'engines: error: %s\n' "$*" >&2; exit 1; }
 
@@ -70,56 +68,74 @@ need_root() {
 validate_config() {
   [[ $ROOT == /* && $ROOT != / ]] || die "EFFECT_DOCKER_ENGINES_DIR must be an absolute path other than / (got '$ROOT')"
   [[ $CACHE == /* && $CACHE != / ]] || die "EFFECT_DOCKER_ENGINES_CACHE must be an absolute path other than / (got '$CACHE')"
-  local v
-  for v in REGISTRY_PORT REGISTRY_NOAUTH_PORT TIMEOUT TLS_PORT_A TLS_PORT_B SSH_PORT_A SSH_PORT_B; do
+  local v e key
+  for v in REGISTRY_PORT REGISTRY_NOAUTH_PORT TIMEOUT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got '${!v}')"
   done
   [[ $REGISTRY_PORT != "$REGISTRY_NOAUTH_PORT" ]] || die "the two registries need different ports"
-  local ports
-  ports=$(printf '%s\n' "$REGISTRY_PORT" "$REGISTRY_NOAUTH_PORT" "$TLS_PORT_A" "$TLS_PORT_B" "$SSH_PORT_A" "$SSH_PORT_B")
-  [[ -z $(sort <<<"$ports" | uniq -d) ]] || die "registry, TLS and ssh ports must all differ (got $(tr '\n' ' ' <<<"$ports"))"
+  local ports=("$REGISTRY_PORT" "$REGISTRY_NOAUTH_PORT") keys=() pools=()
+  for e in "${ENGINES[@]}"; do
+    key=$(engine_key "$e")
+    [[ ${ENGINE_TLS_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_TLS_PORT must be a number (got '${ENGINE_TLS_PORT[$e]}')"
+    [[ ${ENGINE_SSH_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_SSH_PORT must be a number (got '${ENGINE_SSH_PORT[$e]}')"
+    [[ ${ENGINE_POOL[$e]} =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || die "${key}_POOL must be an IPv4 CIDR (got '${ENGINE_POOL[$e]}')"
+    declare -F "${ENGINE_KIND[$e]}_launch" >/dev/null ||
+      die "$ENGINE_LIST: engine $e has kind '${ENGINE_KIND[$e]}', which no part of scripts/engines/ runs"
+    [[ ${ENGINE_FROM[$e]} == os || ${ENGINE_FROM[$e]} == sid ]] ||
+      die "$ENGINE_LIST: engine $e comes from '${ENGINE_FROM[$e]}'; known: os, sid"
+    ports+=("${ENGINE_TLS_PORT[$e]}" "${ENGINE_SSH_PORT[$e]}")
+    keys+=("$key")
+    pools+=("${ENGINE_POOL[$e]}")
+  done
+  [[ -z $(printf '%s\n' "${ports[@]}" | sort | uniq -d) ]] || die "registry, TLS and ssh ports must all differ (got ${ports[*]})"
+  [[ -z $(printf '%s\n' "${keys[@]}" | sort | uniq -d) ]] || die "$ENGINE_LIST: two ids give the same env keys (${keys[*]})"
+  [[ -z $(printf '%s\n' "${pools[@]}" | sort | uniq -d) ]] || die "every engine needs its own address pool (got ${pools[*]})"
 }
 
 # ---------------------------------------------------------------------------------------------
-# Per-engine layout. Two engines: a = Debian 12's docker.io, b = Debian unstable's, unpacked.
+# The engines and their per-engine layout, from engines.list
 # ---------------------------------------------------------------------------------------------
+
+# engine_key ID: the prefix of engine ID's env keys. The one place this is derived in bash
+# (test/support/engines.ts has the TypeScript one): docker-20.10 -> EFFECT_DOCKER_ENGINE_DOCKER_20_10.
+engine_key() {
+  local k=${1^^}
+  printf 'EFFECT_DOCKER_ENGINE_%s' "${k//[^A-Z0-9]/_}"
+}
+
+# ENGINES: the ids in list order; ENGINE_<COLUMN>[id]: the other columns, ports and pool
+# overridden by the environment (<key>_TLS_PORT, <key>_SSH_PORT, <key>_POOL).
+ENGINES=()
+declare -A ENGINE_KIND=() ENGINE_FROM=() ENGINE_TLS_PORT=() ENGINE_SSH_PORT=() ENGINE_POOL=()
+read_engine_list() {
+  local id kind from tls ssh pool extra key
+  [[ -r $ENGINE_LIST ]] || die "cannot read $ENGINE_LIST"
+  while read -r id kind from tls ssh pool extra; do
+    [[ -z $id || $id == \#* ]] && continue
+    [[ -n $pool && -z $extra ]] || die "$ENGINE_LIST: engine '$id' needs 6 columns: id kind from tls ssh pool"
+    [[ $id =~ ^[a-z0-9][a-z0-9.-]*$ ]] || die "$ENGINE_LIST: '$id' is not an id (a-z, 0-9, '.', '-')"
+    [[ -z ${ENGINE_KIND[$id]:-} ]] || die "$ENGINE_LIST: engine '$id' is listed twice"
+    key=$(engine_key "$id")
+    local tls_var=${key}_TLS_PORT ssh_var=${key}_SSH_PORT pool_var=${key}_POOL
+    ENGINES+=("$id")
+    ENGINE_KIND[$id]=$kind
+    ENGINE_FROM[$id]=$from
+    ENGINE_TLS_PORT[$id]=${!tls_var:-$tls}
+    ENGINE_SSH_PORT[$id]=${!ssh_var:-$ssh}
+    ENGINE_POOL[$id]=${!pool_var:-$pool}
+  done <"$ENGINE_LIST"
+  ((${#ENGINES[@]})) || die "$ENGINE_LIST lists no engine"
+}
+read_engine_list
 
 engine_dir() { printf '%s/%s' "$ROOT" "$1"; }
 engine_sock() { printf '%s/%s/docker.sock' "$ROOT" "$1"; }
-engine_label() { case $1 in a) echo A ;; b) echo B ;; esac; }
-engine_tls_port() { case $1 in a) echo "$TLS_PORT_A" ;; b) echo "$TLS_PORT_B" ;; esac; }
-engine_ssh_port() { case $1 in a) echo "$SSH_PORT_A" ;; b) echo "$SSH_PORT_B" ;; esac; }
+engine_tls_port() { printf '%s' "${ENGINE_TLS_PORT[$1]}"; }
+engine_ssh_port() { printf '%s' "${ENGINE_SSH_PORT[$1]}"; }
 
-# The engine's own binaries come first on PATH: dockerd finds containerd, containerd-shim-runc-v2,
-# docker-proxy and docker-init through PATH. Engine B's unpacked tree has no runc (deleted on
-# unpack, it needs a newer glibc), so the lookup falls through to the OS runc.
-engine_path() {
-  case $1 in
-    a) printf '%s' "$BASE_PATH" ;;
-    b) printf '%s' "$NEWEST/usr/sbin:$NEWEST/usr/bin:$BASE_PATH" ;;
-  esac
-}
-engine_dockerd() {
-  case $1 in
-    a) printf /usr/sbin/dockerd ;;
-    b) printf '%s' "$NEWEST/usr/sbin/dockerd" ;;
-  esac
-}
-engine_containerd() {
-  case $1 in
-    a) printf /usr/bin/containerd ;;
-    b) printf '%s' "$NEWEST/usr/bin/containerd" ;;
-  esac
-}
-# Separate default address pools: without them both engines hand out 172.18.0.0/16, ... to
-# user-defined networks, and two host bridges with the same subnet confuse the host's routing
-# (and docker-proxy) — and may collide with a system Docker's networks.
-engine_pool() {
-  case $1 in
-    a) printf 'base=10.201.0.0/16,size=24' ;;
-    b) printf 'base=10.202.0.0/16,size=24' ;;
-  esac
-}
+# engine_do VERB E: VERB (launch, wait, stop, status, alive) for engine E, done by the part of
+# its kind: kind docker is docker_VERB in dockerd.sh; a new kind is a new part defining its own.
+engine_do() { "${ENGINE_KIND[$2]}_$1" "$2"; }
 
 # ---------------------------------------------------------------------------------------------
 # Process helpers (pidfile based; never match processes by name alone).
@@ -205,9 +221,11 @@ http_code() { curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/nu
 
 check_socket_paths() {
   # Longest unix sockets we (or the daemons) create under $ROOT; the kernel limit is 107 bytes.
-  local p
-  for p in "$ROOT/b/containerd/containerd.sock.ttrpc" "$ROOT/b/run/libnetwork/0123456789ab.sock" "$ROOT/b/docker.sock"; do
-    ((${#p} <= 107)) || die "EFFECT_DOCKER_ENGINES_DIR is too long: $p would exceed the 107-byte unix socket limit"
+  local e p
+  for e in "${ENGINES[@]}"; do
+    for p in "$ROOT/$e/containerd/containerd.sock.ttrpc" "$ROOT/$e/run/libnetwork/0123456789ab.sock" "$ROOT/$e/docker.sock"; do
+      ((${#p} <= 107)) || die "EFFECT_DOCKER_ENGINES_DIR is too long: $p would exceed the 107-byte unix socket limit"
+    done
   done
 }
 

@@ -9,7 +9,7 @@
 # Why not let dockerd start its "managed" containerd: dockerd only does that when
 # /run/containerd/containerd.sock does not exist. On a machine where the system containerd runs
 # (any systemd host after installing docker.io), both engines would silently attach to that
-# shared containerd (same "moby" namespace, and engine B would not use unstable's containerd).
+# shared containerd (same "moby" namespace, and docker-latest would not use unstable's containerd).
 # So each engine gets its own containerd with its own sockets and state, and dockerd is pointed
 # at it with --containerd.
 
@@ -19,7 +19,7 @@ containerd_sock() { printf '%s/containerd.sock' "$(containerd_dir "$1")"; }
 write_containerd_config() {
   local e=$1 d ver version disabled
   d=$(containerd_dir "$e")
-  # containerd 1.x (engine A) reads config version 2; containerd 2.x (engine B) wants version 3
+  # containerd 1.x (docker-20.10) reads config version 2; containerd 2.x (docker-latest) wants version 3
   # (it would migrate a version 2 file, with a warning, on every start).
   ver=$("$(engine_containerd "$e")" --version | awk '{print $3}')
   # Disabled: the CRI plugins (Kubernetes only; they watch /etc/cni, start a streaming server and
@@ -73,11 +73,11 @@ launch_containerd() {
   until [[ -S $sock ]]; do
     if ! alive "$d/pid" containerd; then
       log_tail "$d/log"
-      die "containerd of engine $(engine_label "$e") exited during startup"
+      die "containerd of engine $e exited during startup"
     fi
     if ((SECONDS >= deadline)); then
       log_tail "$d/log"
-      die "containerd of engine $(engine_label "$e") not ready after ${TIMEOUT}s"
+      die "containerd of engine $e not ready after ${TIMEOUT}s"
     fi
     sleep 0.1
   done
@@ -109,7 +109,7 @@ kill_leftover_shims() {
 
 # dockerd_args E: engine E's dockerd command line (into DOCKERD_ARGS). It is also the engine's
 # "configuration": a running dockerd started with other arguments (or other TLS material) is
-# restarted by launch_engine.
+# restarted by docker_launch.
 # --bridge=none --iptables=false --ip6tables=false: no default bridge, no NAT rules, nothing
 # touches the host's firewall. dockerd writes $d/pid itself (--pidfile). The TCP listener is
 # 127.0.0.1 only and always --tlsverify: it accepts only clients with a certificate of our test CA.
@@ -142,14 +142,19 @@ engine_signature() {
 # port_in_use PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# launch_engine E: start engine E's dockerd unless a live one answers (or is still starting) with
+# Separate default address pools: without them both engines hand out 172.18.0.0/16, ... to
+# user-defined networks, and two host bridges with the same subnet confuse the host's routing
+# (and docker-proxy) — and may collide with a system Docker's networks (or with a second copy of
+# these engines under another runtime root: move the pools with EFFECT_DOCKER_ENGINE_<ID>_POOL).
+engine_pool() { printf 'base=%s,size=24' "${ENGINE_POOL[$1]}"; }
+
+# docker_launch E: start engine E's dockerd unless a live one answers (or is still starting) with
 # today's arguments. Returns without waiting for readiness, so both engines and the registries
 # start in parallel.
-launch_engine() {
-  local e=$1 d sock label port
+docker_launch() {
+  local e=$1 d sock port
   d=$(engine_dir "$e")
   sock=$(engine_sock "$e")
-  label=$(engine_label "$e")
   port=$(engine_tls_port "$e")
   mkdir -p "$d"
   engine_signature "$e" >"$d/args.new"
@@ -157,17 +162,17 @@ launch_engine() {
     if cmp -s "$d/args.new" "$d/args"; then
       rm -f "$d/args.new"
       if ping_engine "$e"; then
-        log "engine $label: reusing running dockerd (pid $(pid_of "$d/pid"))"
+        log "engine $e: reusing running dockerd (pid $(pid_of "$d/pid"))"
       else
-        log "engine $label: dockerd (pid $(pid_of "$d/pid")) runs but does not answer yet; waiting for it"
+        log "engine $e: dockerd (pid $(pid_of "$d/pid")) runs but does not answer yet; waiting for it"
       fi
       # A running dockerd needs its containerd; if containerd died, dockerd can't run containers.
       alive "$(containerd_dir "$e")/pid" containerd ||
-        die "engine $label: dockerd runs but its containerd does not; run '$0 stop' then '$0 start'"
+        die "engine $e: dockerd runs but its containerd does not; run '$0 stop' then '$0 start'"
       return 0
     fi
-    log "engine $label: dockerd runs with other arguments (or TLS material); restarting it"
-    stop_engine "$e"
+    log "engine $e: dockerd runs with other arguments (or TLS material); restarting it"
+    docker_stop "$e"
   fi
   # Stale state from a crash or reboot: dockerd refuses to start over a live-looking pidfile,
   # and a leftover socket would make readiness checks lie. Data dirs are kept (images survive).
@@ -175,7 +180,7 @@ launch_engine() {
   # The TLS port must be free: otherwise readiness checks would find somebody else's server.
   if port_in_use "$port"; then
     rm -f "$d/args.new"
-    die "engine $label: 127.0.0.1:$port is already in use by a process this script did not start; free it or set EFFECT_DOCKER_ENGINE_${label}_TLS_PORT"
+    die "engine $e: 127.0.0.1:$port is already in use by a process this script did not start; free it or set $(engine_key "$e")_TLS_PORT"
   fi
   mkdir -p "$d/data" "$d/run"
   # Our own (empty) daemon.json so a system /etc/docker/daemon.json (hosts, data-root, ...) is
@@ -183,7 +188,7 @@ launch_engine() {
   [[ -f $d/daemon.json ]] || echo '{}' >"$d/daemon.json"
   launch_containerd "$e"
   [[ -f $d/log ]] && mv -f "$d/log" "$d/log.prev"
-  log "engine $label: starting $(engine_dockerd "$e") (TLS on 127.0.0.1:$port)"
+  log "engine $e: starting $(engine_dockerd "$e") (TLS on 127.0.0.1:$port)"
   mv -f "$d/args.new" "$d/args"
   dockerd_args "$e"
   # The wrapper's pid goes to launch.pid (same process as dockerd) so an early crash is noticed
@@ -191,38 +196,36 @@ launch_engine() {
   spawn "$d/launch.pid" "$d/log" "$(engine_path "$e")" "${DOCKERD_ARGS[@]}"
 }
 
-wait_engine() {
-  local e=$1 d label deadline
+docker_wait() {
+  local e=$1 d deadline
   d=$(engine_dir "$e")
-  label=$(engine_label "$e")
   deadline=$((SECONDS + TIMEOUT))
   until ping_engine "$e"; do
     if ! alive "$d/pid" dockerd && ! alive "$d/launch.pid" dockerd; then
       log_tail "$d/log"
-      die "engine $label: dockerd exited during startup (log: $d/log)"
+      die "engine $e: dockerd exited during startup (log: $d/log)"
     fi
     if ((SECONDS >= deadline)); then
       log_tail "$d/log"
-      die "engine $label: dockerd not ready after ${TIMEOUT}s (log: $d/log)"
+      die "engine $e: dockerd not ready after ${TIMEOUT}s (log: $d/log)"
     fi
     sleep 0.2
   done
   until ping_engine_tls "$e"; do
     if ((SECONDS >= deadline)); then
       log_tail "$d/log"
-      die "engine $label: answers on its socket but not over TLS on 127.0.0.1:$(engine_tls_port "$e") after ${TIMEOUT}s (log: $d/log)"
+      die "engine $e: answers on its socket but not over TLS on 127.0.0.1:$(engine_tls_port "$e") after ${TIMEOUT}s (log: $d/log)"
     fi
     sleep 0.2
   done
   rm -f "$d/launch.pid"
 }
 
-stop_engine() {
-  local e=$1 d label
+docker_stop() {
+  local e=$1 d
   d=$(engine_dir "$e")
-  label=$(engine_label "$e")
   if alive "$d/pid" dockerd || alive "$d/launch.pid" dockerd; then
-    log "engine $label: stopping dockerd"
+    log "engine $e: stopping dockerd"
   fi
   # dockerd stops its containers (10 s default grace each, in parallel) before exiting: allow 60 s.
   alive "$d/pid" dockerd || cp -f "$d/launch.pid" "$d/pid" 2>/dev/null || true
@@ -243,30 +246,31 @@ engine_version() {
   sed -n 's/.*"Version":"\([^"]*\)","ApiVersion":"\([^"]*\)","MinAPIVersion":"\([^"]*\)".*/\1 \2 \3/p' <<<"$json"
 }
 
-# status_engine E: one status line for engine E's dockerd and one for its TLS listener; returns 1
+docker_alive() { alive "$(engine_dir "$1")/pid" dockerd; }
+
+# docker_status E: one status line for engine E's dockerd and one for its TLS listener; returns 1
 # if either is not up.
-status_engine() {
-  local e=$1 L d v api port
-  L=$(engine_label "$e")
+docker_status() {
+  local e=$1 d v api port
   d=$(engine_dir "$e")
   if alive "$d/pid" dockerd && ping_engine "$e"; then
     read -r v api _ <<<"$(engine_version "$e")" || true
-    printf 'engine %s           up    Docker %s, API %s, pid %s, unix://%s\n' "$L" "${v:-?}" "${api:-?}" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
+    printf '%-18s up    Docker %s, API %s, pid %s, unix://%s\n' "$e" "${v:-?}" "${api:-?}" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
     port=$(sed -n 's|^tcp://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$d/args" 2>/dev/null || true)
     if [[ -n $port ]] && ping_engine_tls "$e" "$port"; then
-      printf 'engine %s TLS       up    tcp://127.0.0.1:%s (--tlsverify)\n' "$L" "$port"
+      printf '%-18s up    tcp://127.0.0.1:%s (--tlsverify)\n' "$e TLS" "$port"
     else
-      printf 'engine %s TLS       DOWN  no TLS answer on tcp://127.0.0.1:%s\n' "$L" "${port:-?}"
+      printf '%-18s DOWN  no TLS answer on tcp://127.0.0.1:%s\n' "$e TLS" "${port:-?}"
       return 1
     fi
   elif alive "$d/pid" dockerd && [[ -S $(engine_sock "$e") && ! -w $(engine_sock "$e") ]]; then
-    printf 'engine %s           ?     dockerd pid %s runs, but this user may not use %s (root or group docker needed)\n' "$L" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
+    printf '%-18s ?     dockerd pid %s runs, but this user may not use %s (root or group docker needed)\n' "$e" "$(pid_of "$d/pid")" "$(engine_sock "$e")"
     return 1
   elif alive "$d/pid" dockerd; then
-    printf 'engine %s           DOWN  dockerd pid %s runs but does not answer on %s (log: %s/log)\n' "$L" "$(pid_of "$d/pid")" "$(engine_sock "$e")" "$d"
+    printf '%-18s DOWN  dockerd pid %s runs but does not answer on %s (log: %s/log)\n' "$e" "$(pid_of "$d/pid")" "$(engine_sock "$e")" "$d"
     return 1
   else
-    printf 'engine %s           DOWN  not running\n' "$L"
+    printf '%-18s DOWN  not running\n' "$e"
     return 1
   fi
 }

@@ -7,19 +7,19 @@
 # ---------------------------------------------------------------------------------------------
 
 write_env_file() {
-  local e L v api min
+  local e K v api min
   {
     echo "EFFECT_DOCKER_ENGINES_DIR=$ROOT"
-    for e in a b; do
-      L=$(engine_label "$e")
+    for e in "${ENGINES[@]}"; do
+      K=$(engine_key "$e")
       read -r v api min <<<"$(engine_version "$e")" || true
-      [[ -n ${v:-} && -n ${api:-} ]] || die "engine $L: could not read Version/ApiVersion from GET /version"
-      echo "EFFECT_DOCKER_ENGINE_$L=unix://$(engine_sock "$e")"
-      echo "EFFECT_DOCKER_ENGINE_${L}_VERSION=$v"
-      echo "EFFECT_DOCKER_ENGINE_${L}_API=$api"
-      echo "EFFECT_DOCKER_ENGINE_${L}_MIN_API=$min"
-      echo "EFFECT_DOCKER_ENGINE_${L}_TLS=tcp://127.0.0.1:$(engine_tls_port "$e")"
-      echo "EFFECT_DOCKER_ENGINE_${L}_SSH=ssh://root@127.0.0.1:$(engine_ssh_port "$e")"
+      [[ -n ${v:-} && -n ${api:-} ]] || die "engine $e: could not read Version/ApiVersion from GET /version"
+      echo "$K=unix://$(engine_sock "$e")"
+      echo "${K}_VERSION=$v"
+      echo "${K}_API=$api"
+      echo "${K}_MIN_API=$min"
+      echo "${K}_TLS=tcp://127.0.0.1:$(engine_tls_port "$e")"
+      echo "${K}_SSH=ssh://root@127.0.0.1:$(engine_ssh_port "$e")"
     done
     # As DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), with DOCKER_TLS_VERIFY=1.
     echo "EFFECT_DOCKER_TLS_CERT_PATH=$TLS_DIR/client"
@@ -41,23 +41,25 @@ write_env_file() {
 env_value() { sed -n "s/^$1=//p" "$ENV_FILE" 2>/dev/null | head -n 1; }
 
 print_summary() {
-  local L
+  local e K ids
+  ids=$(IFS=,; printf '%s' "${ENGINES[*]}")
   echo "effect-docker test engines (runtime root $ROOT)"
-  for L in A B; do
-    printf '  engine %s    Docker %-16s API %-5s %s\n' "$L" "$(env_value "EFFECT_DOCKER_ENGINE_${L}_VERSION")" \
-      "$(env_value "EFFECT_DOCKER_ENGINE_${L}_API")" "$(env_value "EFFECT_DOCKER_ENGINE_$L")"
+  for e in "${ENGINES[@]}"; do
+    K=$(engine_key "$e")
+    printf '  %-14s Docker %-16s API %-5s %s\n' "$e" "$(env_value "${K}_VERSION")" \
+      "$(env_value "${K}_API")" "$(env_value "$K")"
   done
-  printf '  registry    %-22s basic auth %s / %s\n' "$(env_value EFFECT_DOCKER_REGISTRY)" \
+  printf '  %-14s %-22s basic auth %s / %s\n' registry "$(env_value EFFECT_DOCKER_REGISTRY)" \
     "$(env_value EFFECT_DOCKER_REGISTRY_USER)" "$(env_value EFFECT_DOCKER_REGISTRY_PASSWORD)"
-  printf '  registry    %-22s no auth\n' "$(env_value EFFECT_DOCKER_REGISTRY_NOAUTH)"
-  printf '  image       %-22s on both engines (rootfs tar %s)\n' "$(env_value EFFECT_DOCKER_TEST_IMAGE)" \
+  printf '  %-14s %-22s no auth\n' registry "$(env_value EFFECT_DOCKER_REGISTRY_NOAUTH)"
+  printf '  %-14s %-22s on every engine (rootfs tar %s)\n' image "$(env_value EFFECT_DOCKER_TEST_IMAGE)" \
     "$(env_value EFFECT_DOCKER_ROOTFS_TAR)"
-  for L in A B; do
-    printf '  engine %s    %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$L" \
-      "$(env_value "EFFECT_DOCKER_ENGINE_${L}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
-    printf '  engine %s    %-29s ssh -F %s\n' "$L" "$(env_value "EFFECT_DOCKER_ENGINE_${L}_SSH")" \
-      "$(env_value EFFECT_DOCKER_SSH_CONFIG)"
+  for e in "${ENGINES[@]}"; do
+    K=$(engine_key "$e")
+    printf '  %-14s %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$e" \
+      "$(env_value "${K}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
+    printf '  %-14s %-29s ssh -F %s\n' "$e" "$(env_value "${K}_SSH")" "$(env_value EFFECT_DOCKER_SSH_CONFIG)"
   done
-  echo "  logs        $ROOT/{a,b}/log, $ROOT/{a,b}/containerd/log, $ROOT/registry-{auth,noauth}/log, $SSH_DIR/{a,b}/log"
+  echo "  logs           $ROOT/{$ids}/log, $ROOT/{$ids}/containerd/log, $ROOT/registry-{auth,noauth}/log, $SSH_DIR/{$ids}/log"
   echo "env file: $ENV_FILE    (load with: set -a; . $ENV_FILE; set +a)"
 }

@@ -40,25 +40,24 @@ build_rootfs() {
 
 # Import busybox:local into engine E unless it is there already (an engine never pulls it).
 ensure_image() {
-  local e=$1 sock code out label
+  local e=$1 sock code out
   sock=$(engine_sock "$e")
-  label=$(engine_label "$e")
   code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --unix-socket "$sock" \
     "http://x/images/$TEST_IMAGE_REPO:$TEST_IMAGE_TAG/json" || true)
   case $code in
     200) return 0 ;;
     404) ;;
-    *) die "engine $label: GET /images/$TEST_IMAGE_REPO:$TEST_IMAGE_TAG/json answered '$code'" ;;
+    *) die "engine $e: GET /images/$TEST_IMAGE_REPO:$TEST_IMAGE_TAG/json answered '$code'" ;;
   esac
-  log "engine $label: importing $TEST_IMAGE_REPO:$TEST_IMAGE_TAG from $ROOTFS_TAR"
+  log "engine $e: importing $TEST_IMAGE_REPO:$TEST_IMAGE_TAG from $ROOTFS_TAR"
   # changes=CMD ["/bin/sh"], URL-encoded.
   out=$(curl -sS --max-time 120 --unix-socket "$sock" -X POST \
     -H 'Content-Type: application/x-tar' --data-binary "@$ROOTFS_TAR" \
     "http://x/images/create?fromSrc=-&repo=$TEST_IMAGE_REPO&tag=$TEST_IMAGE_TAG&changes=CMD%20%5B%22%2Fbin%2Fsh%22%5D") ||
-    die "engine $label: image import request failed: $out"
+    die "engine $e: image import request failed: $out"
   # Errors of streamed endpoints arrive inside a 200 response.
-  [[ $out != *'"error'* ]] || die "engine $label: image import failed: $out"
+  [[ $out != *'"error'* ]] || die "engine $e: image import failed: $out"
   code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --unix-socket "$sock" \
     "http://x/images/$TEST_IMAGE_REPO:$TEST_IMAGE_TAG/json" || true)
-  [[ $code == 200 ]] || die "engine $label: $TEST_IMAGE_REPO:$TEST_IMAGE_TAG missing after import ($code)"
+  [[ $code == 200 ]] || die "engine $e: $TEST_IMAGE_REPO:$TEST_IMAGE_TAG missing after import ($code)"
 }

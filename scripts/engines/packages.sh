@@ -17,6 +17,33 @@ missing_packages() {
   done
 }
 
+# Where engine E's binaries come from (engines.list's "from"): os = the system's /usr (Debian 12's
+# packages), sid = $NEWEST, the unpacked tree of Debian unstable's packages.
+engine_prefix() {
+  case ${ENGINE_FROM[$1]} in
+    os) printf '' ;;
+    sid) printf '%s' "$NEWEST" ;;
+  esac
+}
+
+# The engine's own binaries come first on PATH: dockerd finds containerd, containerd-shim-runc-v2,
+# docker-proxy and docker-init through PATH. The unpacked tree of sid has no runc (deleted on
+# unpack, it needs a newer glibc), so the lookup falls through to the OS runc.
+engine_path() {
+  local prefix
+  prefix=$(engine_prefix "$1")
+  printf '%s' "${prefix:+$prefix/usr/sbin:$prefix/usr/bin:}$BASE_PATH"
+}
+engine_dockerd() { printf '%s/usr/sbin/dockerd' "$(engine_prefix "$1")"; }
+engine_containerd() { printf '%s/usr/bin/containerd' "$(engine_prefix "$1")"; }
+
+# Some engine runs Debian unstable's packages (else there is nothing to fetch).
+needs_newest() {
+  local e
+  for e in "${ENGINES[@]}"; do [[ ${ENGINE_FROM[$e]} == sid ]] && return 0; done
+  return 1
+}
+
 newest_present() { [[ -x $NEWEST/usr/sbin/dockerd && -x $NEWEST/usr/bin/containerd && -f $NEWEST/.versions ]]; }
 
 install_packages() {
@@ -54,11 +81,12 @@ debian_mirror() {
   printf '%s' "$uri"
 }
 
-# Engine B: Debian unstable's docker.io and containerd, downloaded with a PRIVATE apt
+# Engines from sid: Debian unstable's docker.io and containerd, downloaded with a PRIVATE apt
 # configuration (own sources list, lists dir, cache dir, empty dpkg status and no pinning) so
 # the system's apt sources and package state are never touched, then unpacked (not installed)
 # into $NEWEST. Reused as long as it is there; delete $NEWEST to fetch today's versions.
 fetch_newest() {
+  needs_newest || return 0
   newest_present && return 0
   need_root "downloading Debian unstable's docker.io into $CACHE"
   mkdir -p "$CACHE"

@@ -21,11 +21,12 @@ ensure_ssh_material() {
   [[ -s $SSH_DIR/id_ed25519 ]] ||
     ssh-keygen -q -t ed25519 -N '' -C effect-docker-test-client -f "$SSH_DIR/id_ed25519"
   cp -f "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
-  local hostkey port
+  local hostkey
   hostkey=$(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519_key.pub")
   : >"$SSH_DIR/known_hosts.new"
-  for port in "$SSH_PORT_A" "$SSH_PORT_B"; do
-    echo "[127.0.0.1]:$port $hostkey" >>"$SSH_DIR/known_hosts.new"
+  local e
+  for e in "${ENGINES[@]}"; do
+    echo "[127.0.0.1]:$(engine_ssh_port "$e") $hostkey" >>"$SSH_DIR/known_hosts.new"
   done
   mv -f "$SSH_DIR/known_hosts.new" "$SSH_DIR/known_hosts"
   cat >"$SSH_DIR/ssh_config.new" <<CFG
@@ -67,33 +68,32 @@ CFG
 }
 
 launch_sshd() {
-  local e=$1 d port label
+  local e=$1 d port
   d=$(sshd_dir "$e")
   port=$(engine_ssh_port "$e")
-  label=$(engine_label "$e")
   mkdir -p "$d" /run/sshd
   chmod 755 /run/sshd
   write_sshd_config "$e" "$d/sshd_config.new"
   if alive "$d/pid" sshd; then
     if cmp -s "$d/sshd_config.new" "$d/sshd_config"; then
       rm -f "$d/sshd_config.new"
-      log "ssh $label: reusing running sshd (pid $(pid_of "$d/pid")) on 127.0.0.1:$port"
+      log "ssh $e: reusing running sshd (pid $(pid_of "$d/pid")) on 127.0.0.1:$port"
       return 0
     fi
-    log "ssh $label: configuration changed; restarting"
+    log "ssh $e: configuration changed; restarting"
     stop_pid "$d/pid" sshd 10
   fi
   rm -f "$d/pid"
   if port_in_use "$port"; then
-    die "ssh $label: 127.0.0.1:$port is already in use by a process this script did not start; free it or set EFFECT_DOCKER_ENGINE_${label}_SSH_PORT"
+    die "ssh $e: 127.0.0.1:$port is already in use by a process this script did not start; free it or set $(engine_key "$e")_SSH_PORT"
   fi
   if ! /usr/sbin/sshd -t -f "$d/sshd_config.new" >"$d/check.log" 2>&1; then
     log_tail "$d/check.log"
-    die "ssh $label: sshd rejects its configuration ($d/sshd_config.new)"
+    die "ssh $e: sshd rejects its configuration ($d/sshd_config.new)"
   fi
   mv -f "$d/sshd_config.new" "$d/sshd_config"
   [[ -f $d/log ]] && mv -f "$d/log" "$d/log.prev"
-  log "ssh $label: starting sshd on 127.0.0.1:$port (sessions use engine $label)"
+  log "ssh $e: starting sshd on 127.0.0.1:$port (sessions use engine $e)"
   # -e: log to stderr (our log file) instead of syslog.
   spawn "$d/pid" "$d/log" "$BASE_PATH" /usr/sbin/sshd -D -e -f "$d/sshd_config"
   touch "$d/fresh"
@@ -102,21 +102,20 @@ launch_sshd() {
 # wait_sshd E: the port answers with an SSH banner; after a fresh start, also one real round trip
 # through it to the engine (the docker CLI on this machine, as the remote side, dials the engine).
 wait_sshd() {
-  local e=$1 d port label deadline banner out
+  local e=$1 d port deadline banner out
   d=$(sshd_dir "$e")
   port=$(engine_ssh_port "$e")
-  label=$(engine_label "$e")
   deadline=$((SECONDS + TIMEOUT))
   while :; do
     banner=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && timeout 5 head -c 7 <&3) 2>/dev/null || true)
     [[ $banner == SSH-2.0 ]] && break
     if ! alive "$d/pid" sshd; then
       log_tail "$d/log"
-      die "ssh $label: sshd exited during startup (log: $d/log)"
+      die "ssh $e: sshd exited during startup (log: $d/log)"
     fi
     if ((SECONDS >= deadline)); then
       log_tail "$d/log"
-      die "ssh $label: no SSH banner on 127.0.0.1:$port after ${TIMEOUT}s"
+      die "ssh $e: no SSH banner on 127.0.0.1:$port after ${TIMEOUT}s"
     fi
     sleep 0.1
   done
@@ -124,28 +123,27 @@ wait_sshd() {
   if ! out=$(timeout 30 ssh -F "$SSH_DIR/ssh_config" -p "$port" root@127.0.0.1 \
     docker version --format '{{.Server.Version}}' </dev/null 2>&1); then
     log_tail "$d/log"
-    die "ssh $label: docker over ssh://root@127.0.0.1:$port does not work: $out"
+    die "ssh $e: docker over ssh://root@127.0.0.1:$port does not work: $out"
   fi
   rm -f "$d/fresh"
-  log "ssh $label: ssh://root@127.0.0.1:$port reaches Docker $out"
+  log "ssh $e: ssh://root@127.0.0.1:$port reaches Docker $out"
 }
 
 # status_sshd E: one status line; returns 1 if engine E's sshd is not up.
 status_sshd() {
-  local e=$1 L d port
-  L=$(engine_label "$e")
+  local e=$1 d port
   d=$(sshd_dir "$e")
   port=$(sshd_running_port "$e")
   if alive "$d/pid" sshd; then
-    printf 'ssh %s              up    ssh://root@127.0.0.1:%s, pid %s\n' "$L" "${port:-?}" "$(pid_of "$d/pid")"
+    printf '%-18s up    ssh://root@127.0.0.1:%s, pid %s\n' "ssh $e" "${port:-?}" "$(pid_of "$d/pid")"
   else
-    printf 'ssh %s              DOWN  not running\n' "$L"
+    printf '%-18s DOWN  not running\n' "ssh $e"
     return 1
   fi
 }
 
 stop_sshd() {
   local e=$1
-  if alive "$(sshd_dir "$e")/pid" sshd; then log "ssh $(engine_label "$e"): stopping sshd"; fi
+  if alive "$(sshd_dir "$e")/pid" sshd; then log "ssh $e: stopping sshd"; fi
   stop_pid "$(sshd_dir "$e")/pid" sshd 10
 }
