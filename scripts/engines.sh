@@ -141,7 +141,7 @@ cmd_stop() {
   for k in auth noauth; do stop_registry "$k"; done
   # With every engine gone, nothing under $ROOT should stay mounted (dockerd leaves its data-root
   # bind mount behind, and container mounts after a crash); a later start recreates what it needs.
-  if ! any_engine_alive; then
+  if ! any_engine_alive && [[ -z $(unlisted_daemons) ]]; then
     unmount_leftovers
   fi
   log "stopped (data kept under $ROOT; '$0 reset' deletes it)"
@@ -166,6 +166,9 @@ cmd_reset() {
   if [[ -e $ROOT && ! -f $MARKER ]]; then
     die "$ROOT was not created by this script (no $MARKER); not deleting it"
   fi
+  local left
+  left=$(unlisted_daemons)
+  [[ -z $left ]] || die "daemons that engines.list does not name still run from $ROOT (pidfiles: $(tr '\n' ' ' <<<"$left")); stop them with the scripts/engines.sh that started them, then reset"
   cmd_stop
   [[ -d $ROOT ]] || return 0
   unmount_leftovers

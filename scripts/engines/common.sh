@@ -4,8 +4,8 @@
 # Sourced first by scripts/engines.sh (which sets -euo pipefail): the configuration every part
 # reads, and the helpers they share.
 #
-# Layout under $ROOT:  <id>/ per engine of engines.list  (docker.sock, pid, log, daemon.json, data/, run/ = exec-root,
-#                               containerd/ {containerd.sock, pid, log, config.toml, root/, state/})
+# Layout under $ROOT:  <id>/ per engine of engines.list (docker.sock, pid, log, daemon.json, data/,
+#                        run/ = exec-root, containerd/ {containerd.sock, pid, log, config.toml, root/, state/})
 #                      registry-auth/, registry-noauth/  (config.yml, htpasswd, data/, pid, log)
 #                      tls/ (ca.pem, server-{cert,key}.pem, other-ca.pem, client/{ca,cert,key}.pem)
 #                      ssh/ (host key, client key id_ed25519, authorized_keys, known_hosts,
@@ -18,9 +18,11 @@
 #   EFFECT_DOCKER_ENGINES_CACHE          where unstable's packages are unpacked (default /opt/effect-docker/engines)
 #   EFFECT_DOCKER_REGISTRY_PORT          port of the registry with auth (default 5000)
 #   EFFECT_DOCKER_REGISTRY_NOAUTH_PORT   port of the registry without auth (default 5001)
-#   EFFECT_DOCKER_ENGINE_<ID>_TLS_PORT   TLS listener of engine <id> on 127.0.0.1   (default: engines.list;
-#   EFFECT_DOCKER_ENGINE_<ID>_SSH_PORT   sshd leading to engine <id>, on 127.0.0.1   <ID> as engine_key
-#   EFFECT_DOCKER_ENGINE_<ID>_POOL       base of engine <id>'s default address pool  derives it)
+#   EFFECT_DOCKER_ENGINE_<ID>_TLS_PORT   TLS listener of engine <id> on 127.0.0.1
+#   EFFECT_DOCKER_ENGINE_<ID>_SSH_PORT   sshd leading to engine <id>, on 127.0.0.1
+#   EFFECT_DOCKER_ENGINE_<ID>_POOL       base of engine <id>'s default address pool (e.g. 10.211.0.0/16)
+#                                        (defaults: engines.list; <ID> as engine_key derives it from
+#                                        the id: EFFECT_DOCKER_ENGINE_DOCKER_20_10_TLS_PORT)
 #   EFFECT_DOCKER_ENGINES_TIMEOUT        seconds to wait for a daemon to become ready (default 60)
 #   EFFECT_DOCKER_DEBIAN_MIRROR          Debian mirror URI for unstable (default: the one apt already uses)
 
@@ -232,6 +234,19 @@ check_socket_paths() {
 lock() {
   exec 9>"$LOCK_FILE"
   flock -w 900 9 || die "another engines.sh is still running (lock $LOCK_FILE)"
+}
+
+# Daemons still running from a directory of $ROOT that engines.list does not name (an engine
+# renamed or removed since it was started): `stop` does not know them, so neither `stop` may
+# unmount what they use nor `reset` delete their state from under them. Prints their pidfiles.
+unlisted_daemons() {
+  local f dir
+  for f in "$ROOT"/*/pid "$ROOT"/*/containerd/pid; do
+    dir=${f#"$ROOT"/}
+    dir=${dir%%/*}
+    [[ -z ${ENGINE_KIND[$dir]:-} ]] || continue
+    if alive "$f" dockerd || alive "$f" containerd; then echo "$f"; fi
+  done
 }
 
 # Unmount anything a killed dockerd left mounted under $ROOT (container rootfs, netns files,
