@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto"
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config"
-import { type EngineId, engineTarget } from "./test/support/engines.js"
+import { type EngineId, engineList, engineTarget } from "./test/support/engines.js"
 
 // One id per run, so every resource a test creates can be labelled with it.
 process.env.EFFECT_DOCKER_TEST_RUN ??= randomUUID().slice(0, 8)
 
-// Integration tests run once per engine; the project name says which engine and API version each
-// result came from (read from engines.env when the engines were started by scripts/engines.sh).
+// Integration tests run once per engine of scripts/engines/engines.list; the project name says which
+// engine and API version each result came from (the API read from engines.env when the engines were
+// started by scripts/engines.sh): `docker-20.10 (api 1.41)`.
 const engineProject = (id: EngineId): TestProjectInlineConfiguration => {
-  const target = engineTarget(id)
-  const label = target?.api ? `api-${target.api} (docker ${target.version ?? "?"})` : `engine-${id}`
+  const api = engineTarget(id)?.api
   return {
     extends: true,
     test: {
-      name: label,
+      name: api ? `${id} (api ${api})` : id,
       include: ["test/integration/**/*.test.ts"],
       env: { EFFECT_DOCKER_TEST_ENGINE: id },
       globalSetup: ["test/support/global-setup.ts"]
@@ -28,8 +28,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
-      engineProject("a"),
-      engineProject("b")
+      ...engineList().map((engine) => engineProject(engine.id))
     ]
   }
 })

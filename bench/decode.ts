@@ -3,7 +3,7 @@
  * decoder (codegen/emit-decoders.ts), per answer, on answers fetched once from a real engine
  * (a container inspect and list, an image inspect, info, one stats sample).
  *
- *   DOCKER_HOST=unix:///tmp/effect-docker/b/docker.sock npm run bench:decode
+ *   DOCKER_HOST=unix:///tmp/effect-docker/docker-latest/docker.sock npm run bench:decode
  *
  * Each variant runs on the same parsed value (the decode variants) or text (`JSON.parse`), in
  * rounds with the variants in rotated order, median of the rounds; a full GC before each timed run

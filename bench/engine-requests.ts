@@ -3,7 +3,7 @@
  * 64 concurrent container inspects, for effect-docker, dockerode, and raw keep-alive clients
  * (undici Pool, node:http Agent). Clients take turns round by round so drift hits all alike.
  *
- *   DOCKER_HOST=unix:///tmp/effect-docker/b/docker.sock npm run bench:requests
+ *   DOCKER_HOST=unix:///tmp/effect-docker/docker-latest/docker.sock npm run bench:requests
  *
  * (compiled JavaScript, not tsx: tsx wraps every function of ours in esbuild's `__name` helper,
  * a cost the raw clients in node_modules would not pay)

@@ -12,7 +12,7 @@
  * - dockerode `container.logs({ follow: true })` + docker-modem's `demuxStream` into counting
  *   writables (what dockerode users run).
  *
- *   DOCKER_HOST=unix:///tmp/effect-docker/a/docker.sock npm run bench:logs   (BENCH_ROUNDS=7 BENCH_MIB=64)
+ *   DOCKER_HOST=unix:///tmp/effect-docker/docker-20.10/docker.sock npm run bench:logs   (BENCH_ROUNDS=7 BENCH_MIB=64)
  *
  * The container is labelled `effect-docker.bench` and removed at the end.
  */

@@ -4,8 +4,8 @@
  * into a file. The image (≥ 256 MiB: busybox:local plus a 256 MiB layer of random bytes) is built
  * first and removed at the end.
  *
- *   npx tsx bench/save.ts     (BENCH_ROUNDS=5; engine: BENCH_DOCKER_HOST, else engine A of
- *                              scripts/engines.sh, else DOCKER_HOST)
+ *   npx tsx bench/save.ts     (BENCH_ROUNDS=5; engine: BENCH_DOCKER_HOST, else docker-20.10
+ *                              of scripts/engines.sh, else DOCKER_HOST)
  */
 import { NodeSink } from "@effect/platform-node"
 import Docker from "dockerode"
@@ -19,13 +19,13 @@ import vm from "node:vm"
 import { DockerEngine } from "../src/engine/engine.js"
 import { packTar } from "../src/index.js"
 import { Images } from "../src/services/images.js"
-import { engineEnv } from "../test/support/engines.js"
+import { engineTarget } from "../test/support/engines.js"
 
 v8.setFlagsFromString("--expose-gc")
 const gc = vm.runInNewContext("gc") as () => void
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const host = process.env.BENCH_DOCKER_HOST ?? engineEnv().EFFECT_DOCKER_ENGINE_A ?? process.env.DOCKER_HOST ??
+const host = process.env.BENCH_DOCKER_HOST ?? engineTarget("docker-20.10")?.host ?? process.env.DOCKER_HOST ??
   "unix:///var/run/docker.sock"
 const TAG = `effect-docker-bench-save:${process.pid}`
 const LAYER_BYTES = 256 * 1024 * 1024

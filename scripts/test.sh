@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (and what CI runs): gets Node >= 22.19, installs dependencies, starts
 # the real test engines (when root), then typechecks, lints, checks generated code and runs every
-# test on both engines. Exits non-zero on any failure.
+# test on every engine of scripts/engines/engines.list. Exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "$0")/lib/deps.sh"
 ed_setup

@@ -14,7 +14,7 @@ if [ -z "${DOCKER_HOST:-}" ] && ! reachable /var/run/docker.sock; then
   if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
     echo "effect-docker: no engine at /var/run/docker.sock; starting the project's test engines" >&2
     bash scripts/engines.sh start >&2
-    DOCKER_HOST=$(sed -n 's/^EFFECT_DOCKER_ENGINE_B=//p' "${EFFECT_DOCKER_ENGINES_DIR:-/tmp/effect-docker}/engines.env")
+    DOCKER_HOST=$(sed -n 's/^EFFECT_DOCKER_ENGINE_DOCKER_LATEST=//p' "${EFFECT_DOCKER_ENGINES_DIR:-/tmp/effect-docker}/engines.env")
     export DOCKER_HOST
   else
     cat >&2 <<'MSG'

@@ -44,7 +44,7 @@ import { pollUntil, TEST_IMAGE, uniqueName } from "../support/resources.js"
 const target = currentEngine()
 
 // One swarm per engine, side by side on 127.0.0.1: distinct control-plane and VXLAN ports.
-const ports = target.id === "a" ? { listen: 2377, dataPath: 4789 } : { listen: 2378, dataPath: 4790 }
+const ports = { listen: 2377 + target.index, dataPath: 4789 + target.index }
 const LISTEN_ADDR = `127.0.0.1:${ports.listen}`
 
 class SwarmNode extends Context.Service<SwarmNode, { readonly nodeId: string }>()("test/SwarmNode") {}

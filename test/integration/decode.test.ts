@@ -135,7 +135,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
           // Unset enums arrive as "" (E11): Isolation on both; the restart policy's name is "" on
           // 20.10 and "no" on 28.5.
           expect(inspected.HostConfig?.Isolation).toBe("")
-          expect(inspected.HostConfig?.RestartPolicy?.Name).toBe(target.id === "a" ? "" : "no")
+          expect(inspected.HostConfig?.RestartPolicy?.Name).toBe(target.id === "docker-20.10" ? "" : "no")
           expect(inspected.Created).toMatch(/^\d{4}-\d\d-\d\dT/)
         }
         for (const inspected of [c, r, p]) {
@@ -277,7 +277,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
       const checkSample = (sample: ResponseOf<typeof ContainerStats>, oneShot = false) => {
         // Docker 28.5 leaves `id` and `name` out of one-shot samples (20.10 sends them): the
         // daemons really differ here, so the one-shot check is per generation.
-        if (oneShot && target.id === "b") {
+        if (oneShot && target.id === "docker-latest") {
           expect(sample.id ?? undefined).toBeUndefined()
         } else {
           expect(sample.id).toBe(box.id)
@@ -392,7 +392,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
       // and the container-only Config fields (1.49) on the 1.41 daemon.
       expect(image.Parent).toBe("")
       if (target.version !== undefined) expect(image.DockerVersion).toBe(target.version)
-      if (target.id === "a") {
+      if (target.id === "docker-20.10") {
         expect(summary.VirtualSize).toBe(summary.Size)
         expect(image.VirtualSize).toBe(image.Size)
         expect(image.Container).toBeTypeOf("string")
@@ -416,16 +416,18 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         const caseId = uniqueName("net")
         // Config.MacAddress: removed from the spec after 1.51, still accepted by a 1.41 daemon (body `until`).
         const mac = `02:42:ed:00:${(process.pid % 256).toString(16).padStart(2, "0")}:01`
+        // An interface name has at most 15 characters: the engine's list position, not its id.
+        const bridgeName = `ed${process.pid % 100000}e${target.index}`
         const network = yield* scopedNetwork(engine, {
           Driver: "bridge",
           Labels: { "ed.case": caseId },
-          Options: { "com.docker.network.bridge.name": `ed${process.pid % 100000}${target.id}` }
+          Options: { "com.docker.network.bridge.name": bridgeName }
         })
         // Port publishing works on a user-defined bridge (bound to 127.0.0.1 only; no traffic is sent).
         const box = yield* scopedContainer(engine, {
           Cmd: ["sleep", "300"],
           StopSignal: "SIGKILL",
-          ...(target.id === "a" ? { MacAddress: mac } : {}),
+          ...(target.id === "docker-20.10" ? { MacAddress: mac } : {}),
           ExposedPorts: { "80/tcp": {} },
           HostConfig: {
             NetworkMode: network.name,
@@ -441,7 +443,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         expect(inspected.Scope).toBe("local")
         expect(inspected.Internal).toBe(false)
         expect(inspected.Labels).toEqual({ "ed.case": caseId, [TEST_LABEL]: runId() })
-        expect(inspected.Options?.["com.docker.network.bridge.name"]).toMatch(/^ed\d+[ab]$/)
+        expect(inspected.Options?.["com.docker.network.bridge.name"]).toBe(bridgeName)
         expect(inspected.IPAM?.Driver).toBe("default")
         expect(inspected.IPAM?.Config?.[0]?.Subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/)
         const endpoint = inspected.Containers?.[box.id]
@@ -467,7 +469,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
           expect(container.NetworkSettings?.[key], key).toBeTypeOf("string")
         }
         expect(container.NetworkSettings?.IPPrefixLen).toBeTypeOf("number")
-        if (target.id === "a") {
+        if (target.id === "docker-20.10") {
           expect(container.NetworkSettings?.IPAddress).toBe("")
           expect(container.Config?.MacAddress).toBe(mac)
           expect(settings?.MacAddress).toBe(mac)
@@ -526,7 +528,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         })
 
         const version = yield* engine.json(SystemVersion)
-        expect(version.ApiVersion).toBe(target.id === "a" ? "1.41" : target.api)
+        expect(version.ApiVersion).toBe(target.id === "docker-20.10" ? "1.41" : target.api)
         if (target.version !== undefined) expect(version.Version).toBe(target.version)
         expect(version.Os).toBe("linux")
         const component = version.Components?.find((c) => c.Name === "Engine")
@@ -551,7 +553,7 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         // daemon also BridgeNf* (1.49), KernelMemory (1.41), Commit.Expected (1.48) and the
         // AllowNondistributableArtifacts* registry settings (1.48).
         expect(info.KernelMemoryTCP).toBeTypeOf("boolean")
-        if (target.id === "a") {
+        if (target.id === "docker-20.10") {
           expect(info.BridgeNfIptables).toBeTypeOf("boolean")
           expect(info.BridgeNfIp6tables).toBeTypeOf("boolean")
           expect(info.KernelMemory).toBeTypeOf("boolean")

@@ -48,7 +48,7 @@ describe(`Exec on engine ${target.id}`, () => {
       expect(r.stdout).toBe("hi there\n/tmp\n65534\n")
       // A binary that does not exist: the daemon reports it in the output (20.10: 126, 28.x: 127).
       const missing = yield* exec.run(c.id, ["/no/such/binary"])
-      expect(target.id === "a" ? 126 : 127).toBe(missing.exitCode)
+      expect(target.id === "docker-20.10" ? 126 : 127).toBe(missing.exitCode)
       expect(missing.stdout).toContain("no such file or directory")
     })
   )

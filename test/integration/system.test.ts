@@ -8,9 +8,9 @@ import { scopedVolume, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
 
-// What each engine generation must report: engine A is Debian 12's Docker 20.10 (API 1.41);
-// engine B is the newest Docker Debian ships, whose exact version the start script recorded.
-const expectedApi = target.id === "a" ? "1.41" : target.api
+// What each engine generation must report: docker-20.10 is Debian 12's Docker 20.10 (API 1.41);
+// docker-latest is the newest Docker Debian ships, whose exact version the start script recorded.
+const expectedApi = target.id === "docker-20.10" ? "1.41" : target.api
 
 describe(`system on engine ${target.id} (${target.host})`, () => {
   layer(Docker.layer({ host: target.host }))("negotiated", (it) => {
@@ -22,7 +22,7 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
         expect(ping.osType).toBe("linux")
         // `Swarm` is sent from API 1.42 on (the 20.10 daemon never sends it); its value depends on
         // whether the swarm test file (running in parallel) has the engine in a swarm right now.
-        if (target.id === "a") expect(ping.swarm).toBeUndefined()
+        if (target.id === "docker-20.10") expect(ping.swarm).toBeUndefined()
         else expect(ping.swarm).toMatch(/^(inactive|pending|error|locked|active\/(worker|manager))$/)
       }))
 
@@ -31,7 +31,7 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
         const version = yield* (yield* System).version()
         expect(version.ApiVersion).toBe(expectedApi)
         if (target.version !== undefined) expect(version.Version).toBe(target.version)
-        expect(version.Version.startsWith(target.id === "a" ? "20.10." : "")).toBe(true)
+        expect(version.Version.startsWith(target.id === "docker-20.10" ? "20.10." : "")).toBe(true)
         expect(version.Os).toBe("linux")
         expect(version.Arch).toBe("amd64")
         expect(version.Components?.map((c) => c.Name)).toContain("Engine")

@@ -12,7 +12,7 @@ describe(`tour on engine ${target.id}`, () => {
       env: { ...process.env, DOCKER_HOST: target.host, DOCKER_API_VERSION: "" },
       timeout: 60_000
     })
-    const api = target.id === "a" ? "1.41" : target.api!
+    const api = target.id === "docker-20.10" ? "1.41" : target.api!
     expect(stdout).toContain(`daemon       ${target.host}`)
     expect(stdout).toMatch(
       new RegExp(`engine {7}Docker ${(target.version ?? "").replace(/[.+]/g, "\\$&")}.*API ${api}`)

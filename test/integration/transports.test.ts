@@ -11,11 +11,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { contextDigest } from "../../src/docker-cli/context.js"
 import { Docker, System } from "../../src/index.js"
-import { currentEngine, engineEnv, HOW_TO_START } from "../support/engines.js"
+import { currentEngine, engineEnv, engineKey, HOW_TO_START } from "../support/engines.js"
 
 const target = currentEngine()
 const env = engineEnv()
-const L = target.id.toUpperCase()
+const key = engineKey(target.id)
 const need = (key: string): string => {
   const value = env[key]
   if (value === undefined || value === "") {
@@ -23,8 +23,8 @@ const need = (key: string): string => {
   }
   return value
 }
-const tlsHost = need(`EFFECT_DOCKER_ENGINE_${L}_TLS`)
-const sshHost = need(`EFFECT_DOCKER_ENGINE_${L}_SSH`)
+const tlsHost = need(`${key}_TLS`)
+const sshHost = need(`${key}_SSH`)
 const certPath = need("EFFECT_DOCKER_TLS_CERT_PATH")
 const otherCa = need("EFFECT_DOCKER_TLS_OTHER_CA")
 const sshConfig = need("EFFECT_DOCKER_SSH_CONFIG")
