@@ -46,6 +46,11 @@ export const loadErrata = (): ReadonlyArray<Erratum> => {
         throw new CodegenError(`${where}: missing "${k}:" (a one-line string)`)
       }
     }
+    // The id is the file name's prefix, so an id in a proof, a test name or a commit finds its file.
+    const prefix = file.split("-")[0]
+    if (raw["id"] !== prefix) {
+      throw new CodegenError(`${where}: id "${String(raw["id"])}" must be the file name's prefix "${prefix}"`)
+    }
     if (!Array.isArray(raw["patches"]) || raw["patches"].length === 0) {
       throw new CodegenError(`${where}: "patches:" must be a non-empty list`)
     }

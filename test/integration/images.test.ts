@@ -184,19 +184,22 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
       })
   )
 
-  live("build params the spec omits are read by the daemon (E2): ulimits, buildid", (images) =>
-    Effect.gen(function*() {
-      const result = yield* images.build({
-        tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN echo \"nofile=$(ulimit -n)\"\n" })
-      }, {
-        labels: testLabels(),
-        nocache: true,
-        buildid: uniqueName("buildid"),
-        ulimits: [{ Name: "nofile", Soft: 777, Hard: 777 }]
+  live(
+    "build params the spec omits are read by the daemon (E02): ulimits, buildid",
+    (images) =>
+      Effect.gen(function*() {
+        const result = yield* images.build({
+          tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN echo \"nofile=$(ulimit -n)\"\n" })
+        }, {
+          labels: testLabels(),
+          nocache: true,
+          buildid: uniqueName("buildid"),
+          ulimits: [{ Name: "nofile", Soft: 777, Hard: 777 }]
+        })
+        yield* Effect.addFinalizer(() => Effect.ignore(images.remove(result.imageId, { force: true })))
+        expect(result.output).toContain("nofile=777")
       })
-      yield* Effect.addFinalizer(() => Effect.ignore(images.remove(result.imageId, { force: true })))
-      expect(result.output).toContain("nofile=777")
-    }))
+  )
 
   live("a failing RUN fails the build with the daemon's message (InStreamError)", (images) =>
     Effect.gen(function*() {

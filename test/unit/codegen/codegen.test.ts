@@ -61,7 +61,7 @@ describe("codegen: generator", () => {
     expect(descriptors.map((d) => d.operationId).sort()).toEqual([...upstreamOps].sort())
     const names = Object.keys(Schemas)
     for (const d of Object.keys(newest.definitions)) expect(names, d).toContain(d)
-    expect(names.length).toBe(Object.keys(newest.definitions).length + 1) // + Filters (erratum E3)
+    expect(names.length).toBe(Object.keys(newest.definitions).length + 1) // + Filters (erratum E03)
     expect(supportedVersions).toHaveLength(16)
   })
 
@@ -141,7 +141,7 @@ describe("codegen: descriptors", () => {
     expect(param("ImageGetAll", "names").encoding).toBe("repeat")
     expect(param("ImageLoad", "platform").encoding).toBe("repeatJson")
     expect(param("ImageInspect", "platform").encoding).toBe("json")
-    expect(param("ImageLoad", "quiet").default).toBe(true) // E7
+    expect(param("ImageLoad", "quiet").default).toBe(true) // E07
   })
   it("response kinds", () => {
     expect(byId("SystemPing").response.kind).toBe("text")
@@ -149,9 +149,9 @@ describe("codegen: descriptors", () => {
     expect(byId("ContainerInspect").response.kind).toBe("json")
     expect(byId("ContainerLogs").response.kind).toBe("stdio")
     expect(byId("ContainerAttach").response.kind).toBe("hijack")
-    expect(byId("ExecStart").response.kind).toBe("hijack") // E6
+    expect(byId("ExecStart").response.kind).toBe("hijack") // E06
     expect(byId("ContainerAttachWebsocket").response.kind).toBe("websocket")
-    expect(byId("ImageCreate").response).toMatchObject({ kind: "jsonStream", schema: Schemas.CreateImageInfo }) // E4
+    expect(byId("ImageCreate").response).toMatchObject({ kind: "jsonStream", schema: Schemas.CreateImageInfo }) // E04
     expect(byId("ContainerStats").response).toMatchObject({
       kind: "jsonStream",
       schema: Schemas.ContainerStatsResponse
@@ -175,18 +175,18 @@ describe("codegen: descriptors", () => {
     ) {
       expect(byId(id).registryAuth, id).toBe("X-Registry-Auth")
     }
-    expect(byId("ContainerArchive").responseHeaders).toContain("X-Docker-Container-Path-Stat") // E8
+    expect(byId("ContainerArchive").responseHeaders).toContain("X-Docker-Container-Path-Stat") // E08
   })
   it("errata applied", () => {
     expect(errata.map((e) => e.id)).toEqual(
       expect.arrayContaining([
-        "E2",
-        "E3",
-        "E4",
-        "E5",
-        "E6",
-        "E7",
-        "E8",
+        "E02",
+        "E03",
+        "E04",
+        "E05",
+        "E06",
+        "E07",
+        "E08",
         "E10",
         "E11",
         "E12",
