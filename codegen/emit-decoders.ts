@@ -101,6 +101,11 @@ const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => 
     case "enum":
       return useRuntime(ctx, typeof t.values[0] === "number" ? "decodeNumber" : "decodeString")
     case "array": {
+      if (t.items.nullable) {
+        const inner = fnFor({ ...t.items, nullable: false }, `${path}[]`, ctx, w)
+        const item = hoist(ctx, "d", `(u: any): any => u === null ? null : ${inner}(u)`)
+        return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeArray")}(u, ${item})`)
+      }
       const primitive = t.items.kind === "enum" ?
         (typeof t.items.values[0] === "number" ? "number" : "string")
         : t.items.kind
@@ -112,7 +117,11 @@ const fnFor = (t: TypeNode, path: string, ctx: DecoderCtx, w: World): string => 
       return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeArray")}(u, ${item})`)
     }
     case "record": {
-      const value = fnFor(t.values, `${path}{}`, ctx, w)
+      const inner = fnFor(t.values, `${path}{}`, ctx, w)
+      // the same rule as the Schema (emit.ts): nullable map values
+      const value = nullableProp(t.values, w)
+        ? hoist(ctx, "d", `(u: any): any => u === null ? null : ${inner}(u)`)
+        : inner
       return hoist(ctx, "d", `(u: any): any => ${useRuntime(ctx, "decodeRecord")}(u, ${value})`)
     }
     case "union": {

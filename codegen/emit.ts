@@ -56,10 +56,17 @@ const expr = (t: TypeNode, path: string, ctx: Ctx, w: World, indent: string): st
       ctx.runtime.add(fn)
       return `${P}${fn}([${t.values.map((v) => JSON.stringify(v)).join(", ")}])`
     }
-    case "array":
-      return `${P}Schema.Array(${expr(t.items, `${path}[]`, ctx, w, indent)})`
-    case "record":
-      return `${P}Schema.Record(Schema.String, ${expr(t.values, `${path}{}`, ctx, w, indent)})`
+    case "array": {
+      // Items are nullable only where the spec says so (x-nullable on `items`).
+      const item = expr(t.items, `${path}[]`, ctx, w, indent)
+      return `${P}Schema.Array(${t.items.nullable ? `${P}Schema.NullOr(${item})` : item})`
+    }
+    case "record": {
+      // Map values follow the property rule: arrays, maps and objects (and what the spec marks
+      // x-nullable) accept null — the daemon sends `"9090/tcp": null` for an exposed, unpublished port.
+      const value = expr(t.values, `${path}{}`, ctx, w, indent)
+      return `${P}Schema.Record(Schema.String, ${nullableProp(t.values, w) ? `${P}Schema.NullOr(${value})` : value})`
+    }
     case "union":
       return `${P}Schema.Union([${t.members.map((m) => expr(m, path, ctx, w, indent)).join(", ")}])`
     case "object": {

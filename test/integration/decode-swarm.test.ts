@@ -17,9 +17,11 @@ import { ConfigInspect } from "../../src/generated/operations/config/ConfigInspe
 import { ConfigList } from "../../src/generated/operations/config/ConfigList.js"
 import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"
 import { ImageInspect } from "../../src/generated/operations/image/ImageInspect.js"
+import { NetworkCreate } from "../../src/generated/operations/network/NetworkCreate.js"
 import { NetworkDelete } from "../../src/generated/operations/network/NetworkDelete.js"
 import { NodeInspect } from "../../src/generated/operations/node/NodeInspect.js"
 import { NodeList } from "../../src/generated/operations/node/NodeList.js"
+import { NodeUpdate } from "../../src/generated/operations/node/NodeUpdate.js"
 import { SecretCreate } from "../../src/generated/operations/secret/SecretCreate.js"
 import { SecretDelete } from "../../src/generated/operations/secret/SecretDelete.js"
 import { SecretInspect } from "../../src/generated/operations/secret/SecretInspect.js"
@@ -28,10 +30,12 @@ import { ServiceCreate } from "../../src/generated/operations/service/ServiceCre
 import { ServiceDelete } from "../../src/generated/operations/service/ServiceDelete.js"
 import { ServiceInspect } from "../../src/generated/operations/service/ServiceInspect.js"
 import { ServiceList } from "../../src/generated/operations/service/ServiceList.js"
+import { ServiceUpdate } from "../../src/generated/operations/service/ServiceUpdate.js"
 import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
 import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
 import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
 import { SwarmUnlockkey } from "../../src/generated/operations/swarm/SwarmUnlockkey.js"
+import { SwarmUpdate } from "../../src/generated/operations/swarm/SwarmUpdate.js"
 import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemVersion } from "../../src/generated/operations/system/SystemVersion.js"
 import { TaskInspect } from "../../src/generated/operations/task/TaskInspect.js"
@@ -39,6 +43,7 @@ import { TaskList } from "../../src/generated/operations/task/TaskList.js"
 import { fastDecoderMisses } from "../../src/wire/decode.js"
 import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL, testLabels } from "../support/labels.js"
+import { type LosslessProbe, losslessProbe } from "../support/lossless.js"
 import { pollUntil, TEST_IMAGE, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
@@ -64,6 +69,17 @@ const leave = (engine: DockerEngineShape): Effect.Effect<void> =>
     Effect.catch((error) => Effect.logWarning(`could not leave the swarm: ${String(error)}`))
   )
 
+/**
+ * The engine the tests get: every read goes through a lossless probe (test/support/lossless.ts),
+ * and the file fails on any key a decoder dropped or value it changed.
+ */
+const probes: Array<LosslessProbe> = []
+const LosslessEngine = Layer.effect(DockerEngine)(Effect.map(DockerEngine, (engine) => {
+  const probe = losslessProbe(engine)
+  probes.push(probe)
+  return probe.engine
+})).pipe(Layer.provide(DockerEngine.layer({ host: target.host })))
+
 /** A one-node swarm for the whole file: init after leaving any leftover, leave (force) when done. */
 const SwarmLive = Layer.effect(SwarmNode)(Effect.gen(function*() {
   const engine = yield* DockerEngine
@@ -85,7 +101,7 @@ const SwarmLive = Layer.effect(SwarmNode)(Effect.gen(function*() {
     () => leave(engine)
   )
   return { nodeId }
-})).pipe(Layer.provideMerge(DockerEngine.layer({ host: target.host })))
+})).pipe(Layer.provideMerge(LosslessEngine))
 
 /** A swarm object removed in a finalizer (before the swarm itself is left). */
 const scoped = <A>(
@@ -106,6 +122,7 @@ describe(`decode swarm responses on engine ${target.id} (${target.host})`, () =>
   // Every real answer took the generated fast decoder (src/wire/decode.ts), none fell back to the
   // slower Schema decode.
   afterAll(() => expect(fastDecoderMisses.count).toBe(0))
+  afterAll(() => expect(probes.flatMap((p) => p.unexplained())).toEqual([]))
 
   // `excludeTestServices`: these tests do real I/O with real waits, so they need the live clock
   // (the layer form of `it.live`). The swarm is made once for the file and left after it.
@@ -134,6 +151,12 @@ describe(`decode swarm responses on engine ${target.id} (${target.host})`, () =>
         expect(swarm.CreatedAt).toMatch(/^\d{4}-\d\d-\d\dT/)
         // Autolock is off: the key is empty.
         expect((yield* engine.json(SwarmUnlockkey)).UnlockKey).toBe("")
+
+        // Round trip: an update with the inspected spec unchanged changes nothing on the daemon.
+        yield* engine.empty(SwarmUpdate, { version: swarm.Version!.Index!, body: swarm.Spec! })
+        const after = yield* engine.json(SwarmInspect)
+        expect(after.Version!.Index).toBeGreaterThan(swarm.Version!.Index!)
+        expect(after.Spec).toEqual(swarm.Spec)
 
         const info = yield* engine.json(SystemInfo)
         expect(info.Swarm?.LocalNodeState).toBe("active")
@@ -170,6 +193,12 @@ describe(`decode swarm responses on engine ${target.id} (${target.host})`, () =>
         expect(node.Description?.Resources?.MemoryBytes).toBeGreaterThan(0)
         expect(node.Description?.TLSInfo?.TrustRoot).toContain("BEGIN CERTIFICATE")
         expect(node.Version?.Index).toBeGreaterThan(0)
+
+        // Round trip: an update with the inspected spec unchanged changes nothing on the daemon.
+        yield* engine.empty(NodeUpdate, { id: nodeId, version: node.Version!.Index!, body: node.Spec! })
+        const after = yield* engine.json(NodeInspect, { id: nodeId })
+        expect(after.Version!.Index).toBeGreaterThan(node.Version!.Index!)
+        expect(after.Spec).toEqual(node.Spec)
       }))
 
     it.effect(
@@ -186,28 +215,77 @@ describe(`decode swarm responses on engine ${target.id} (${target.host})`, () =>
           expect(image).toMatch(/^sha256:[0-9a-f]{64}$/)
           const name = caseId.replace(/[^a-zA-Z0-9-]/g, "-")
           const labels = { ...testLabels(), "ed.case": caseId }
-          const created = yield* scoped(
-            engine.json(ServiceCreate, {
-              body: {
-                Name: name,
-                Labels: labels,
-                TaskTemplate: {
-                  ContainerSpec: {
-                    Image: image,
-                    Command: ["sleep", "300"],
-                    // The label lets the global teardown find the task's container after a crash.
-                    Labels: testLabels(),
-                    StopGracePeriod: 0
-                  },
-                  RestartPolicy: { Condition: "none" }
-                },
-                Mode: { Replicated: { Replicas: 1 } }
-              }
+          // What the service carries: every part of a spec the suite can set offline, so the
+          // lossless probe sees each of them come back (healthcheck, mounts, secrets, configs,
+          // placement, resources, update/rollback config, an overlay network).
+          const network = yield* scoped(
+            engine.json(NetworkCreate, {
+              body: { Name: `${name}-net`, Driver: "overlay", Attachable: true, Labels: labels }
             }),
-            (service) => engine.empty(ServiceDelete, { id: service.ID! })
+            (n) => engine.empty(NetworkDelete, { id: n.Id })
           )
-          expect(created.ID).toMatch(/^[0-9a-z]{25}$/)
-          const serviceId = created.ID!
+          const secret = yield* scoped(
+            engine.json(SecretCreate, { body: { Name: `${name}-s`, Labels: labels, Data: base64("s3cret") } }),
+            (x) => engine.empty(SecretDelete, { id: x.Id })
+          )
+          const config = yield* scoped(
+            engine.json(ConfigCreate, { body: { Name: `${name}-c`, Labels: labels, Data: base64("c0nfig") } }),
+            (x) => engine.empty(ConfigDelete, { id: x.Id })
+          )
+          const spec = {
+            Name: name,
+            Labels: labels,
+            TaskTemplate: {
+              ContainerSpec: {
+                Image: image,
+                Command: ["sleep", "300"],
+                // The label lets the global teardown find the task's container after a crash.
+                Labels: testLabels(),
+                StopGracePeriod: 0,
+                Env: ["ED_A=1"],
+                Dir: "/",
+                User: "0",
+                Hostname: "ed-svc",
+                Healthcheck: { Test: ["CMD", "true"], Interval: 1_000_000_000, Timeout: 2_000_000_000, Retries: 2 },
+                Mounts: [{ Type: "tmpfs" as const, Target: "/scratch", TmpfsOptions: { SizeBytes: 1_048_576 } }],
+                Secrets: [{
+                  SecretID: secret.Id,
+                  SecretName: `${name}-s`,
+                  File: { Name: "ed-secret", UID: "0", GID: "0", Mode: 0o400 }
+                }],
+                Configs: [{
+                  ConfigID: config.Id,
+                  ConfigName: `${name}-c`,
+                  File: { Name: "/ed-config", UID: "0", GID: "0", Mode: 0o444 }
+                }]
+              },
+              Resources: {
+                Limits: { NanoCPUs: 500_000_000, MemoryBytes: 64 * 1024 * 1024 },
+                Reservations: { MemoryBytes: 4 * 1024 * 1024 }
+              },
+              RestartPolicy: { Condition: "none" as const },
+              Placement: {
+                Constraints: ["node.role==manager"],
+                Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }],
+                MaxReplicas: 1
+              },
+              Networks: [{ Target: network.Id, Aliases: ["ed-svc-alias"] }]
+            },
+            Mode: { Replicated: { Replicas: 1 } },
+            UpdateConfig: {
+              Parallelism: 1,
+              FailureAction: "pause" as const,
+              Monitor: 1_000_000_000,
+              Order: "stop-first" as const
+            },
+            RollbackConfig: { Parallelism: 1, FailureAction: "pause" as const, Order: "stop-first" as const }
+          }
+          const created = yield* scoped(
+            engine.json(ServiceCreate, { body: spec }),
+            (service) => engine.empty(ServiceDelete, { id: service.Id })
+          )
+          expect(created.Id).toMatch(/^[0-9a-z]{25}$/)
+          const serviceId = created.Id
 
           // Bounded wait until the task reports `running`.
           const tasks = yield* pollUntil(
@@ -259,6 +337,26 @@ describe(`decode swarm responses on engine ${target.id} (${target.host})`, () =>
           const listed = yield* engine.json(ServiceList, { filters: caseFilter(caseId), status: true })
           expect(listed.map((s) => s.ID)).toEqual([serviceId])
           expect(listed[0]!.ServiceStatus).toEqual({ RunningTasks: 1, DesiredTasks: 1, CompletedTasks: 0 })
+          // E25, E26: what the spec set comes back, and the task's attachment is the swarm network.
+          expect(service.Spec?.TaskTemplate?.ContainerSpec?.Healthcheck?.Test).toEqual(["CMD", "true"])
+          expect(task.Spec?.ContainerSpec?.Healthcheck?.Retries).toBe(2)
+          const attachment = (task.NetworksAttachments ?? []).find((a) => a.Network?.ID === network.Id)
+          expect(attachment?.Network?.Spec?.Name).toBe(`${name}-net`)
+          expect(attachment?.Network?.Spec?.Attachable).toBe(true)
+          expect(attachment?.Addresses?.length).toBeGreaterThan(0)
+
+          // Round trip: an update with the inspected spec unchanged changes nothing on the daemon.
+          yield* engine.json(ServiceUpdate, {
+            id: serviceId,
+            version: service.Version!.Index!,
+            body: service.Spec!
+          })
+          const after = yield* engine.json(ServiceInspect, { id: serviceId })
+          expect(after.Version!.Index).toBeGreaterThan(service.Version!.Index!)
+          expect(after.Spec).toEqual(service.Spec)
+          expect(after.PreviousSpec).toEqual(service.Spec) // E27: what a rollback returns to
+          const rawAfter = JSON.parse((yield* engine.raw(ServiceInspect, { id: serviceId })).body)
+          expect(rawAfter.Spec.TaskTemplate.ContainerSpec.Healthcheck.Test).toEqual(["CMD", "true"])
         }),
       90_000
     )

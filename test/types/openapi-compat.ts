@@ -81,10 +81,20 @@ interface Deliberate {
   Network: "Containers"
   /** `allOf` Network. */
   NetworkSummary: "Containers"
-  /** Its `Network`. */
-  NetworkAttachment: "Network.Containers"
-  /** Its `NetworksAttachments[].Network`. */
-  Task: "NetworksAttachments[].Network.Containers"
+  /** E26: `Network` is a swarm network (upstream: the local-network definition). */
+  NetworkAttachment: "Network"
+  /** E26: its `NetworksAttachments[].Network`; E25: `Spec.ContainerSpec.Healthcheck`; E27: `Volumes`. */
+  Task: "NetworksAttachments" | "Spec" | "Volumes"
+  /** E25: `ContainerSpec.Healthcheck` (upstream `HealthCheck`). */
+  TaskSpec: "ContainerSpec"
+  /** E25, via its `TaskTemplate`. */
+  ServiceSpec: "TaskTemplate"
+  /** E25, via `Spec`; E27: `PreviousSpec`. */
+  Service: "Spec" | "PreviousSpec"
+  /** E17: the id decodes as `Id` (upstream `ID`). */
+  ServiceCreateResponse: "ID" | "Id"
+  /** E23: the legacy `status`, `id` and `from` daemons still send. */
+  EventMessage: "status" | "id" | "from"
   /** The container's default-network fields, removed after 1.51. */
   NetworkSettings:
     | "Bridge"

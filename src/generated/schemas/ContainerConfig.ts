@@ -18,8 +18,8 @@ export const ContainerConfig = /* @__PURE__ */ Schema.Struct({
   /** Whether to attach to `stderr`. */
   AttachStderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** An object mapping ports to an empty object in the form: */
-  ExposedPorts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Struct({
-  })))),
+  ExposedPorts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+  }))))),
   /** Attach standard streams to a TTY, including `stdin` if it is not closed. */
   Tty: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Open `stdin` */
@@ -36,8 +36,8 @@ export const ContainerConfig = /* @__PURE__ */ Schema.Struct({
   /** The name (or reference) of the image to use when creating the container, or which was used when the container was created. */
   Image: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** An object mapping mount point paths inside the container to empty objects. */
-  Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Struct({
-  })))),
+  Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+  }))))),
   /** The working directory for commands to run in. */
   WorkingDir: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The entry point for the container as a string or an array of strings. */
@@ -63,8 +63,9 @@ export const ContainerConfig = /* @__PURE__ */ Schema.Struct({
 export type ContainerConfig = typeof ContainerConfig.Type
 
 const _d1 = (u: any): any => (u === null || u === undefined ? Invalid : u)
-const _d2 = (u: any): any => decodeRecord(u, _d1)
-const _d3 = (u: any): any => decodeRecord(u, decodeString)
+const _d2 = (u: any): any => u === null ? null : _d1(u)
+const _d3 = (u: any): any => decodeRecord(u, _d2)
+const _d4 = (u: any): any => decodeRecord(u, decodeString)
 export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Hostname
@@ -80,7 +81,7 @@ export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   v = u.AttachStderr
   if (v !== undefined) { if (typeof v !== "boolean") return false; o.AttachStderr = v }
   v = u.ExposedPorts
-  if (v !== undefined) { if (v === null) o.ExposedPorts = null; else { v = _d2(v); if (v === Invalid) return false; o.ExposedPorts = v } }
+  if (v !== undefined) { if (v === null) o.ExposedPorts = null; else { v = _d3(v); if (v === Invalid) return false; o.ExposedPorts = v } }
   v = u.Tty
   if (v !== undefined) { if (typeof v !== "boolean") return false; o.Tty = v }
   v = u.OpenStdin
@@ -98,7 +99,7 @@ export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   v = u.Image
   if (v !== undefined) { if (typeof v !== "string") return false; o.Image = v }
   v = u.Volumes
-  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d2(v); if (v === Invalid) return false; o.Volumes = v } }
+  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d3(v); if (v === Invalid) return false; o.Volumes = v } }
   v = u.WorkingDir
   if (v !== undefined) { if (typeof v !== "string") return false; o.WorkingDir = v }
   v = u.Entrypoint
@@ -108,7 +109,7 @@ export const decodeContainerConfigFields = (u: any, o: any): boolean => {
   v = u.OnBuild
   if (v !== undefined) { if (v === null) o.OnBuild = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.OnBuild = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d4(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.StopSignal
   if (v !== undefined) { if (v === null) o.StopSignal = null; else { if (typeof v !== "string") return false; o.StopSignal = v } }
   v = u.StopTimeout

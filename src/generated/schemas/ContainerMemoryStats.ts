@@ -9,7 +9,7 @@ export const ContainerMemoryStats = /* @__PURE__ */ Schema.Struct({
   /** Maximum usage ever recorded. */
   max_usage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** All the stats exported via memory.stat. */
-  stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.Number))),
+  stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(Schema.Number)))),
   /** Number of times memory usage hits limits. */
   failcnt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** This field is Linux-specific and omitted for Windows containers. */
@@ -23,7 +23,8 @@ export const ContainerMemoryStats = /* @__PURE__ */ Schema.Struct({
 })
 export type ContainerMemoryStats = typeof ContainerMemoryStats.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeNumber)
+const _d1 = (u: any): any => u === null ? null : decodeNumber(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
 export const decodeContainerMemoryStatsFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.usage
@@ -31,7 +32,7 @@ export const decodeContainerMemoryStatsFields = (u: any, o: any): boolean => {
   v = u.max_usage
   if (v !== undefined) { if (v === null) o.max_usage = null; else { if (typeof v !== "number") return false; o.max_usage = v } }
   v = u.stats
-  if (v !== undefined) { if (v === null) o.stats = null; else { v = _d1(v); if (v === Invalid) return false; o.stats = v } }
+  if (v !== undefined) { if (v === null) o.stats = null; else { v = _d2(v); if (v === Invalid) return false; o.stats = v } }
   v = u.failcnt
   if (v !== undefined) { if (v === null) o.failcnt = null; else { if (typeof v !== "number") return false; o.failcnt = v } }
   v = u.limit

@@ -21,7 +21,7 @@ export const ContainerStatsResponse = /* @__PURE__ */ Schema.Struct({
   cpu_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerCPUStats)),
   memory_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerMemoryStats)),
   /** Network statistics for the container per interface. */
-  networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, ContainerNetworkStats))),
+  networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(ContainerNetworkStats)))),
   pids_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerPidsStats)),
   blkio_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerBlkioStats)),
   /** The number of processors on the system. */
@@ -33,7 +33,8 @@ export const ContainerStatsResponse = /* @__PURE__ */ Schema.Struct({
 })
 export type ContainerStatsResponse = typeof ContainerStatsResponse.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeContainerNetworkStats)
+const _d1 = (u: any): any => u === null ? null : decodeContainerNetworkStats(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
 export const decodeContainerStatsResponseFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.id
@@ -49,7 +50,7 @@ export const decodeContainerStatsResponseFields = (u: any, o: any): boolean => {
   v = u.memory_stats
   if (v !== undefined) { if (v === null) o.memory_stats = null; else { v = decodeContainerMemoryStats(v); if (v === Invalid) return false; o.memory_stats = v } }
   v = u.networks
-  if (v !== undefined) { if (v === null) o.networks = null; else { v = _d1(v); if (v === Invalid) return false; o.networks = v } }
+  if (v !== undefined) { if (v === null) o.networks = null; else { v = _d2(v); if (v === Invalid) return false; o.networks = v } }
   v = u.pids_stats
   if (v !== undefined) { if (v === null) o.pids_stats = null; else { v = decodeContainerPidsStats(v); if (v === Invalid) return false; o.pids_stats = v } }
   v = u.blkio_stats

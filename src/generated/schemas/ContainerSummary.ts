@@ -44,7 +44,7 @@ export const ContainerSummary = /* @__PURE__ */ Schema.Struct({
   /** Summary of the container's network settings */
   NetworkSettings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
     /** Summary of network-settings for each network the container is attached to. */
-    Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, EndpointSettings))),
+    Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointSettings)))),
   }))),
   /** List of mounts used by the container. */
   Mounts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(MountPoint))),
@@ -70,17 +70,18 @@ const _d3 = (u: any): any => {
   if (v !== undefined) { if (v === null) o.Annotations = null; else { v = _d2(v); if (v === Invalid) return Invalid; o.Annotations = v } }
   return o
 }
-const _d4 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
-const _d5 = (u: any): any => {
+const _d4 = (u: any): any => u === null ? null : decodeEndpointSettings(u)
+const _d5 = (u: any): any => decodeRecord(u, _d4)
+const _d6 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   let v: any = undefined
   v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Networks = v } }
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.Networks = v } }
   return o
 }
-const _d6 = (u: any): any => decodeArray(u, decodeMountPoint)
-const _d7 = (u: any): any => {
+const _d7 = (u: any): any => decodeArray(u, decodeMountPoint)
+const _d8 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   let v: any = undefined
@@ -121,11 +122,11 @@ export const decodeContainerSummaryFields = (u: any, o: any): boolean => {
   v = u.HostConfig
   if (v !== undefined) { if (v === null) o.HostConfig = null; else { v = _d3(v); if (v === Invalid) return false; o.HostConfig = v } }
   v = u.NetworkSettings
-  if (v !== undefined) { if (v === null) o.NetworkSettings = null; else { v = _d5(v); if (v === Invalid) return false; o.NetworkSettings = v } }
+  if (v !== undefined) { if (v === null) o.NetworkSettings = null; else { v = _d6(v); if (v === Invalid) return false; o.NetworkSettings = v } }
   v = u.Mounts
-  if (v !== undefined) { if (v === null) o.Mounts = null; else { v = _d6(v); if (v === Invalid) return false; o.Mounts = v } }
+  if (v !== undefined) { if (v === null) o.Mounts = null; else { v = _d7(v); if (v === Invalid) return false; o.Mounts = v } }
   v = u.Health
-  if (v !== undefined) { if (v === null) o.Health = null; else { v = _d7(v); if (v === Invalid) return false; o.Health = v } }
+  if (v !== undefined) { if (v === null) o.Health = null; else { v = _d8(v); if (v === Invalid) return false; o.Health = v } }
   return true
 }
 /** Decodes a JSON value as `ContainerSummary` does, or returns `Invalid` (then decode with the Schema). */

@@ -16,6 +16,12 @@ export const EventMessage = /* @__PURE__ */ Schema.Struct({
   time: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** Timestamp of event, with nanosecond accuracy */
   timeNano: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** Deprecated (pre-1.22 form): the action, as in `Action`; container and image events. */
+  status: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** Deprecated (pre-1.22 form): the object's ID, as in `Actor.ID`; container and image events. */
+  id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** Deprecated (pre-1.22 form): the image of a container event. */
+  from: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type EventMessage = typeof EventMessage.Type
 
@@ -33,6 +39,12 @@ export const decodeEventMessageFields = (u: any, o: any): boolean => {
   if (v !== undefined) { if (typeof v !== "number") return false; o.time = v }
   v = u.timeNano
   if (v !== undefined) { if (typeof v !== "number") return false; o.timeNano = v }
+  v = u.status
+  if (v !== undefined) { if (typeof v !== "string") return false; o.status = v }
+  v = u.id
+  if (v !== undefined) { if (typeof v !== "string") return false; o.id = v }
+  v = u.from
+  if (v !== undefined) { if (typeof v !== "string") return false; o.from = v }
   return true
 }
 /** Decodes a JSON value as `EventMessage` does, or returns `Invalid` (then decode with the Schema). */

@@ -5,15 +5,16 @@ import { SubnetStatus, decodeSubnetStatus } from "./SubnetStatus.js"
 
 /** IPAMStatus (Engine API definition). */
 export const IPAMStatus = /* @__PURE__ */ Schema.Struct({
-  Subnets: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, SubnetStatus))),
+  Subnets: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(SubnetStatus)))),
 })
 export type IPAMStatus = typeof IPAMStatus.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeSubnetStatus)
+const _d1 = (u: any): any => u === null ? null : decodeSubnetStatus(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
 export const decodeIPAMStatusFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Subnets
-  if (v !== undefined) { if (v === null) o.Subnets = null; else { v = _d1(v); if (v === Invalid) return false; o.Subnets = v } }
+  if (v !== undefined) { if (v === null) o.Subnets = null; else { v = _d2(v); if (v === Invalid) return false; o.Subnets = v } }
   return true
 }
 /** Decodes a JSON value as `IPAMStatus` does, or returns `Invalid` (then decode with the Schema). */

@@ -8,8 +8,8 @@ export const ImageConfig = /* @__PURE__ */ Schema.Struct({
   /** The user that commands are run as inside the container. */
   User: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** An object mapping ports to an empty object in the form: */
-  ExposedPorts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Struct({
-  })))),
+  ExposedPorts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+  }))))),
   /** A list of environment variables to set inside the container in the form `["VAR=value", ...]`. */
   Env: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** Command to run specified as a string or an array of strings. */
@@ -18,8 +18,8 @@ export const ImageConfig = /* @__PURE__ */ Schema.Struct({
   /** Command is already escaped (Windows only) */
   ArgsEscaped: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Boolean)),
   /** An object mapping mount point paths inside the container to empty objects. */
-  Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Struct({
-  })))),
+  Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+  }))))),
   /** The working directory for commands to run in. */
   WorkingDir: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The entry point for the container as a string or an array of strings. */
@@ -96,14 +96,15 @@ export const ImageConfig = /* @__PURE__ */ Schema.Struct({
 export type ImageConfig = typeof ImageConfig.Type
 
 const _d1 = (u: any): any => (u === null || u === undefined ? Invalid : u)
-const _d2 = (u: any): any => decodeRecord(u, _d1)
-const _d3 = (u: any): any => decodeRecord(u, decodeString)
+const _d2 = (u: any): any => u === null ? null : _d1(u)
+const _d3 = (u: any): any => decodeRecord(u, _d2)
+const _d4 = (u: any): any => decodeRecord(u, decodeString)
 export const decodeImageConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.User
   if (v !== undefined) { if (typeof v !== "string") return false; o.User = v }
   v = u.ExposedPorts
-  if (v !== undefined) { if (v === null) o.ExposedPorts = null; else { v = _d2(v); if (v === Invalid) return false; o.ExposedPorts = v } }
+  if (v !== undefined) { if (v === null) o.ExposedPorts = null; else { v = _d3(v); if (v === Invalid) return false; o.ExposedPorts = v } }
   v = u.Env
   if (v !== undefined) { if (v === null) o.Env = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Env = v } }
   v = u.Cmd
@@ -113,7 +114,7 @@ export const decodeImageConfigFields = (u: any, o: any): boolean => {
   v = u.ArgsEscaped
   if (v !== undefined) { if (v === null) o.ArgsEscaped = null; else { if (typeof v !== "boolean") return false; o.ArgsEscaped = v } }
   v = u.Volumes
-  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d2(v); if (v === Invalid) return false; o.Volumes = v } }
+  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d3(v); if (v === Invalid) return false; o.Volumes = v } }
   v = u.WorkingDir
   if (v !== undefined) { if (typeof v !== "string") return false; o.WorkingDir = v }
   v = u.Entrypoint
@@ -121,7 +122,7 @@ export const decodeImageConfigFields = (u: any, o: any): boolean => {
   v = u.OnBuild
   if (v !== undefined) { if (v === null) o.OnBuild = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.OnBuild = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d4(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.StopSignal
   if (v !== undefined) { if (v === null) o.StopSignal = null; else { if (typeof v !== "string") return false; o.StopSignal = v } }
   v = u.Shell

@@ -43,13 +43,14 @@ export const Network = /* @__PURE__ */ Schema.Struct({
    * Contains endpoints attached to the network.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
-  Containers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, EndpointResource))),
+  Containers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointResource)))),
 })
 export type Network = typeof Network.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
 const _d2 = (u: any): any => decodeArray(u, decodePeerInfo)
-const _d3 = (u: any): any => decodeRecord(u, decodeEndpointResource)
+const _d3 = (u: any): any => u === null ? null : decodeEndpointResource(u)
+const _d4 = (u: any): any => decodeRecord(u, _d3)
 export const decodeNetworkFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.Name
@@ -85,7 +86,7 @@ export const decodeNetworkFields = (u: any, o: any): boolean => {
   v = u.Peers
   if (v !== undefined) { if (v === null) o.Peers = null; else { v = _d2(v); if (v === Invalid) return false; o.Peers = v } }
   v = u.Containers
-  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d3(v); if (v === Invalid) return false; o.Containers = v } }
+  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d4(v); if (v === Invalid) return false; o.Containers = v } }
   return true
 }
 /** Decodes a JSON value as `Network` does, or returns `Invalid` (then decode with the Schema). */

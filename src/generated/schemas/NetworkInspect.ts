@@ -9,7 +9,7 @@ import { NetworkStatus, decodeNetworkStatus } from "./NetworkStatus.js"
 export const NetworkInspect = /* @__PURE__ */ Schema.Struct({
   ...Network.fields,
   /** Contains endpoints attached to the network. */
-  Containers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, EndpointResource))),
+  Containers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointResource)))),
   /** List of services using the network. */
   Services: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.Unknown))),
   /** provides runtime information about the network such as the number of allocated IPs. */
@@ -17,15 +17,16 @@ export const NetworkInspect = /* @__PURE__ */ Schema.Struct({
 })
 export type NetworkInspect = typeof NetworkInspect.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeEndpointResource)
-const _d2 = (u: any): any => decodeRecord(u, decodeUnknown)
+const _d1 = (u: any): any => u === null ? null : decodeEndpointResource(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
+const _d3 = (u: any): any => decodeRecord(u, decodeUnknown)
 export const decodeNetworkInspectFields = (u: any, o: any): boolean => {
   if (!decodeNetworkFields(u, o)) return false
   let v: any = undefined
   v = u.Containers
-  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d1(v); if (v === Invalid) return false; o.Containers = v } }
+  if (v !== undefined) { if (v === null) o.Containers = null; else { v = _d2(v); if (v === Invalid) return false; o.Containers = v } }
   v = u.Services
-  if (v !== undefined) { if (v === null) o.Services = null; else { v = _d2(v); if (v === Invalid) return false; o.Services = v } }
+  if (v !== undefined) { if (v === null) o.Services = null; else { v = _d3(v); if (v === Invalid) return false; o.Services = v } }
   v = u.Status
   if (v !== undefined) { if (v === null) o.Status = null; else { v = decodeNetworkStatus(v); if (v === Invalid) return false; o.Status = v } }
   return true

@@ -13,7 +13,7 @@ export const NetworkSettings = /* @__PURE__ */ Schema.Struct({
   SandboxKey: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   Ports: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(PortMap)),
   /** Information about all networks that the container is connected to. */
-  Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, EndpointSettings))),
+  Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointSettings)))),
   /**
    * Name of the default bridge interface when dockerd's --bridge flag is set.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
@@ -87,8 +87,9 @@ export const NetworkSettings = /* @__PURE__ */ Schema.Struct({
 })
 export type NetworkSettings = typeof NetworkSettings.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
-const _d2 = (u: any): any => decodeArray(u, decodeAddress)
+const _d1 = (u: any): any => u === null ? null : decodeEndpointSettings(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
+const _d3 = (u: any): any => decodeArray(u, decodeAddress)
 export const decodeNetworkSettingsFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.SandboxID
@@ -98,7 +99,7 @@ export const decodeNetworkSettingsFields = (u: any, o: any): boolean => {
   v = u.Ports
   if (v !== undefined) { if (v === null) o.Ports = null; else { v = decodePortMap(v); if (v === Invalid) return false; o.Ports = v } }
   v = u.Networks
-  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d1(v); if (v === Invalid) return false; o.Networks = v } }
+  if (v !== undefined) { if (v === null) o.Networks = null; else { v = _d2(v); if (v === Invalid) return false; o.Networks = v } }
   v = u.Bridge
   if (v !== undefined) { if (typeof v !== "string") return false; o.Bridge = v }
   v = u.HairpinMode
@@ -108,9 +109,9 @@ export const decodeNetworkSettingsFields = (u: any, o: any): boolean => {
   v = u.LinkLocalIPv6PrefixLen
   if (v !== undefined) { if (typeof v !== "number") return false; o.LinkLocalIPv6PrefixLen = v }
   v = u.SecondaryIPAddresses
-  if (v !== undefined) { if (v === null) o.SecondaryIPAddresses = null; else { v = _d2(v); if (v === Invalid) return false; o.SecondaryIPAddresses = v } }
+  if (v !== undefined) { if (v === null) o.SecondaryIPAddresses = null; else { v = _d3(v); if (v === Invalid) return false; o.SecondaryIPAddresses = v } }
   v = u.SecondaryIPv6Addresses
-  if (v !== undefined) { if (v === null) o.SecondaryIPv6Addresses = null; else { v = _d2(v); if (v === Invalid) return false; o.SecondaryIPv6Addresses = v } }
+  if (v !== undefined) { if (v === null) o.SecondaryIPv6Addresses = null; else { v = _d3(v); if (v === Invalid) return false; o.SecondaryIPv6Addresses = v } }
   v = u.EndpointID
   if (v !== undefined) { if (typeof v !== "string") return false; o.EndpointID = v }
   v = u.Gateway

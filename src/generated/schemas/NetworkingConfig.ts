@@ -6,15 +6,16 @@ import { EndpointSettings, decodeEndpointSettings } from "./EndpointSettings.js"
 /** NetworkingConfig represents the container's networking configuration for each of its interfaces. */
 export const NetworkingConfig = /* @__PURE__ */ Schema.Struct({
   /** A mapping of network name to endpoint configuration for that network. */
-  EndpointsConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, EndpointSettings))),
+  EndpointsConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointSettings)))),
 })
 export type NetworkingConfig = typeof NetworkingConfig.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeEndpointSettings)
+const _d1 = (u: any): any => u === null ? null : decodeEndpointSettings(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
 export const decodeNetworkingConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.EndpointsConfig
-  if (v !== undefined) { if (v === null) o.EndpointsConfig = null; else { v = _d1(v); if (v === Invalid) return false; o.EndpointsConfig = v } }
+  if (v !== undefined) { if (v === null) o.EndpointsConfig = null; else { v = _d2(v); if (v === Invalid) return false; o.EndpointsConfig = v } }
   return true
 }
 /** Decodes a JSON value as `NetworkingConfig` does, or returns `Invalid` (then decode with the Schema). */

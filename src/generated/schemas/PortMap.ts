@@ -4,10 +4,11 @@ import { Invalid, decodeArray, decodeRecord } from "../../core/runtime.js"
 import { PortBinding, decodePortBinding } from "./PortBinding.js"
 
 /** PortMap describes the mapping of container ports to host ports, using the container's port-number and protocol as key in the format `<port>/<protocol>`, for example, `80/udp`. */
-export const PortMap = /* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Array(PortBinding))
+export const PortMap = /* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PortBinding)))
 export type PortMap = typeof PortMap.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodePortBinding)
-const _d2 = (u: any): any => decodeRecord(u, _d1)
+const _d2 = (u: any): any => u === null ? null : _d1(u)
+const _d3 = (u: any): any => decodeRecord(u, _d2)
 /** Decodes a JSON value as `PortMap` does, or returns `Invalid` (then decode with the Schema). */
-export const decodePortMap: (u: unknown) => PortMap | Invalid = _d2
+export const decodePortMap: (u: unknown) => PortMap | Invalid = _d3

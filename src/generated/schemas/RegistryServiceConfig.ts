@@ -7,7 +7,7 @@ import { IndexInfo, decodeIndexInfo } from "./IndexInfo.js"
 export const RegistryServiceConfig = /* @__PURE__ */ Schema.Struct({
   /** List of IP ranges of insecure registries, using the CIDR syntax ([RFC 4632](https://tools.ietf.org/html/4632)). */
   InsecureRegistryCIDRs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
-  IndexConfigs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, IndexInfo))),
+  IndexConfigs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(IndexInfo)))),
   /** List of registry URLs that act as a mirror for the official (`docker.io`) registry. */
   Mirrors: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /**
@@ -23,13 +23,14 @@ export const RegistryServiceConfig = /* @__PURE__ */ Schema.Struct({
 })
 export type RegistryServiceConfig = typeof RegistryServiceConfig.Type
 
-const _d1 = (u: any): any => decodeRecord(u, decodeIndexInfo)
+const _d1 = (u: any): any => u === null ? null : decodeIndexInfo(u)
+const _d2 = (u: any): any => decodeRecord(u, _d1)
 export const decodeRegistryServiceConfigFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.InsecureRegistryCIDRs
   if (v !== undefined) { if (v === null) o.InsecureRegistryCIDRs = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.InsecureRegistryCIDRs = v } }
   v = u.IndexConfigs
-  if (v !== undefined) { if (v === null) o.IndexConfigs = null; else { v = _d1(v); if (v === Invalid) return false; o.IndexConfigs = v } }
+  if (v !== undefined) { if (v === null) o.IndexConfigs = null; else { v = _d2(v); if (v === Invalid) return false; o.IndexConfigs = v } }
   v = u.Mirrors
   if (v !== undefined) { if (v === null) o.Mirrors = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Mirrors = v } }
   v = u.AllowNondistributableArtifactsCIDRs

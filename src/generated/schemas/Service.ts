@@ -44,6 +44,7 @@ export const Service = /* @__PURE__ */ Schema.Struct({
     /** The last time, as observed by the server, that this job was started. */
     LastExecution: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   }))),
+  PreviousSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ServiceSpec)),
 })
 export type Service = typeof Service.Type
 
@@ -127,6 +128,8 @@ export const decodeServiceFields = (u: any, o: any): boolean => {
   if (v !== undefined) { if (v === null) o.ServiceStatus = null; else { v = _d6(v); if (v === Invalid) return false; o.ServiceStatus = v } }
   v = u.JobStatus
   if (v !== undefined) { if (v === null) o.JobStatus = null; else { v = _d7(v); if (v === Invalid) return false; o.JobStatus = v } }
+  v = u.PreviousSpec
+  if (v !== undefined) { if (v === null) o.PreviousSpec = null; else { v = decodeServiceSpec(v); if (v === Invalid) return false; o.PreviousSpec = v } }
   return true
 }
 /** Decodes a JSON value as `Service` does, or returns `Invalid` (then decode with the Schema). */

@@ -5,40 +5,34 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 /** contains the information returned to a client on the creation of a new service. */
 export const ServiceCreateResponse = /* @__PURE__ */ Schema.Union([
   /* @__PURE__ */ Schema.Struct({
-    /** The ID of the created service. */
-    ID: Schema.String,
     /** Optional warning message. */
     Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
-  }),
-  /* @__PURE__ */ Schema.Struct({
     /** The ID of the created service. */
     Id: Schema.String,
+  }),
+  /* @__PURE__ */ Schema.Struct({
     /** Optional warning message. */
     Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
-  }).pipe(/* @__PURE__ */ Schema.decodeTo(/* @__PURE__ */ Schema.Struct({
     /** The ID of the created service. */
     ID: Schema.String,
+  }).pipe(/* @__PURE__ */ Schema.decodeTo(/* @__PURE__ */ Schema.Struct({
     /** Optional warning message. */
     Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+    /** The ID of the created service. */
+    Id: Schema.String,
   }), /* @__PURE__ */ SchemaTransformation.transform({
-    decode: ({ Id: v, ...rest }) => ({ ...rest, ID: v }),
-    encode: ({ ID: v, ...rest }) => ({ ...rest, Id: v })
-  }))),
-  /* @__PURE__ */ Schema.Struct({
-  /** The ID of the created service. */
-  ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-  /** Optional warning message. */
-  Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
-  })
+    decode: ({ ID: v, ...rest }) => ({ ...rest, Id: v }),
+    encode: ({ Id: v, ...rest }) => ({ ...rest, ID: v })
+  })))
 ])
 export type ServiceCreateResponse = typeof ServiceCreateResponse.Type
 
 export const decodeServiceCreateResponseFields = (u: any, o: any): boolean => {
   let v: any = undefined
-  v = u.ID; if (v === undefined) v = u.Id
-  if (v !== undefined) { if (typeof v !== "string") return false; o.ID = v }
   v = u.Warnings
   if (v !== undefined) { if (v === null) o.Warnings = null; else { v = decodeStringArray(v); if (v === Invalid) return false; o.Warnings = v } }
+  v = u.Id; if (v === undefined) v = u.ID
+  if (typeof v !== "string") return false; o.Id = v
   return true
 }
 /** Decodes a JSON value as `ServiceCreateResponse` does, or returns `Invalid` (then decode with the Schema). */

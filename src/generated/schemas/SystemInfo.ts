@@ -100,7 +100,7 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   /** Version string of the daemon. */
   ServerVersion: Schema.String,
   /** List of [OCI compliant](https://github.com/opencontainers/runtime-spec) runtimes configured on the daemon. */
-  Runtimes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Runtime))),
+  Runtimes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(Runtime)))),
   /** Name of the default OCI runtime that is used when starting containers. */
   DefaultRuntime: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   Swarm: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmInfo)),
@@ -167,8 +167,9 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
 export type SystemInfo = typeof SystemInfo.Type
 
 const _d1 = (u: any): any => decodeArray(u, decodeStringArray)
-const _d2 = (u: any): any => decodeRecord(u, decodeRuntime)
-const _d3 = (u: any): any => {
+const _d2 = (u: any): any => u === null ? null : decodeRuntime(u)
+const _d3 = (u: any): any => decodeRecord(u, _d2)
+const _d4 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   let v: any = undefined
@@ -178,8 +179,8 @@ const _d3 = (u: any): any => {
   if (v !== undefined) { if (typeof v !== "number") return Invalid; o.Size = v }
   return o
 }
-const _d4 = (u: any): any => decodeArray(u, _d3)
-const _d5 = (u: any): any => decodeArray(u, decodeDeviceInfo)
+const _d5 = (u: any): any => decodeArray(u, _d4)
+const _d6 = (u: any): any => decodeArray(u, decodeDeviceInfo)
 export const decodeSystemInfoFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.ID
@@ -271,7 +272,7 @@ export const decodeSystemInfoFields = (u: any, o: any): boolean => {
   v = u.ServerVersion
   if (typeof v !== "string") return false; o.ServerVersion = v
   v = u.Runtimes
-  if (v !== undefined) { if (v === null) o.Runtimes = null; else { v = _d2(v); if (v === Invalid) return false; o.Runtimes = v } }
+  if (v !== undefined) { if (v === null) o.Runtimes = null; else { v = _d3(v); if (v === Invalid) return false; o.Runtimes = v } }
   v = u.DefaultRuntime
   if (v !== undefined) { if (typeof v !== "string") return false; o.DefaultRuntime = v }
   v = u.Swarm
@@ -293,11 +294,11 @@ export const decodeSystemInfoFields = (u: any, o: any): boolean => {
   v = u.ProductLicense
   if (v !== undefined) { if (typeof v !== "string") return false; o.ProductLicense = v }
   v = u.DefaultAddressPools
-  if (v !== undefined) { if (v === null) o.DefaultAddressPools = null; else { v = _d4(v); if (v === Invalid) return false; o.DefaultAddressPools = v } }
+  if (v !== undefined) { if (v === null) o.DefaultAddressPools = null; else { v = _d5(v); if (v === Invalid) return false; o.DefaultAddressPools = v } }
   v = u.FirewallBackend
   if (v !== undefined) { if (v === null) o.FirewallBackend = null; else { v = decodeFirewallInfo(v); if (v === Invalid) return false; o.FirewallBackend = v } }
   v = u.DiscoveredDevices
-  if (v !== undefined) { if (v === null) o.DiscoveredDevices = null; else { v = _d5(v); if (v === Invalid) return false; o.DiscoveredDevices = v } }
+  if (v !== undefined) { if (v === null) o.DiscoveredDevices = null; else { v = _d6(v); if (v === Invalid) return false; o.DiscoveredDevices = v } }
   v = u.NRI
   if (v !== undefined) { if (v === null) o.NRI = null; else { v = decodeNRIInfo(v); if (v === Invalid) return false; o.NRI = v } }
   v = u.Warnings

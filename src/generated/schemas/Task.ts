@@ -32,11 +32,33 @@ export const Task = /* @__PURE__ */ Schema.Struct({
   JobIteration: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
   /** The networks that this task is attached to, and the addresses the task was assigned on each of them. */
   NetworksAttachments: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(NetworkAttachment))),
+  /** The cluster volumes attached to the task (null when there are none). */
+  Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** Swarmkit's ID of the volume (not the CSI volume ID). */
+    ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** With Target: the mount of the ContainerSpec this volume fulfils. */
+    Source: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** With Source: the mount of the ContainerSpec this volume fulfils. */
+    Target: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  })))),
 })
 export type Task = typeof Task.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeString)
 const _d2 = (u: any): any => decodeArray(u, decodeNetworkAttachment)
+const _d3 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.ID
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.ID = v }
+  v = u.Source
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Source = v }
+  v = u.Target
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Target = v }
+  return o
+}
+const _d4 = (u: any): any => decodeArray(u, _d3)
 export const decodeTaskFields = (u: any, o: any): boolean => {
   let v: any = undefined
   v = u.ID
@@ -69,6 +91,8 @@ export const decodeTaskFields = (u: any, o: any): boolean => {
   if (v !== undefined) { if (v === null) o.JobIteration = null; else { v = decodeObjectVersion(v); if (v === Invalid) return false; o.JobIteration = v } }
   v = u.NetworksAttachments
   if (v !== undefined) { if (v === null) o.NetworksAttachments = null; else { v = _d2(v); if (v === Invalid) return false; o.NetworksAttachments = v } }
+  v = u.Volumes
+  if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d4(v); if (v === Invalid) return false; o.Volumes = v } }
   return true
 }
 /** Decodes a JSON value as `Task` does, or returns `Invalid` (then decode with the Schema). */

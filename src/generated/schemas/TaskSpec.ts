@@ -90,7 +90,6 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
     StopSignal: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     /** Amount of time to wait for the container to terminate before forcefully killing it. */
     StopGracePeriod: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-    HealthCheck: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(HealthConfig)),
     /** A list of hostname/IP mappings to add to the container's `hosts` file. */
     Hosts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
     /** Specification for DNS related configurations in resolver configuration file (`resolv.conf`). */
@@ -161,6 +160,7 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
       /** Hard limit */
       Hard: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     })))),
+    Healthcheck: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(HealthConfig)),
   }))),
   /** Read-only spec type for non-swarm containers attached to swarm overlay networks. */
   NetworkAttachmentSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
@@ -401,8 +401,6 @@ const _d19 = (u: any): any => {
   if (v !== undefined) { if (typeof v !== "string") return Invalid; o.StopSignal = v }
   v = u.StopGracePeriod
   if (v !== undefined) { if (typeof v !== "number") return Invalid; o.StopGracePeriod = v }
-  v = u.HealthCheck
-  if (v !== undefined) { if (v === null) o.HealthCheck = null; else { v = decodeHealthConfig(v); if (v === Invalid) return Invalid; o.HealthCheck = v } }
   v = u.Hosts
   if (v !== undefined) { if (v === null) o.Hosts = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.Hosts = v } }
   v = u.DNSConfig
@@ -425,6 +423,8 @@ const _d19 = (u: any): any => {
   if (v !== undefined) { if (v === null) o.CapabilityDrop = null; else { v = decodeStringArray(v); if (v === Invalid) return Invalid; o.CapabilityDrop = v } }
   v = u.Ulimits
   if (v !== undefined) { if (v === null) o.Ulimits = null; else { v = _d18(v); if (v === Invalid) return Invalid; o.Ulimits = v } }
+  v = u.Healthcheck
+  if (v !== undefined) { if (v === null) o.Healthcheck = null; else { v = decodeHealthConfig(v); if (v === Invalid) return Invalid; o.Healthcheck = v } }
   return o
 }
 const _d20 = (u: any): any => {

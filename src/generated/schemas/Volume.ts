@@ -14,7 +14,7 @@ export const Volume = /* @__PURE__ */ Schema.Struct({
   /** Date/Time the volume was created. */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Low-level details about the volume, provided by the volume driver. */
-  Status: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.Record(Schema.String, Schema.Unknown)))),
+  Status: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.Unknown))))),
   /** User-defined key/value metadata. */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** The level at which the volume exists. */
@@ -33,9 +33,10 @@ export const Volume = /* @__PURE__ */ Schema.Struct({
 export type Volume = typeof Volume.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeUnknown)
-const _d2 = (u: any): any => decodeRecord(u, _d1)
-const _d3 = (u: any): any => decodeRecord(u, decodeString)
-const _d4 = (u: any): any => {
+const _d2 = (u: any): any => u === null ? null : _d1(u)
+const _d3 = (u: any): any => decodeRecord(u, _d2)
+const _d4 = (u: any): any => decodeRecord(u, decodeString)
+const _d5 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   let v: any = undefined
@@ -56,17 +57,17 @@ export const decodeVolumeFields = (u: any, o: any): boolean => {
   v = u.CreatedAt
   if (v !== undefined) { if (typeof v !== "string") return false; o.CreatedAt = v }
   v = u.Status
-  if (v !== undefined) { if (v === null) o.Status = null; else { v = _d2(v); if (v === Invalid) return false; o.Status = v } }
+  if (v !== undefined) { if (v === null) o.Status = null; else { v = _d3(v); if (v === Invalid) return false; o.Status = v } }
   v = u.Labels
-  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d3(v); if (v === Invalid) return false; o.Labels = v } }
+  if (v !== undefined) { if (v === null) o.Labels = null; else { v = _d4(v); if (v === Invalid) return false; o.Labels = v } }
   v = u.Scope
   if (v !== undefined) { if (typeof v !== "string") return false; o.Scope = v }
   v = u.ClusterVolume
   if (v !== undefined) { if (v === null) o.ClusterVolume = null; else { v = decodeClusterVolume(v); if (v === Invalid) return false; o.ClusterVolume = v } }
   v = u.Options
-  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d3(v); if (v === Invalid) return false; o.Options = v } }
+  if (v !== undefined) { if (v === null) o.Options = null; else { v = _d4(v); if (v === Invalid) return false; o.Options = v } }
   v = u.UsageData
-  if (v !== undefined) { if (v === null) o.UsageData = null; else { v = _d4(v); if (v === Invalid) return false; o.UsageData = v } }
+  if (v !== undefined) { if (v === null) o.UsageData = null; else { v = _d5(v); if (v === Invalid) return false; o.UsageData = v } }
   return true
 }
 /** Decodes a JSON value as `Volume` does, or returns `Invalid` (then decode with the Schema). */

@@ -39,7 +39,7 @@ export const ServiceUpdate = {
   response: { kind: "json", schema: ServiceUpdateResponse, decode: decodeServiceUpdateResponse },
   registryAuth: "X-Registry-Auth",
   fields: {
-    "body.TaskTemplate.ContainerSpec.HealthCheck.StartInterval": { since: "1.44" },
+    "body.TaskTemplate.ContainerSpec.Healthcheck.StartInterval": { since: "1.44" },
     "body.TaskTemplate.ContainerSpec.Mounts[].BindOptions.CreateMountpoint": { since: "1.42" },
     "body.TaskTemplate.ContainerSpec.Mounts[].BindOptions.ReadOnlyForceRecursive": { since: "1.44" },
     "body.TaskTemplate.ContainerSpec.Mounts[].BindOptions.ReadOnlyNonRecursive": { since: "1.44" },

@@ -37,6 +37,11 @@ export const SystemDataUsageResponse = /* @__PURE__ */ Schema.Struct({
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   BuildCache: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(BuildCache))),
+  /**
+   * Deprecated: the build cache's size in bytes (Docker 20.10).
+   * @deprecated Removed after API 1.51: only older daemons send or accept it.
+   */
+  BuilderSize: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type SystemDataUsageResponse = typeof SystemDataUsageResponse.Type
 const _d1 = (u: any): any => decodeArray(u, decodeImageSummary)
@@ -63,6 +68,8 @@ export const decodeSystemDataUsageResponseFields = (u: any, o: any): boolean => 
   if (v !== undefined) { if (v === null) o.Volumes = null; else { v = _d3(v); if (v === Invalid) return false; o.Volumes = v } }
   v = u.BuildCache
   if (v !== undefined) { if (v === null) o.BuildCache = null; else { v = _d4(v); if (v === Invalid) return false; o.BuildCache = v } }
+  v = u.BuilderSize
+  if (v !== undefined) { if (typeof v !== "number") return false; o.BuilderSize = v }
   return true
 }
 /** Decodes a JSON value as `SystemDataUsageResponse` does, or returns `Invalid` (then decode with the Schema). */
@@ -111,6 +118,7 @@ export const SystemDataUsage = {
     "response.BuildCache[].Size": { since: "1.41", until: "1.51" },
     "response.BuildCache[].Type": { since: "1.41", until: "1.51" },
     "response.BuildCache[].UsageCount": { since: "1.41", until: "1.51" },
+    "response.BuilderSize": { since: "1.41", until: "1.51" },
     "response.ContainerUsage": { since: "1.52" },
     "response.ContainerUsage.ActiveCount": { since: "1.52" },
     "response.ContainerUsage.Items": { since: "1.52" },

@@ -1,0 +1,114 @@
+/**
+ * Lossless decoding, checked on every read a test makes: an engine whose `json` and `messages`
+ * take the daemon's raw JSON, decode it exactly as the real engine does (the descriptor's Schema
+ * through `decodeJsonBody` / `decoderFor`), and record every key the decoded value dropped and
+ * every value it changed. A test's `afterAll` asserts the record is empty, save the allowlist.
+ */
+import { Effect, Result, Stream } from "effect"
+import type { OperationDescriptor } from "../../src/core/descriptor.js"
+import { DecodeError } from "../../src/core/errors.js"
+import type { DockerEngineShape } from "../../src/engine/engine.js"
+import { decodeJsonBody, decoderFor } from "../../src/wire/decode.js"
+import { jsonValues } from "../../src/wire/json-messages.js"
+
+/** One difference: `<operationId> <path>: what`. */
+export type Difference = string
+
+/**
+ * Deliberate differences, each with its reason: a path pattern (`*` one segment) per operation.
+ * Nothing else may differ.
+ */
+export const DELIBERATE: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+  {
+    pattern: /^(SecretCreate|ConfigCreate|ServiceCreate) ID: renamed to Id$/,
+    reason: "one rule for created objects' ids (spec/errata/E17): decoded as `Id`, whatever casing the daemon sends"
+  }
+]
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Every path where `decoded` lost or changed what `raw` had. */
+export const differences = (raw: unknown, decoded: unknown, path = ""): Array<string> => {
+  if (Array.isArray(raw)) {
+    if (!Array.isArray(decoded)) return [`${path || "(root)"}: array became ${JSON.stringify(decoded)}`]
+    const out = raw.flatMap((item, i) => differences(item, decoded[i], `${path}[${i}]`))
+    return decoded.length === raw.length ? out : [...out, `${path}: ${raw.length} items became ${decoded.length}`]
+  }
+  if (isObject(raw)) {
+    if (!isObject(decoded)) return [`${path || "(root)"}: object became ${JSON.stringify(decoded)}`]
+    return Object.keys(raw).flatMap((key) => {
+      const at = path === "" ? key : `${path}.${key}`
+      if (key in decoded) return differences(raw[key], decoded[key], at)
+      const renamed = Object.keys(decoded).find((k) => k !== key && k.toLowerCase() === key.toLowerCase())
+      return [
+        renamed !== undefined
+          ? `${at}: renamed to ${renamed}`
+          : `${at}: dropped (${JSON.stringify(raw[key])?.slice(0, 80)})`
+      ]
+    })
+  }
+  return Object.is(raw, decoded)
+    ? []
+    : [`${path || "(root)"}: ${JSON.stringify(raw)} became ${JSON.stringify(decoded)}`]
+}
+
+export interface LosslessProbe {
+  /** The engine to hand to the test: reads are checked, everything else passes through. */
+  readonly engine: DockerEngineShape
+  /** Differences seen so far that the allowlist does not explain. */
+  readonly unexplained: () => ReadonlyArray<Difference>
+  /** Operations whose answers were compared (so a test can see the check ran). */
+  readonly compared: () => ReadonlySet<string>
+}
+
+const explained = (difference: Difference) => DELIBERATE.some((d) => d.pattern.test(difference))
+
+export const losslessProbe = (engine: DockerEngineShape): LosslessProbe => {
+  const seen: Array<Difference> = []
+  const compared = new Set<string>()
+  const record = (operation: string, raw: unknown, decoded: unknown) => {
+    compared.add(operation)
+    for (const d of differences(raw, decoded)) {
+      const line = `${operation} ${d}`
+      // one line per path: the value shown is the first one seen there
+      const path = line.replace(/: (dropped|renamed|.* became).*$/, "")
+      if (!explained(line) && !seen.some((s) => s.startsWith(`${path}: `))) seen.push(line)
+    }
+  }
+  const json = (descriptor: OperationDescriptor, args?: unknown, options?: unknown) =>
+    Effect.flatMap(engine.raw(descriptor, args as never, options as never), (answer) => {
+      const response = descriptor.response
+      if (response.kind !== "json") return Effect.die(`${descriptor.operationId} does not answer JSON`)
+      return Effect.tap(
+        decodeJsonBody(descriptor.operationId, response.schema, answer.body, response.decode),
+        (decoded) => Effect.sync(() => record(descriptor.operationId, JSON.parse(answer.body), decoded))
+      )
+    })
+  const messages = (descriptor: OperationDescriptor, args?: unknown) => {
+    const response = descriptor.response
+    if (response.kind !== "jsonStream") return Stream.die(`${descriptor.operationId} does not stream JSON`)
+    const decode = decoderFor(response.schema, response.decode)
+    return engine.stream(descriptor, args as never).pipe(
+      jsonValues,
+      Stream.mapEffect((raw) => {
+        const result = decode(raw)
+        if (Result.isFailure(result)) {
+          return Effect.fail(
+            new DecodeError({
+              operation: descriptor.operationId,
+              detail: result.failure.message,
+              message: result.failure.message
+            })
+          )
+        }
+        record(descriptor.operationId, raw, result.success)
+        return Effect.succeed(result.success)
+      })
+    )
+  }
+  return {
+    engine: { ...engine, json: json as DockerEngineShape["json"], messages: messages as DockerEngineShape["messages"] },
+    unexplained: () => seen,
+    compared: () => compared
+  }
+}
