@@ -38,7 +38,11 @@ import { Batcher, encoder, encodeTarHeader, endOfArchive, fileData, mtimeOf, pad
 export class BuildContextError extends Data.TaggedError("BuildContextError")<{
   /** The file or directory (absolute). */
   readonly path: string
-  /** The system error code (`ENOENT`, `EACCES`…), or a short reason. */
+  /**
+   * The system error code (`ENOENT`, `EACCES`, `EISDIR`, `EINVAL` for a FIFO or device where a
+   * regular file must be, `ELOOP` for a file that became a link while packing…), or
+   * `OutsideContext` for a Dockerfile named inside the context that links outside it.
+   */
   readonly code: string
   readonly message: string
 }> {}
