@@ -12,7 +12,8 @@
  * that would make any of them leave the directory is refused, and nothing is created.
  *
  * Links that were already in the directory are followed, never trusted: one that points outside
- * makes every link through it refused.
+ * makes every link through it refused. They are not re-checked when a new link re-aims them, as
+ * nothing records what they went through: extract into a new or empty directory for that too.
  */
 import { lstat, readlink } from "node:fs/promises"
 import * as path from "node:path"
