@@ -8,19 +8,41 @@
  * only as the daemon takes bytes, in 64 KiB batches, so the context is never held in memory.
  * Owners are 0:0 and modes and mtimes are kept (as the CLI's `ChownOpts{0,0}`); sockets and
  * devices are skipped; symlinks are sent as links.
+ *
+ * Nothing outside the context is sent, except a Dockerfile named outside it (the CLI's rules, read
+ * from docker/cli `cli/command/image/build/context.go` and `dockerignore.go`, where they are safe;
+ * stricter where the CLI would leak):
+ * - the context directory is resolved through links first (the CLI's `EvalSymlinks`);
+ * - links inside the context are sent as links, never followed, and a file is opened without
+ *   following links, so one swapped for a link while packing fails instead of sending its target;
+ * - `.dockerignore` is read through a link, as the CLI reads it, but only to decide what is left
+ *   out; it must be a regular file (a directory fails, as in the CLI; a FIFO fails at once where
+ *   the CLI would block forever). When the rewritten `.dockerignore` of an outside Dockerfile is
+ *   sent, its text is the link target's only when that is inside the context (the CLI keeps the
+ *   link's header, which cannot hold the data, and would fail);
+ * - a Dockerfile inside the context (the default, or a path inside it) that leads outside through a
+ *   link fails with `BuildContextError` (code `OutsideContext`): the CLI would send the target's
+ *   content (a path given with `-f`) or fail (the default). Name an outside Dockerfile by its
+ *   own path to send one on purpose; it must be a regular file.
  */
 import { Data, Stream } from "effect"
 import { randomBytes } from "node:crypto"
-import { lstat, readdir, readFile, readlink } from "node:fs/promises"
+import { lstat, readdir, readlink, realpath } from "node:fs/promises"
 import { isAbsolute, join, relative, resolve, sep } from "node:path"
 import { type ContextMatcher, contextMatcher, parseDockerignore } from "./dockerignore.js"
-import { Batcher, encoder, encodeTarHeader, endOfArchive, failureOf, fileData, mtimeOf, padding } from "./tar-writer.js"
+import { failureOf, PackFailure } from "./pack-failure.js"
+import { readRegularFile } from "./regular-file.js"
+import { Batcher, encoder, encodeTarHeader, endOfArchive, fileData, mtimeOf, padding } from "./tar-writer.js"
 
 /** A file of the context could not be read while packing. */
 export class BuildContextError extends Data.TaggedError("BuildContextError")<{
   /** The file or directory (absolute). */
   readonly path: string
-  /** The system error code (`ENOENT`, `EACCES`…), or a short reason. */
+  /**
+   * The system error code (`ENOENT`, `EACCES`, `EISDIR`, `EINVAL` for a FIFO or device where a
+   * regular file must be, `ELOOP` for a file that became a link while packing…), or
+   * `OutsideContext` for a Dockerfile named inside the context that links outside it.
+   */
   readonly code: string
   readonly message: string
 }> {}
@@ -44,10 +66,19 @@ export interface DirectoryContext {
 }
 
 interface PackPlan {
+  /** The context directory, links resolved. */
   readonly root: string
   readonly matcher: ContextMatcher
   /** A Dockerfile from outside the context, added under `name`. */
   readonly extraDockerfile?: { readonly name: string; readonly path: string } | undefined
+  /** What the rewritten `.dockerignore` starts with (with `extraDockerfile`). */
+  readonly sentIgnoreText: string
+}
+
+/** Whether `path` is `root` or below it (both absolute, links resolved by the caller). */
+const isInside = (root: string, path: string): boolean => {
+  const rel = relative(root, path)
+  return rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)
 }
 
 async function* walk(plan: PackPlan, dirAbs: string, dirRel: string, batch: Batcher): AsyncGenerator<Uint8Array> {
@@ -83,19 +114,17 @@ async function* walk(plan: PackPlan, dirAbs: string, dirRel: string, batch: Batc
   }
 }
 
-async function* packDirectory(plan: PackPlan, ignoreText: string | undefined): AsyncGenerator<Uint8Array> {
+async function* packDirectory(plan: PackPlan): AsyncGenerator<Uint8Array> {
   const batch = new Batcher()
   yield* walk(plan, plan.root, "", batch)
   if (plan.extraDockerfile !== undefined) {
     const { name, path } = plan.extraDockerfile
-    const content = await readFile(path).catch((error) => {
-      throw failureOf(path, error)
-    })
+    const content = await readRegularFile(path, { followLinks: true })
     const now = mtimeOf(Date.now())
     yield* batch.push(encodeTarHeader({ name, type: "file", size: content.length, mode: 0o600, mtime: now }))
     yield* batch.push(content)
     yield* batch.zeros(padding(content.length))
-    const ignoreFile = encoder.encode(`${ignoreText ?? ""}\n${name}\n`)
+    const ignoreFile = encoder.encode(`${plan.sentIgnoreText}\n${name}\n`)
     yield* batch.push(
       encodeTarHeader({ name: ".dockerignore", type: "file", size: ignoreFile.length, mode: 0o644, mtime: now })
     )
@@ -105,12 +134,35 @@ async function* packDirectory(plan: PackPlan, ignoreText: string | undefined): A
   yield* endOfArchive(batch)
 }
 
-const readIgnoreFile = async (root: string): Promise<string | undefined> => {
+/** The context's `.dockerignore` read through a link (as the CLI does), and whether it lies inside. */
+const readIgnoreFile = async (
+  root: string
+): Promise<{ readonly text: string; readonly inside: boolean } | undefined> => {
+  const path = join(root, ".dockerignore")
   try {
-    return await readFile(join(root, ".dockerignore"), "utf8")
+    const text = (await readRegularFile(path, { followLinks: true })).toString("utf8")
+    return { text, inside: isInside(root, await realpath(path)) }
   } catch (error) {
-    if ((error as { code?: unknown }).code === "ENOENT") return undefined
-    throw failureOf(join(root, ".dockerignore"), error)
+    const failure = failureOf(path, error)
+    if (failure.code === "ENOENT") return undefined // none, or a dangling link: no patterns, as in the CLI
+    throw failure
+  }
+}
+
+/** Fails when the Dockerfile at `path` (named inside the context) leads outside `root` through a link. */
+const refuseDockerfileOutside = async (root: string, path: string): Promise<void> => {
+  const real = await realpath(path).catch((error) => {
+    const failure = failureOf(path, error)
+    if (failure.code === "ENOENT") return undefined // the daemon says it cannot find it
+    throw failure
+  })
+  if (real !== undefined && !isInside(root, real)) {
+    throw new PackFailure(
+      path,
+      "OutsideContext",
+      `the Dockerfile leads outside the context through a symbolic link (to ${real}); ` +
+        "name a Dockerfile outside the context by its own path to send it"
+    )
   }
 }
 
@@ -124,9 +176,8 @@ export const directoryContext = (directory: string, options: DirectoryContextOpt
   let extraDockerfile: PackPlan["extraDockerfile"]
   if (options.dockerfile !== undefined) {
     const absolute = isAbsolute(options.dockerfile) ? options.dockerfile : join(root, options.dockerfile)
-    const inside = relative(root, absolute)
-    if (inside !== "" && !inside.startsWith("..") && !isAbsolute(inside)) {
-      dockerfile = inside.split(sep).join("/")
+    if (absolute !== root && isInside(root, absolute)) {
+      dockerfile = relative(root, absolute).split(sep).join("/")
     } else {
       dockerfile = `.dockerfile.${randomBytes(10).toString("hex")}`
       extraDockerfile = { name: dockerfile, path: absolute }
@@ -136,9 +187,18 @@ export const directoryContext = (directory: string, options: DirectoryContextOpt
     [Symbol.asyncIterator]: () => {
       let inner: AsyncGenerator<Uint8Array> | undefined
       const start = async () => {
-        const text = await readIgnoreFile(root)
-        const patterns = options.ignore ?? (text === undefined ? [] : parseDockerignore(text))
-        return packDirectory({ root, matcher: contextMatcher(patterns, dockerfile), extraDockerfile }, text)
+        const real = await realpath(root).catch((error) => {
+          throw failureOf(root, error)
+        })
+        if (extraDockerfile === undefined) await refuseDockerfileOutside(real, join(root, dockerfile))
+        const ignore = await readIgnoreFile(real)
+        const patterns = options.ignore ?? (ignore === undefined ? [] : parseDockerignore(ignore.text))
+        return packDirectory({
+          root: real,
+          matcher: contextMatcher(patterns, dockerfile),
+          extraDockerfile,
+          sentIgnoreText: ignore?.inside === true ? ignore.text : ""
+        })
       }
       return {
         next: async () => (inner ??= await start()).next(),

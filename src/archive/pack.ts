@@ -7,16 +7,8 @@ import { Stream } from "effect"
 import { lstat, readdir, readlink } from "node:fs/promises"
 import * as path from "node:path"
 import { ArchiveError, segmentsOf } from "./archive-error.js"
-import {
-  Batcher,
-  encodeTarHeader,
-  endOfArchive,
-  failureOf,
-  fileData,
-  mtimeOf,
-  PackFailure,
-  padding
-} from "./tar-writer.js"
+import { failureOf, PackFailure } from "./pack-failure.js"
+import { Batcher, encodeTarHeader, endOfArchive, fileData, mtimeOf, padding } from "./tar-writer.js"
 
 /** What `packTar` puts in the archive. */
 export type PackSource =

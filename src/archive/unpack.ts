@@ -4,13 +4,17 @@
  * (pax headers, long names, streaming).
  *
  * What `unpackTar` refuses (the whole extraction fails with `ArchiveError`, reason `"UnsafeEntry"`):
- * - a name or hard-link target that is absolute or has a `..` segment;
- * - a symbolic link whose target is absolute or resolves outside the directory;
+ * - a name or hard-link target that is absolute or has a `..` segment (PAX and GNU long names are
+ *   the names checked: the parser has applied them);
+ * - a symbolic link whose target is absolute, or leads outside the directory when followed on
+ *   disk, links on the way included, or would make a link extracted earlier lead outside
+ *   (`link-guard.ts`);
  * - any entry whose path goes **through** a symbolic link (one from the archive or one already on
  *   disk), so a link can never redirect a later write; an existing symlink at the exact path of a
  *   file entry is replaced, not written through;
  * - a non-directory entry where a directory exists.
- * Device nodes and FIFOs are skipped (and listed); set-uid/set-gid bits are dropped.
+ * Device nodes and FIFOs are skipped (and listed); set-uid/set-gid bits are dropped. An archive that
+ * ends inside an entry's data fails with `"Corrupt"`, and the partial file is removed.
  */
 import { Effect, type Stream } from "effect"
 import { constants as fsConstants } from "node:fs"
@@ -19,6 +23,7 @@ import * as path from "node:path"
 import * as tar from "tar-stream"
 import { withBodyStream } from "../wire/body-stream.js"
 import { ArchiveError, segmentsOf, unsafe } from "./archive-error.js"
+import { LinkGuard } from "./link-guard.js"
 
 /** What `unpackTar` wrote. */
 export interface UnpackResult {
@@ -66,14 +71,18 @@ const extractAll = async (
     }
   }
 
+  const links = new LinkGuard(root)
   const extract = tar.extract()
   const onAbort = () => extract.destroy(new Error("interrupted"))
   signal.addEventListener("abort", onAbort, { once: true })
+  /** Set once the source has given all its bytes: an entry cut short after that is the archive's fault. */
+  let sourceEnded = false
   // Feed the parser with backpressure; a failure of the source fails the entry loop below.
   const feeding = (async () => {
     for await (const chunk of source) {
       if (!extract.write(chunk)) await new Promise<void>((drained) => extract.once("drain", () => drained()))
     }
+    sourceEnded = true
     extract.end(undefined)
   })().catch((error: unknown) => {
     extract.destroy(error as Error)
@@ -118,11 +127,27 @@ const extractAll = async (
         fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
         0o600
       )
+      let writing = false
       try {
-        for await (const chunk of entry) await file.write(chunk as Uint8Array)
-      } finally {
+        for await (const chunk of entry) {
+          writing = true
+          await file.write(chunk as Uint8Array)
+          writing = false
+        }
+      } catch (error) {
         await file.close()
+        await fs.unlink(target) // no partial file
+        // The parser cuts an entry short when its bytes run out; other failures keep their cause
+        // (a failing source, an interruption, the local disk).
+        if (writing || !sourceEnded) throw error
+        throw new ArchiveError({
+          reason: "Corrupt",
+          path: name,
+          message: `unpackTar: the archive ends inside "${name}" (its header says ${header.size ?? 0} bytes)`,
+          cause: error
+        })
       }
+      await file.close()
       await fs.chmod(target, (header.mode ?? 0o644) & 0o777)
       if (header.mtime) await fs.utimes(target, header.mtime, header.mtime)
       result.files.push(relative)
@@ -130,11 +155,8 @@ const extractAll = async (
       entry.resume()
       const link = header.linkname ?? ""
       if (link === "" || path.isAbsolute(link)) throw unsafe(name, `symbolic link to the absolute path "${link}"`)
-      const resolved = path.resolve(path.dirname(target), link)
-      const inside = path.relative(root, resolved)
-      if (inside.startsWith("..") || path.isAbsolute(inside)) {
-        throw unsafe(name, `symbolic link "${link}" points outside the directory`)
-      }
+      const refusal = await links.refusal(segments, link)
+      if (refusal !== undefined) throw unsafe(name, refusal)
       if (existing !== undefined) await fs.unlink(target)
       await fs.symlink(link, target)
       result.symlinks.push(relative)

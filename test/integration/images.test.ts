@@ -6,13 +6,14 @@
 import { NodeStream } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, type Scope, Stream } from "effect"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { createReadStream } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import * as tar from "tar-stream"
 import { afterAll } from "vitest"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
+import { ContainerExport } from "../../src/generated/operations/container/ContainerExport.js"
 import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
 import { ContainerWait } from "../../src/generated/operations/container/ContainerWait.js"
 import { Images, type ImagesShape } from "../../src/services/images.js"
@@ -81,6 +82,33 @@ const runExitCode = (engine: DockerEngineShape, image: string, cmd: Array<string
     yield* engine.empty(ContainerStart, { id: container.id })
     const waited = yield* engine.json(ContainerWait, { id: container.id }).pipe(Effect.timeout("30 seconds"))
     return waited.StatusCode
+  })
+
+/** The entries of `image`'s filesystem (a created container's export), by name, with their bytes. */
+const imageFiles = (engine: DockerEngineShape, image: string) =>
+  Effect.gen(function*() {
+    const container = yield* scopedContainer(engine, { Image: image, Cmd: ["true"] })
+    const chunks = yield* Stream.runCollect(engine.stream(ContainerExport, { id: container.id }))
+    const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c)))
+    const files = yield* Effect.promise(async () => {
+      const out = new Map<string, { readonly type: string; readonly linkname: string; readonly data: Buffer }>()
+      const extract = tar.extract()
+      const done = (async () => {
+        for await (const entry of extract) {
+          const parts: Array<Buffer> = []
+          for await (const part of entry) parts.push(part as Buffer)
+          out.set(entry.header.name.replace(/\/$/, ""), {
+            type: entry.header.type ?? "file",
+            linkname: entry.header.linkname ?? "",
+            data: Buffer.concat(parts)
+          })
+        }
+      })()
+      extract.end(bytes)
+      await done
+      return out
+    })
+    return { bytes, files }
   })
 
 /** A tar archive of `files` as a Stream (built with tar-stream, as a user might). */
@@ -369,6 +397,55 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
         })
         const authorized = server.requests.filter((r) => r.path === "/v1/search").at(-1)!
         expect(authorized.headers.authorization).toBe(`Basic ${Buffer.from(`testuser:${password}`).toString("base64")}`)
+      })
+  )
+})
+
+describe(`build contexts on engine ${target.id}: nothing from outside the context reaches the image`, () => {
+  const SECRET = `SECRET-${runId()}-outside`
+
+  live(
+    "a .dockerignore linked to an outside file, with the Dockerfile outside: the image holds none of its text",
+    (images, engine) =>
+      Effect.gen(function*() {
+        const outside = yield* scopedTree({
+          "ignore": `*.log\n# ${SECRET}\n`,
+          "secret.txt": SECRET,
+          "Dockerfile": "FROM busybox:local\nCOPY . /ctx/\n"
+        })
+        const root = yield* scopedTree({ "app": "a", "debug.log": "left out by the outside patterns" })
+        symlinkSync(join(outside, "ignore"), join(root, ".dockerignore"))
+        symlinkSync(join(outside, "secret.txt"), join(root, "file-link")) // sent as a link, never followed
+        const tag = `${uniqueRepo("ctx-link")}:1`
+        yield* removeLater(images, tag)
+        const built = yield* images.build({ directory: root, dockerfile: join(outside, "Dockerfile") }, {
+          t: [tag],
+          labels: testLabels(),
+          nocache: true
+        })
+        const { bytes, files } = yield* imageFiles(engine, built.imageId)
+        expect(bytes.includes(SECRET)).toBe(false)
+        const ctx = [...files.keys()].filter((name) => name.startsWith("ctx/")).sort()
+        expect(ctx).toEqual(["ctx/.dockerignore", "ctx/app", "ctx/file-link"])
+        expect(files.get("ctx/file-link")).toMatchObject({ type: "symlink", linkname: join(outside, "secret.txt") })
+        // The sent .dockerignore lists only the added Dockerfile (the daemon removed that one).
+        expect(files.get("ctx/.dockerignore")!.data.toString().trim()).toMatch(/^\.dockerfile\.[0-9a-f]{20}$/)
+      })
+  )
+
+  live(
+    "a Dockerfile in the context linked to an outside file fails before anything is sent",
+    (images) =>
+      Effect.gen(function*() {
+        const outside = yield* scopedTree({ "Dockerfile": `FROM busybox:local\nRUN echo ${SECRET}\n` })
+        const root = yield* scopedTree({ "app": "a" })
+        symlinkSync(join(outside, "Dockerfile"), join(root, "Dockerfile"))
+        const error = yield* images.build({ directory: root }, { labels: testLabels() }).pipe(Effect.flip)
+        expect(error).toMatchObject({
+          _tag: "BuildContextError",
+          code: "OutsideContext",
+          path: join(root, "Dockerfile")
+        })
       })
   )
 })

@@ -3,6 +3,7 @@
  * tricky cases included), and the tar itself (read back with tar-stream).
  */
 import { Effect, Stream } from "effect"
+import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -162,5 +163,113 @@ describe("directoryContext: the archive", () => {
     expect(exit._tag).toBe("Failure")
     expect(JSON.stringify(exit)).toContain("BuildContextError")
     expect(JSON.stringify(exit)).toContain("ENOENT")
+  })
+})
+
+/** The error packing fails with (it must fail, and must not hang: a FIFO opened for reading would). */
+const packError = (root: string, options: Parameters<typeof directoryContext>[1] = {}) =>
+  Effect.runPromise(Effect.flip(Stream.runDrain(directoryContext(root, options).tar)).pipe(Effect.timeout("5 seconds")))
+
+const SECRET = "SECRET-7f3a9c"
+/** Whether any entry carries the secret (in its data or its name). */
+const leaks = (entries: ReadonlyArray<Entry>) =>
+  entries.some((e) => e.data.includes(SECRET) || e.name.includes(SECRET) || (e.linkname ?? "").includes(SECRET))
+
+describe("directoryContext: nothing outside the context is sent", () => {
+  it(".dockerignore linked to an outside file, Dockerfile outside: its patterns apply, its text is not sent", async () => {
+    const outside = tree({ "ignore": `*.log\n# ${SECRET}\n`, "Dockerfile": "FROM scratch\n" })
+    const root = tree({ "app": "a", "debug.log": "l" })
+    symlinkSync(join(outside, "ignore"), join(root, ".dockerignore"))
+    const { dockerfile, entries, files } = await filesOf(root, { dockerfile: join(outside, "Dockerfile") })
+    expect(leaks(entries)).toBe(false)
+    expect(files).toEqual([".dockerignore", dockerfile, "app"].sort()) // *.log applied, as the CLI reads it
+    const sent = entries.find((e) => e.name === ".dockerignore")!
+    expect(sent.type).toBe("file")
+    expect(parseDockerignore(sent.data.toString())).toEqual([dockerfile])
+  })
+
+  it(".dockerignore linked to a file inside the context, Dockerfile outside: that text is sent", async () => {
+    const outside = tree({ "Dockerfile": "FROM scratch\n" })
+    const root = tree({ "conf/ignore": "*.log\n", "app": "a", "x.log": "l" })
+    symlinkSync("conf/ignore", join(root, ".dockerignore"))
+    const { dockerfile, entries } = await filesOf(root, { dockerfile: join(outside, "Dockerfile") })
+    const sent = entries.find((e) => e.name === ".dockerignore")!
+    expect(parseDockerignore(sent.data.toString())).toEqual(["*.log", dockerfile])
+  })
+
+  it(".dockerignore linked outside, Dockerfile inside: sent as the link it is, patterns applied", async () => {
+    const outside = tree({ "ignore": `*.log\n# ${SECRET}\n` })
+    const root = tree({ "Dockerfile": "FROM scratch\n", "app": "a", "x.log": "l" })
+    symlinkSync(join(outside, "ignore"), join(root, ".dockerignore"))
+    const { entries, files } = await filesOf(root)
+    expect(files).toEqual(["Dockerfile", "app"])
+    expect(entries.find((e) => e.name === ".dockerignore")).toMatchObject({ type: "symlink", size: 0 })
+    expect(entries.every((e) => !e.data.includes(SECRET))).toBe(true)
+  })
+
+  it("links inside the context are sent as links: never followed, a linked directory not walked", async () => {
+    const outside = tree({ "secret.txt": SECRET, "dir/inner.txt": SECRET })
+    const root = tree({ "Dockerfile": "FROM scratch\n" })
+    symlinkSync(join(outside, "secret.txt"), join(root, "file-link"))
+    symlinkSync(join(outside, "dir"), join(root, "dir-link"))
+    const { entries } = await filesOf(root)
+    expect(entries.map((e) => [e.name, e.type, e.data.length])).toEqual([
+      ["Dockerfile", "file", 13],
+      ["dir-link", "symlink", 0],
+      ["file-link", "symlink", 0]
+    ])
+    expect(entries.every((e) => !e.data.includes(SECRET))).toBe(true)
+  })
+
+  it("a context directory reached through a link is packed from its target (the CLI's EvalSymlinks)", async () => {
+    const real = tree({ "Dockerfile": "FROM scratch\n", "app": "a" })
+    const holder = tree({})
+    symlinkSync(real, join(holder, "ctx"))
+    const { dockerfile, files } = await filesOf(join(holder, "ctx"))
+    expect(dockerfile).toBe("Dockerfile")
+    expect(files).toEqual(["Dockerfile", "app"])
+  })
+
+  it("a Dockerfile named inside the context that leads outside through a link fails: OutsideContext", async () => {
+    const outside = tree({ "Dockerfile": `FROM scratch\n# ${SECRET}\n`, "d/Dockerfile": "FROM scratch\n" })
+    const root = tree({ "app": "a" })
+    symlinkSync(join(outside, "Dockerfile"), join(root, "Dockerfile"))
+    symlinkSync(join(outside, "d"), join(root, "sub"))
+    for (const options of [{}, { dockerfile: "Dockerfile" }, { dockerfile: join(root, "sub/Dockerfile") }]) {
+      const error = await packError(root, options)
+      expect(error).toMatchObject({ _tag: "BuildContextError", code: "OutsideContext" })
+      expect(error.message).toContain("the Dockerfile leads outside the context through a symbolic link")
+    }
+  })
+
+  it("a Dockerfile linked to another file inside the context is sent as that link", async () => {
+    const root = tree({ "docker/Dockerfile.prod": "FROM scratch\n" })
+    symlinkSync("docker/Dockerfile.prod", join(root, "Dockerfile"))
+    const { entries } = await filesOf(root)
+    expect(entries.find((e) => e.name === "Dockerfile")).toMatchObject({
+      type: "symlink",
+      linkname: "docker/Dockerfile.prod"
+    })
+  })
+
+  it("a .dockerignore that is a directory, a FIFO or a link to a FIFO fails at once (BuildContextError)", async () => {
+    const dir = tree({ "Dockerfile": "FROM scratch\n", ".dockerignore/x": "x" })
+    expect(await packError(dir)).toMatchObject({ _tag: "BuildContextError", code: "EISDIR" })
+    const fifo = tree({ "Dockerfile": "FROM scratch\n" })
+    execFileSync("mkfifo", [join(fifo, ".dockerignore")])
+    const error = await packError(fifo)
+    expect(error).toMatchObject({ _tag: "BuildContextError", code: "EINVAL" })
+    expect(error.message).toContain(".dockerignore: a FIFO, not a regular file")
+    const linked = tree({ "Dockerfile": "FROM scratch\n" })
+    symlinkSync(join(fifo, ".dockerignore"), join(linked, ".dockerignore"))
+    expect(await packError(linked)).toMatchObject({ _tag: "BuildContextError", code: "EINVAL" })
+  })
+
+  it("an outside Dockerfile that is a FIFO fails at once", async () => {
+    const outside = tree({})
+    execFileSync("mkfifo", [join(outside, "Dockerfile")])
+    const root = tree({ "app": "a" })
+    const error = await packError(root, { dockerfile: join(outside, "Dockerfile") })
+    expect(error).toMatchObject({ _tag: "BuildContextError", code: "EINVAL" })
   })
 })
