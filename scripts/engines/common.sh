@@ -81,17 +81,19 @@ validate_config() {
     [[ ${ENGINE_TLS_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_TLS_PORT must be a number (got '${ENGINE_TLS_PORT[$e]}')"
     [[ ${ENGINE_SSH_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_SSH_PORT must be a number (got '${ENGINE_SSH_PORT[$e]}')"
     [[ ${ENGINE_POOL[$e]} =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || die "${key}_POOL must be an IPv4 CIDR (got '${ENGINE_POOL[$e]}')"
+    [[ ${ENGINE_BRIDGE[$e]} =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] ||
+      die "${key}_BRIDGE_CIDR must be an IPv4 address/prefix (got '${ENGINE_BRIDGE[$e]}')"
     declare -F "${ENGINE_KIND[$e]}_launch" >/dev/null ||
       die "$ENGINE_LIST: engine $e has kind '${ENGINE_KIND[$e]}', which no part of scripts/engines/ runs"
     [[ ${ENGINE_FROM[$e]} == os || ${ENGINE_FROM[$e]} == sid ]] ||
       die "$ENGINE_LIST: engine $e comes from '${ENGINE_FROM[$e]}'; known: os, sid"
     ports+=("${ENGINE_TLS_PORT[$e]}" "${ENGINE_SSH_PORT[$e]}")
     keys+=("$key")
-    pools+=("${ENGINE_POOL[$e]}")
+    pools+=("${ENGINE_POOL[$e]}" "${ENGINE_BRIDGE[$e]}")
   done
   [[ -z $(printf '%s\n' "${ports[@]}" | sort | uniq -d) ]] || die "registry, TLS and ssh ports must all differ (got ${ports[*]})"
   [[ -z $(printf '%s\n' "${keys[@]}" | sort | uniq -d) ]] || die "$ENGINE_LIST: two ids give the same env keys (${keys[*]})"
-  [[ -z $(printf '%s\n' "${pools[@]}" | sort | uniq -d) ]] || die "every engine needs its own address pool (got ${pools[*]})"
+  [[ -z $(printf '%s\n' "${pools[@]}" | sort | uniq -d) ]] || die "every engine needs its own address pool and bridge subnet (got ${pools[*]})"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -106,25 +108,26 @@ engine_key() {
 }
 
 # ENGINES: the ids in list order; ENGINE_<COLUMN>[id]: the other columns, ports and pool
-# overridden by the environment (<key>_TLS_PORT, <key>_SSH_PORT, <key>_POOL).
+# overridden by the environment (<key>_TLS_PORT, <key>_SSH_PORT, <key>_POOL, <key>_BRIDGE_CIDR).
 ENGINES=()
-declare -A ENGINE_KIND=() ENGINE_FROM=() ENGINE_TLS_PORT=() ENGINE_SSH_PORT=() ENGINE_POOL=()
+declare -A ENGINE_KIND=() ENGINE_FROM=() ENGINE_TLS_PORT=() ENGINE_SSH_PORT=() ENGINE_POOL=() ENGINE_BRIDGE=()
 read_engine_list() {
-  local id kind from tls ssh pool extra key
+  local id kind from tls ssh pool bridge extra key
   [[ -r $ENGINE_LIST ]] || die "cannot read $ENGINE_LIST"
-  while read -r id kind from tls ssh pool extra; do
+  while read -r id kind from tls ssh pool bridge extra; do
     [[ -z $id || $id == \#* ]] && continue
-    [[ -n $pool && -z $extra ]] || die "$ENGINE_LIST: engine '$id' needs 6 columns: id kind from tls ssh pool"
+    [[ -n $bridge && -z $extra ]] || die "$ENGINE_LIST: engine '$id' needs 7 columns: id kind from tls ssh pool bridge"
     [[ $id =~ ^[a-z0-9][a-z0-9.-]*$ ]] || die "$ENGINE_LIST: '$id' is not an id (a-z, 0-9, '.', '-')"
     [[ -z ${ENGINE_KIND[$id]:-} ]] || die "$ENGINE_LIST: engine '$id' is listed twice"
     key=$(engine_key "$id")
-    local tls_var=${key}_TLS_PORT ssh_var=${key}_SSH_PORT pool_var=${key}_POOL
+    local tls_var=${key}_TLS_PORT ssh_var=${key}_SSH_PORT pool_var=${key}_POOL bridge_var=${key}_BRIDGE_CIDR
     ENGINES+=("$id")
     ENGINE_KIND[$id]=$kind
     ENGINE_FROM[$id]=$from
     ENGINE_TLS_PORT[$id]=${!tls_var:-$tls}
     ENGINE_SSH_PORT[$id]=${!ssh_var:-$ssh}
     ENGINE_POOL[$id]=${!pool_var:-$pool}
+    ENGINE_BRIDGE[$id]=${!bridge_var:-$bridge}
   done <"$ENGINE_LIST"
   ((${#ENGINES[@]})) || die "$ENGINE_LIST lists no engine"
 }

@@ -110,8 +110,9 @@ kill_leftover_shims() {
 # dockerd_args E: engine E's dockerd command line (into DOCKERD_ARGS). It is also the engine's
 # "configuration": a running dockerd started with other arguments (or other TLS material) is
 # restarted by docker_launch.
-# --bridge=none --iptables=false --ip6tables=false: no default bridge, no NAT rules, nothing
-# touches the host's firewall. dockerd writes $d/pid itself (--pidfile). The TCP listener is
+# --bridge=<its own interface> --iptables=false --ip6tables=false: a default bridge network as real
+# installs have (engine_bridge_up), but no NAT rules: nothing touches the host's firewall; ports
+# published on 127.0.0.1 go through docker-proxy. dockerd writes $d/pid itself (--pidfile). The TCP listener is
 # 127.0.0.1 only and always --tlsverify: it accepts only clients with a certificate of our test CA.
 dockerd_args() {
   local e=$1 d
@@ -126,10 +127,31 @@ dockerd_args() {
     -H "tcp://127.0.0.1:$(engine_tls_port "$e")"
     --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem"
     --containerd "$(containerd_sock "$e")"
-    --bridge=none --iptables=false --ip6tables=false
+    --bridge="$(engine_bridge "$e")" --iptables=false --ip6tables=false
     --default-address-pool "$(engine_pool "$e")"
   )
 }
+
+# engine_bridge E: the name of engine E's default-bridge interface, from its gateway address
+# (10.231.0.1/24 -> ed231b0): distinct subnets give distinct names, within IFNAMSIZ (15).
+engine_bridge() {
+  local a b c _
+  IFS=./ read -r a b c _ <<<"${ENGINE_BRIDGE[$1]}"
+  printf 'ed%sb%s' "$b" "$c"
+}
+
+# engine_bridge_up E: the interface dockerd's --bridge takes over (dockerd does not create it when
+# it is named); idempotent. engine_bridge_down E removes it once dockerd is gone.
+engine_bridge_up() {
+  local name
+  name=$(engine_bridge "$1")
+  if ! ip link show "$name" >/dev/null 2>&1; then
+    ip link add "$name" type bridge || die "engine $1: cannot create bridge $name"
+    ip addr add "${ENGINE_BRIDGE[$1]}" dev "$name" || die "engine $1: cannot address bridge $name"
+  fi
+  ip link set "$name" up
+}
+engine_bridge_down() { ip link del "$(engine_bridge "$1")" 2>/dev/null || true; }
 
 # The launch signature: the arguments, plus the server certificate's fingerprint (dockerd reads its
 # TLS files once, at start).
@@ -187,6 +209,7 @@ docker_launch() {
   # never read by our engines.
   [[ -f $d/daemon.json ]] || echo '{}' >"$d/daemon.json"
   launch_containerd "$e"
+  engine_bridge_up "$e"
   [[ -f $d/log ]] && mv -f "$d/log" "$d/log.prev"
   log "engine $e: starting $(engine_dockerd "$e") (TLS on 127.0.0.1:$port)"
   mv -f "$d/args.new" "$d/args"
@@ -234,6 +257,7 @@ docker_stop() {
   # Only after dockerd is gone: it needs containerd to stop its containers cleanly.
   stop_pid "$(containerd_dir "$e")/pid" containerd 20
   kill_leftover_shims "$(containerd_sock "$e")"
+  engine_bridge_down "$e"
   rm -f "$(engine_sock "$e")" "$(containerd_sock "$e")" "$(containerd_sock "$e").ttrpc" "$(containerd_dir "$e")/debug.sock"
 }
 

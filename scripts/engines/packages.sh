@@ -4,7 +4,8 @@
 
 # openssh-server: for the ssh:// transport tests. Its postinst may start the system's sshd service
 # (port 22) where a service manager runs; ours are private instances on 127.0.0.1 only.
-PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl openssl openssh-server)
+# iproute2: `ip`, which makes each engine's default-bridge interface (dockerd.sh).
+PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl openssl openssh-server iproute2)
 
 # ---------------------------------------------------------------------------------------------
 # Installation

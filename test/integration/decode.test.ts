@@ -17,6 +17,7 @@ import { ContainerStart } from "../../src/generated/operations/container/Contain
 import { ContainerStats } from "../../src/generated/operations/container/ContainerStats.js"
 import { ContainerTop } from "../../src/generated/operations/container/ContainerTop.js"
 import { ContainerUnpause } from "../../src/generated/operations/container/ContainerUnpause.js"
+import { ContainerUpdate, ContainerUpdateBody } from "../../src/generated/operations/container/ContainerUpdate.js"
 import { ContainerWait } from "../../src/generated/operations/container/ContainerWait.js"
 import { ContainerExec } from "../../src/generated/operations/exec/ContainerExec.js"
 import { ExecInspect } from "../../src/generated/operations/exec/ExecInspect.js"
@@ -36,6 +37,7 @@ import { VolumeList } from "../../src/generated/operations/volume/VolumeList.js"
 import { fastDecoderMisses } from "../../src/wire/decode.js"
 import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL } from "../support/labels.js"
+import { losslessProbe } from "../support/lossless.js"
 import {
   awaitContainerStatus,
   pollUntil,
@@ -59,7 +61,13 @@ const live = (
     name,
     // `Effect.scoped` inside `provide`: the test's resources are released while the engine (and
     // its connection pool) still exists; the engine's own scope closes after them.
-    () => Effect.flatMap(DockerEngine, body).pipe(Effect.scoped, Effect.provide(Engine)),
+    // Every read goes through the lossless probe: the test fails on any key the decoder dropped or
+    // value it changed (test/support/lossless.ts; deliberate differences are listed there).
+    () =>
+      Effect.flatMap(DockerEngine, (engine) => {
+        const probe = losslessProbe(engine)
+        return Effect.andThen(body(probe.engine), Effect.sync(() => expect(probe.unexplained()).toEqual([])))
+      }).pipe(Effect.scoped, Effect.provide(Engine)),
     timeout
   )
 
@@ -494,6 +502,96 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         expect(Object.keys(sample?.networks ?? {})).toEqual(["eth0"])
         expect(sample?.networks?.["eth0"]?.rx_bytes).toBeTypeOf("number")
         expect(sample?.networks?.["eth0"]?.tx_packets).toBeTypeOf("number")
+      })
+  )
+
+  live(
+    "a container with a rich HostConfig on the default bridge: lossless inspect, null Ports, round trip",
+    (engine) =>
+      Effect.gen(function*() {
+        const caseId = uniqueName("rich")
+        const peer = yield* scopedContainer(engine, {
+          Cmd: ["sleep", "300"],
+          Labels: { "ed.case": caseId },
+          HostConfig: { NetworkMode: "bridge" }
+        })
+        yield* startRunning(engine, peer.id)
+        // Everything HostConfig takes that these daemons accept offline, without devices or
+        // privileges the test bed cannot grant.
+        const rich = yield* scopedContainer(engine, {
+          Cmd: ["sleep", "300"],
+          Labels: { "ed.case": caseId },
+          Hostname: "ed-rich",
+          Domainname: "example.test",
+          User: "0:0",
+          Env: ["ED_A=1", "ED_B=two words"],
+          ExposedPorts: { "9090/tcp": {}, "8080/tcp": {} },
+          Healthcheck: { Test: ["CMD", "true"], Interval: 1_000_000_000, Timeout: 1_000_000_000, Retries: 2 },
+          StopSignal: "SIGTERM",
+          StopTimeout: 3,
+          HostConfig: {
+            NetworkMode: "bridge",
+            PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+            Links: [`${peer.name}:ed-peer`],
+            Memory: 64 * 1024 * 1024,
+            MemoryReservation: 32 * 1024 * 1024,
+            MemorySwap: 128 * 1024 * 1024,
+            CpuShares: 512,
+            CpuPeriod: 100_000,
+            CpuQuota: 50_000,
+            CpusetCpus: "0",
+            PidsLimit: 64,
+            Ulimits: [{ Name: "nofile", Soft: 512, Hard: 1024 }],
+            RestartPolicy: { Name: "on-failure", MaximumRetryCount: 2 },
+            CapAdd: ["NET_ADMIN"],
+            CapDrop: ["MKNOD"],
+            Dns: ["127.0.0.1"],
+            DnsOptions: ["ndots:2"],
+            DnsSearch: ["example.test"],
+            ExtraHosts: ["ed-host:127.0.0.1"],
+            GroupAdd: ["10"],
+            SecurityOpt: ["no-new-privileges"],
+            Tmpfs: { "/run/ed": "size=1m" },
+            ShmSize: 8 * 1024 * 1024,
+            Sysctls: { "net.ipv4.ip_unprivileged_port_start": "80" },
+            LogConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
+            Mounts: [{ Type: "tmpfs", Target: "/ed-tmp", TmpfsOptions: { SizeBytes: 1_048_576 } }],
+            OomScoreAdj: 100,
+            IpcMode: "private",
+            CgroupnsMode: "private",
+            MaskedPaths: ["/proc/ed-masked"],
+            ReadonlyPaths: ["/proc/sys"]
+          }
+        })
+        yield* startRunning(engine, rich.id)
+
+        // The probe (see `live`) compares this inspect with the raw answer: nothing may be lost.
+        const inspected = yield* engine.json(ContainerInspect, { id: rich.id })
+        const raw = JSON.parse((yield* engine.raw(ContainerInspect, { id: rich.id })).body)
+        // An exposed, unpublished port is `null` (the daemon's nil slice), and stays null.
+        expect(raw.NetworkSettings.Ports["9090/tcp"]).toBeNull()
+        expect(inspected.NetworkSettings?.Ports?.["9090/tcp"]).toBeNull()
+        const published = inspected.NetworkSettings?.Ports?.["8080/tcp"] ?? []
+        expect(published[0]?.HostIp).toBe("127.0.0.1")
+        expect(Number(published[0]?.HostPort)).toBeGreaterThan(0)
+        // On the default bridge: an address, a MAC and the legacy link.
+        expect(inspected.NetworkSettings?.Networks?.["bridge"]?.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/)
+        expect(inspected.NetworkSettings?.Networks?.["bridge"]?.MacAddress).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/)
+        expect(inspected.HostConfig?.Links).toEqual([`/${peer.name}:/${rich.name}/ed-peer`])
+        expect(inspected.HostConfig?.Ulimits).toEqual([{ Name: "nofile", Soft: 512, Hard: 1024 }])
+        expect(inspected.HostConfig?.RestartPolicy).toEqual({ Name: "on-failure", MaximumRetryCount: 2 })
+
+        // Round trip: an update with the inspected resources unchanged changes nothing on the daemon.
+        const hostConfig = inspected.HostConfig!
+        const body = Object.fromEntries(
+          [...Object.keys(ContainerUpdateBody.fields)].flatMap((key) => {
+            const value = (hostConfig as Record<string, unknown>)[key]
+            return value === undefined || value === null ? [] : [[key, value]]
+          })
+        ) as ContainerUpdateBody
+        yield* engine.json(ContainerUpdate, { id: rich.id, body })
+        const after = yield* engine.json(ContainerInspect, { id: rich.id })
+        expect(after.HostConfig).toEqual(inspected.HostConfig)
       })
   )
 

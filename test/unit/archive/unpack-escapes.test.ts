@@ -19,7 +19,7 @@ import {
 } from "node:fs"
 import { join, relative } from "node:path"
 import { unpackTar } from "../../../src/archive/unpack.js"
-import { type Entry, gnuLongName, handmade, tarBytes, tempDir } from "./crafted-tar.js"
+import { type Entry, gnuLongName, handmade, tarBytes, tempDir } from "../../support/crafted-tar.js"
 
 /** Every path under `dir` with its content ("dir", "-> target" for links), `skip` left out. */
 const snapshot = (dir: string, skip: string): Record<string, string> => {

@@ -18,7 +18,7 @@ import {
 import { join } from "node:path"
 import { packTar } from "../../../src/archive/pack.js"
 import { unpackTar } from "../../../src/archive/unpack.js"
-import { handmade, tempDir } from "./crafted-tar.js"
+import { handmade, tempDir } from "../../support/crafted-tar.js"
 
 describe("archive helpers", () => {
   it.effect("pack a directory, unpack it: bytes, modes, nesting and symlinks survive", () =>
