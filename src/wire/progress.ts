@@ -15,7 +15,10 @@ export type ProgressMessage = BuildInfo | CreateImageInfo | PushImageInfo
 
 /** What a build produced. */
 export interface ImageBuildResult {
-  /** The built image's ID (`sha256:…`): the classic builder's `aux {ID}`, else `Successfully built`. */
+  /**
+   * The built image's ID (`sha256:…`): the classic builder's `aux {ID}`, a quiet build's only
+   * message, else `Successfully built`.
+   */
   readonly imageId: string
   /** The tags the daemon applied (`Successfully tagged …`). */
   readonly tags: ReadonlyArray<string>
@@ -33,6 +36,8 @@ export interface BuildFold {
 export const emptyBuildFold: BuildFold = { imageId: undefined, shortId: undefined, tags: [], output: "" }
 
 const SUCCESSFULLY_BUILT = /^Successfully built ([0-9a-f]{12,64})\s*$/m
+/** A quiet build (`q`) says nothing but the image ID: `{"stream":"sha256:<id>\n"}`. */
+const QUIET_ID = /^(sha256:[0-9a-f]{64})\s*$/
 const SUCCESSFULLY_TAGGED = /^Successfully tagged (\S+)\s*$/gm
 
 export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
@@ -43,6 +48,8 @@ export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
     output += message.stream
     const built = SUCCESSFULLY_BUILT.exec(message.stream)
     if (built) shortId = built[1]
+    const quiet = QUIET_ID.exec(message.stream)
+    if (quiet) imageId = quiet[1]
     for (const tagged of message.stream.matchAll(SUCCESSFULLY_TAGGED)) tags = [...tags, tagged[1]!]
   }
   return { imageId, shortId, tags, output }

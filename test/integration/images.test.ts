@@ -229,6 +229,27 @@ describe(`images on engine ${target.id} (${target.host})`, () => {
       })
   )
 
+  live(
+    "a quiet build returns the image's ID; repeated extrahosts all reach /etc/hosts (E03)",
+    (images) =>
+      Effect.gen(function*() {
+        const hosts = yield* images.build({
+          tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN cat /etc/hosts\n" })
+        }, { labels: testLabels(), nocache: true, forcerm: true, extrahosts: ["ed-a:127.0.0.2", "ed-b:127.0.0.3"] })
+        yield* Effect.addFinalizer(() => Effect.ignore(images.remove(hosts.imageId, { force: true })))
+        expect(hosts.output).toMatch(/127\.0\.0\.2\s+ed-a/)
+        expect(hosts.output).toMatch(/127\.0\.0\.3\s+ed-b/)
+
+        const quiet = yield* images.build({
+          tar: tarOf({ "Dockerfile": "FROM busybox:local\nRUN echo quiet > /q\n" })
+        }, { labels: testLabels(), nocache: true, forcerm: true, q: true })
+        yield* Effect.addFinalizer(() => Effect.ignore(images.remove(quiet.imageId, { force: true })))
+        expect(quiet.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
+        expect(quiet.output).toBe(`${quiet.imageId}\n`)
+        expect((yield* images.inspect(quiet.imageId)).Id).toBe(quiet.imageId)
+      })
+  )
+
   live("a failing RUN fails the build with the daemon's message (InStreamError)", (images) =>
     Effect.gen(function*() {
       const error = yield* images.build({

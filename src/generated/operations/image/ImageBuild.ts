@@ -10,8 +10,8 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
   dockerfile: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** A name and optional tag to apply to the image in the `name:tag` format. Wire: query `t` (repeat). */
   t: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Schema.String)),
-  /** Extra hosts to add to /etc/hosts. Wire: query `extrahosts` (string). */
-  extrahosts: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** Extra hosts to add to /etc/hosts. Wire: query `extrahosts` (repeat). */
+  extrahosts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Schema.String)),
   /** A Git repository URI or HTTP/HTTPS context URI. Wire: query `remote` (string). */
   remote: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Suppress verbose build output. Daemon default: `false`. Wire: query `q` (boolean). */
@@ -92,7 +92,7 @@ export const ImageBuild = {
   params: [
     { name: "dockerfile", key: "dockerfile", in: "query", required: false, encoding: "string", since: "1.41", default: "Dockerfile" },
     { name: "t", key: "t", in: "query", required: false, encoding: "repeat", since: "1.41" },
-    { name: "extrahosts", key: "extrahosts", in: "query", required: false, encoding: "string", since: "1.41" },
+    { name: "extrahosts", key: "extrahosts", in: "query", required: false, encoding: "repeat", since: "1.41" },
     { name: "remote", key: "remote", in: "query", required: false, encoding: "string", since: "1.41" },
     { name: "q", key: "q", in: "query", required: false, encoding: "boolean", since: "1.41", default: false },
     { name: "nocache", key: "nocache", in: "query", required: false, encoding: "boolean", since: "1.41", default: false },
