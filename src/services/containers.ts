@@ -363,7 +363,7 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
           ...definedOnly(rest),
           stream: true
         })
-        return makeStdioSession("ContainerAttach", connection, tty)
+        return makeStdioSession(engine, "ContainerAttach", connection, tty)
       }),
     archiveInfo: (id, path) =>
       Effect.flatMap(
