@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref, type Scope, Stream } from "effect"
-import { Containers, type DockerError, Exec } from "../../src/index.js"
-import { Docker } from "../../src/index.js"
+import { ExecStart } from "../../src/generated/operations/exec/ExecStart.js"
+import { Containers, Docker, DockerEngine, type DockerError, Exec } from "../../src/index.js"
 import type { StdioSession } from "../../src/services/stdio-session.js"
 import { frameText } from "../support/container-fixtures.js"
 import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
@@ -107,6 +107,33 @@ describe("a hijacked stdio session", () => {
       expect(output).toEqual({ stdout: "out-1\n", stderr: "err-1\n" })
       const error = failure(end)
       expect(error).toMatchObject({ _tag: "ConnectionError", operation: "ExecStart", code: "ECONNRESET" })
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+})
+
+describe("a hijacked socket from engine.hijack", () => {
+  it.live("is handed out not yet flowing: a late on(\"data\") gets every byte, those behind the headers first", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeDaemon
+      const received = yield* Effect.gen(function*() {
+        const engine = yield* DockerEngine
+        // The fake writes the 101 head and both frames in one write: the frames arrive with the head.
+        const { socket } = yield* engine.hijack(ExecStart, { id: "end-normally", body: { Detach: false, Tty: false } })
+        expect(socket.readableFlowing).toBe(null)
+        // Attach late, after everything (and the daemon's half-close) has arrived.
+        yield* Effect.sleep("100 millis")
+        return yield* Effect.callback<Buffer>((resume) => {
+          const chunks: Array<Buffer> = []
+          socket.on("data", (chunk: Buffer) => chunks.push(chunk))
+          socket.on("end", () => resume(Effect.succeed(Buffer.concat(chunks))))
+        }).pipe(Effect.timeout("5 seconds"))
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(DockerEngine.layer({ host: daemon.host, apiVersion: "1.41", retry: false }))
+      )
+      const frame = (type: number, text: string) =>
+        Buffer.concat([Buffer.from([type, 0, 0, 0, 0, 0, 0, text.length]), Buffer.from(text)])
+      expect(received.equals(Buffer.concat([frame(1, "out-1\n"), frame(2, "err-1\n")]))).toBe(true)
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 })
