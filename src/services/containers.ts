@@ -56,6 +56,15 @@ export interface ContainerLogsOptions extends Omit<ContainerLogsArgs, "id" | "si
 export interface ContainerAttachOptions extends Omit<ContainerAttachArgs, "id" | "stream"> {
   /** The container's `Config.Tty`, when known (saves an inspect); decides raw vs framed. */
   readonly tty?: boolean | undefined
+  /**
+   * Follow the container's live output (and feed its stdin) after the `logs` replay. `false`:
+   * replay the logs (with `logs: true`), then the session ends.
+   *
+   * Default `true` — except with `logs: true` on a container that has exited (or is dead), where
+   * it is `false`: the daemon keeps an exited container's streams open until its next start, so
+   * the session would never end. Pass `stream: true` there to also follow a restart.
+   */
+  readonly stream?: boolean | undefined
 }
 
 /** `X-Docker-Container-Path-Stat`, decoded: what `archiveInfo` / `getArchive` say about the path. */
@@ -162,6 +171,8 @@ export interface ContainersShape extends ContainerClient {
   /**
    * `POST /containers/{id}/attach` (hijacked): output frames and stdin, for as long as `scope` is
    * open. Attach before `start` to see the output from the first byte (or ask for `logs: true`).
+   * `stream: false` replays the logs and ends; `logs: true` on an exited container does so by
+   * default (see `ContainerAttachOptions.stream`).
    */
   readonly attach: (
     id: string,
@@ -353,15 +364,20 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
     restart: (id, options = {}) => engine.empty(ContainerRestart, stopArgs(id, options), graceTimeout(options)),
     attach: (id, options = {}) =>
       Effect.gen(function*() {
-        const tty = yield* ttyOf(id, options.tty)
-        const { tty: _tty, ...rest } = options
+        const { stream: askedStream, tty: askedTty, ...rest } = options
+        // One inspect, and only if the caller did not say: framing, and whether it has exited.
+        const state = askedTty === undefined || (askedStream === undefined && rest.logs === true)
+          ? yield* Effect.map(client.inspect(id), (c) => ({ tty: c.Config?.Tty === true, status: c.State?.Status }))
+          : undefined
+        const tty = askedTty ?? state?.tty === true
+        const stream = askedStream ?? !(rest.logs === true && STOPPED.has(state?.status ?? ""))
         const connection = yield* engine.hijack(ContainerAttach, {
           id,
           stdin: true,
           stdout: true,
           stderr: true,
           ...definedOnly(rest),
-          stream: true
+          stream
         })
         return makeStdioSession(engine, "ContainerAttach", connection, tty)
       }),
@@ -404,6 +420,9 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
 }
 
 const PATH_STAT = "x-docker-container-path-stat"
+
+/** States whose streams stay shut until the next start: an attach that follows them waits for it. */
+const STOPPED: ReadonlySet<string> = new Set(["exited", "dead"])
 
 export class Containers extends Context.Service<Containers, ContainersShape>()("effect-docker/Containers") {
   static readonly layer: Layer.Layer<Containers, never, DockerEngine> = Layer.effect(Containers)(
