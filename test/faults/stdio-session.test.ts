@@ -8,6 +8,7 @@ import { Effect, Ref, type Scope, Stream } from "effect"
 import { ExecStart } from "../../src/generated/operations/exec/ExecStart.js"
 import { Containers, Docker, DockerEngine, type DockerError, Exec } from "../../src/index.js"
 import type { StdioSession } from "../../src/services/stdio-session.js"
+import type { StdioFrame } from "../../src/wire/stdio-frames.js"
 import { frameText } from "../support/container-fixtures.js"
 import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
 
@@ -18,7 +19,7 @@ const withDocker = <A, E>(daemon: FakeDaemon, f: Effect.Effect<A, E, Containers 
 /** Reads `output` to its end (bounded): the frames that arrived, and how it ended. */
 const drain = (session: StdioSession) =>
   Effect.gen(function*() {
-    const seen = yield* Ref.make<ReadonlyArray<{ stream: string; data: Uint8Array }>>([])
+    const seen = yield* Ref.make<ReadonlyArray<StdioFrame>>([])
     const end = yield* session.output.pipe(
       Stream.runForEach((frame) =>
         Ref.update(seen, (all) => [...all, { stream: frame.stream, data: frame.data.slice() }])
@@ -26,7 +27,7 @@ const drain = (session: StdioSession) =>
       Effect.timeout("10 seconds"),
       Effect.result
     )
-    return { output: frameText((yield* Ref.get(seen)) as never), end }
+    return { output: frameText(yield* Ref.get(seen)), end }
   })
 
 /** Polls (bounded) until the fake daemon sees no open connection: the session's socket was released. */
@@ -36,10 +37,30 @@ const allClosed = (daemon: FakeDaemon) =>
     return daemon.openConnections()
   })
 
-const failure = (end: { readonly _tag: string }): DockerError => {
-  expect(end._tag, "output should have failed").toBe("Failure")
-  return (end as unknown as { readonly failure: DockerError }).failure
-}
+/**
+ * Starts the fake's exec `fault` (after `meanwhile` on the session), reads its output to the end
+ * and checks that it failed after delivering the frames sent before, and that the socket was
+ * released; the failure.
+ */
+const execSessionFailure = (
+  fault: string,
+  meanwhile: (session: StdioSession) => Effect.Effect<void> = () => Effect.void
+) =>
+  Effect.gen(function*() {
+    const daemon = yield* fakeDaemon
+    const { end, output } = yield* withDocker(
+      daemon,
+      Effect.gen(function*() {
+        const session = yield* (yield* Exec).start(fault, { tty: false })
+        yield* meanwhile(session)
+        return yield* drain(session)
+      })
+    )
+    expect(output).toEqual({ stdout: "out-1\n", stderr: "err-1\n" })
+    expect(end._tag, "output should have failed").toBe("Failure")
+    expect(yield* allClosed(daemon)).toBe(0)
+    return { daemon, error: (end as unknown as { readonly failure: DockerError }).failure }
+  })
 
 describe("a hijacked stdio session", () => {
   it.live("ends successfully when the daemon half-closes and is still there (the process ended)", () =>
@@ -62,52 +83,27 @@ describe("a hijacked stdio session", () => {
 
   it.live("fails with ConnectionError when the daemon died between frames (EOF, then no daemon)", () =>
     Effect.gen(function*() {
-      const daemon = yield* fakeDaemon
-      const { end, output } = yield* withDocker(
-        daemon,
-        Effect.flatMap(Effect.flatMap(Exec, (exec) => exec.start("die-between-frames", { tty: false })), drain)
-      )
-      // What arrived before the daemon went away is delivered first.
-      expect(output).toEqual({ stdout: "out-1\n", stderr: "err-1\n" })
-      const error = failure(end)
+      const { daemon, error } = yield* execSessionFailure("die-between-frames")
       expect(error._tag).toBe("ConnectionError")
       expect(error).toMatchObject({ operation: "ExecStart", endpoint: daemon.host, code: "ENOENT" })
       expect(error.message).toContain("ExecStart")
       expect(error.message).toContain("no longer answers")
-      expect(yield* allClosed(daemon)).toBe(0)
     }))
 
   it.live("fails with StdioStreamError (Truncated) when the daemon died inside a frame", () =>
     Effect.gen(function*() {
-      const daemon = yield* fakeDaemon
-      const { end, output } = yield* withDocker(
-        daemon,
-        Effect.flatMap(Effect.flatMap(Exec, (exec) => exec.start("die-mid-frame", { tty: false })), drain)
-      )
-      expect(output).toEqual({ stdout: "out-1\n", stderr: "err-1\n" })
-      const error = failure(end)
+      const { error } = yield* execSessionFailure("die-mid-frame")
       expect(error).toMatchObject({ _tag: "StdioStreamError", operation: "ExecStart", reason: "Truncated" })
       expect(error.message).toContain("3 of 10 payload bytes")
-      expect(yield* allClosed(daemon)).toBe(0)
     }))
 
   it.live("fails with ConnectionError ECONNRESET when the daemon reset the connection between frames", () =>
     Effect.gen(function*() {
-      const daemon = yield* fakeDaemon
-      const { end, output } = yield* withDocker(
-        daemon,
-        Effect.gen(function*() {
-          const session = yield* (yield* Exec).start("reset-between-frames", { tty: false })
-          // The daemon stopped reading: more stdin than its buffers hold stays unread in the
-          // kernel when it closes, which resets the connection. (The write itself fails then.)
-          yield* Effect.forkChild(Effect.ignore(session.write(new Uint8Array(1 << 20))))
-          return yield* drain(session)
-        })
-      )
-      expect(output).toEqual({ stdout: "out-1\n", stderr: "err-1\n" })
-      const error = failure(end)
+      const { error } = yield* execSessionFailure("reset-between-frames", (session) =>
+        // The daemon stopped reading: more stdin than its buffers hold stays unread in the
+        // kernel when it closes, which resets the connection. (The write itself fails then.)
+        Effect.asVoid(Effect.forkChild(Effect.ignore(session.write(new Uint8Array(1 << 20))))))
       expect(error).toMatchObject({ _tag: "ConnectionError", operation: "ExecStart", code: "ECONNRESET" })
-      expect(yield* allClosed(daemon)).toBe(0)
     }))
 })
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, type Scope, Stream } from "effect"
 import * as tar from "tar-stream"
 import { DockerEngine } from "../../src/engine/engine.js"
+import type { ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
 import { Containers, type ContainersShape, Docker, stdoutLines } from "../../src/index.js"
 import { runningContainer, testContainer } from "../support/container-fixtures.js"
@@ -19,6 +20,19 @@ const live = <A, E>(name: string, body: Effect.Effect<A, E, Containers | DockerE
   it.live(name, () => body.pipe(Effect.scoped, Effect.provide(layer)), 60_000)
 
 const status = (id: string) => Effect.flatMap(Containers, (c) => Effect.map(c.inspect(id), (i) => i.State?.Status))
+/** `run` with `remove: true` (busybox, labelled, no network); `seen`: the streams of the frames `onOutput` got. */
+const runRemoved = (cmd: ReadonlyArray<string>, hostConfig: ContainerCreateBody["HostConfig"] = {}) =>
+  Effect.gen(function*() {
+    const seen: Array<string> = []
+    const result = yield* (yield* Containers).run({
+      Image: TEST_IMAGE,
+      Cmd: [...cmd],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: "none", ...hostConfig }
+    }, { remove: true, onOutput: (frame) => Effect.sync(() => seen.push(frame.stream)) })
+    return { result, seen }
+  })
+
 const logText = (containers: ContainersShape, id: string) =>
   Stream.mkString(Stream.decodeText(Stream.map(containers.logs(id), (f) => f.data)))
 
@@ -313,13 +327,7 @@ describe(`Containers on engine ${target.id}`, () => {
     "run: exit code and separate stdout/stderr; remove: true leaves nothing; onOutput sees frames",
     Effect.gen(function*() {
       const containers = yield* Containers
-      const seen: Array<string> = []
-      const result = yield* containers.run({
-        Image: TEST_IMAGE,
-        Cmd: ["sh", "-c", "echo out; echo err >&2; exit 7"],
-        Labels: testLabels(),
-        HostConfig: { NetworkMode: "none" }
-      }, { remove: true, onOutput: (frame) => Effect.sync(() => seen.push(frame.stream)) })
+      const { result, seen } = yield* runRemoved(["sh", "-c", "echo out; echo err >&2; exit 7"])
       expect(result).toEqual({ id: result.id, exitCode: 7, outputRead: true, stdout: "out\n", stderr: "err\n" })
       expect([...seen].sort()).toEqual(["stderr", "stdout"])
       expect((yield* Effect.flip(containers.inspect(result.id)))._tag).toBe("NotFound")
@@ -330,13 +338,9 @@ describe(`Containers on engine ${target.id}`, () => {
     "run with a log driver that cannot be read: the exit code, no output, outputRead false",
     Effect.gen(function*() {
       const containers = yield* Containers
-      const seen: Array<string> = []
-      const result = yield* containers.run({
-        Image: TEST_IMAGE,
-        Cmd: ["sh", "-c", "echo out; echo err >&2; exit 3"],
-        Labels: testLabels(),
-        HostConfig: { NetworkMode: "none", LogConfig: { Type: "none" } }
-      }, { remove: true, onOutput: (frame) => Effect.sync(() => seen.push(frame.stream)) })
+      const { result, seen } = yield* runRemoved(["sh", "-c", "echo out; echo err >&2; exit 3"], {
+        LogConfig: { Type: "none" }
+      })
       expect(result).toEqual({
         id: result.id,
         exitCode: 3,

@@ -2,10 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import type { Duplex } from "node:stream"
 import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
-import { ContainerExec } from "../../src/generated/operations/exec/ContainerExec.js"
+import { ContainerExec, type ContainerExecBody } from "../../src/generated/operations/exec/ContainerExec.js"
 import { ExecInspect } from "../../src/generated/operations/exec/ExecInspect.js"
 import { ExecStart } from "../../src/generated/operations/exec/ExecStart.js"
-import { DockerEngine } from "../../src/index.js"
+import { DockerEngine, type DockerEngineShape } from "../../src/index.js"
 import { currentEngine } from "../support/engines.js"
 import { pollUntil, scopedContainer } from "../support/resources.js"
 
@@ -28,21 +28,24 @@ const readFrames = (socket: Duplex) =>
     return out
   })
 
+/** An exec created (not started) in a running container of its own, removed with the scope. */
+const execInContainer = (engine: DockerEngineShape, body: ContainerExecBody) =>
+  Effect.gen(function*() {
+    const container = yield* scopedContainer(engine, { Cmd: ["sleep", "60"] })
+    yield* engine.empty(ContainerStart, { id: container.id })
+    return yield* engine.json(ContainerExec, { id: container.id, body })
+  })
+
 describe(`hijacked connections on engine ${target.id}`, () => {
   it.live("exec start: stdin reaches the process, half-close ends it, output after EOF is kept", () =>
     Effect.gen(function*() {
       const engine = yield* DockerEngine
-      const container = yield* scopedContainer(engine, { Cmd: ["sleep", "60"] })
-      yield* engine.empty(ContainerStart, { id: container.id })
-      const exec = yield* engine.json(ContainerExec, {
-        id: container.id,
-        body: {
-          AttachStdin: true,
-          AttachStdout: true,
-          AttachStderr: true,
-          // Output written after stdin closed must still arrive.
-          Cmd: ["sh", "-c", "cat; sleep 0.2; echo after-eof >&2"]
-        }
+      const exec = yield* execInContainer(engine, {
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        // Output written after stdin closed must still arrive.
+        Cmd: ["sh", "-c", "cat; sleep 0.2; echo after-eof >&2"]
       })
       const { socket, status } = yield* engine.hijack(ExecStart, { id: exec.Id, body: { Detach: false, Tty: false } })
       // 20.10 and 28.x both switch protocols when asked with Upgrade headers.
@@ -58,11 +61,11 @@ describe(`hijacked connections on engine ${target.id}`, () => {
   it.live("the socket is handed out not yet flowing: a plain on(\"data\") attached late gets all the output", () =>
     Effect.gen(function*() {
       const engine = yield* DockerEngine
-      const container = yield* scopedContainer(engine, { Cmd: ["sleep", "60"] })
-      yield* engine.empty(ContainerStart, { id: container.id })
-      const exec = yield* engine.json(ContainerExec, {
-        id: container.id,
-        body: { AttachStdout: true, AttachStderr: true, Tty: true, Cmd: ["sh", "-c", "echo one; echo two"] }
+      const exec = yield* execInContainer(engine, {
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: true,
+        Cmd: ["sh", "-c", "echo one; echo two"]
       })
       const { socket } = yield* engine.hijack(ExecStart, { id: exec.Id, body: { Detach: false, Tty: true } })
       expect(socket.readableFlowing).toBe(null)
