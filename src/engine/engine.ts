@@ -104,8 +104,10 @@ export interface DockerEngineShape extends OperationRunner {
 
 /**
  * A hijacked connection: raw bytes both ways (framed unless a TTY is attached). The socket is
- * handed out paused, with any bytes that came in behind the headers put back in front: read it
- * with a `Stream` (`NodeStream.fromReadable`) or call `resume()` before `on("data")`.
+ * handed out as a fresh socket is (`readableFlowing === null`), with any bytes that came in behind
+ * the headers put back in front: it starts flowing when it is first read — `on("data")`, `pipe`,
+ * `for await`, a `Stream` (`NodeStream.fromReadable`) — and what arrives before that is held, not
+ * lost.
  */
 export interface HijackedConnection {
   readonly status: number

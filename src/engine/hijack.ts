@@ -17,7 +17,11 @@ export type HijackAnswer =
     readonly status: number
     /** Lower-cased header names. */
     readonly headers: Readonly<Record<string, string>>
-    /** The connection, with any bytes that arrived behind the headers put back in front. */
+    /**
+     * The connection, with any bytes that arrived behind the headers put back in front, in the
+     * state of a fresh socket (`readableFlowing === null`): it starts flowing as soon as someone
+     * reads it (`on("data")`, `pipe`, `for await`, a `Stream`), and holds what arrives until then.
+     */
     readonly socket: Duplex
   }
   | { readonly _tag: "Refused"; readonly status: number; readonly body: string }
@@ -80,8 +84,10 @@ export const hijack = (dial: Dial, request: TransportRequest, signal: AbortSigna
     let received: Buffer = Buffer.alloc(0)
     let head: { status: number; headers: Record<string, string> } | undefined
     let bodyStart = 0
+    let settled = false
     const cleanup = () => {
-      socket.off("data", onData)
+      settled = true
+      socket.off("readable", onReadable)
       socket.off("error", onError)
       socket.off("end", onEnd)
       signal.removeEventListener("abort", onAbort)
@@ -132,8 +138,9 @@ export const hijack = (dial: Dial, request: TransportRequest, signal: AbortSigna
         const hijacked = head.status === 101 ||
           (head.status === 200 && contentType.startsWith("application/vnd.docker."))
         if (hijacked) {
+          // Removing the last "readable" listener puts the socket back in its initial state, in
+          // which nothing is read until a consumer asks: no byte is lost before it attaches.
           cleanup()
-          socket.pause()
           const rest = received.subarray(bodyStart)
           // Bytes that came in with the headers belong to the stream: put them back first.
           if (rest.length > 0) socket.unshift(rest)
@@ -142,9 +149,17 @@ export const hijack = (dial: Dial, request: TransportRequest, signal: AbortSigna
       }
       tryFinishRefusal()
     }
+    // The head is read with "readable" + read() rather than "data": a "data" listener would
+    // switch the socket to flowing mode, and the only way back is pause(), after which a
+    // consumer's own on("data") never fires.
+    const onReadable = () => {
+      for (let chunk: Buffer | null; settled === false && (chunk = socket.read() as Buffer | null) !== null;) {
+        onData(chunk)
+      }
+    }
     if (signal.aborted) return onAbort()
     signal.addEventListener("abort", onAbort, { once: true })
-    socket.on("data", onData)
+    socket.on("readable", onReadable)
     socket.on("error", onError)
     socket.on("end", onEnd)
     socket.write(serialize(request, "docker"))

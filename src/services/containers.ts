@@ -15,10 +15,10 @@
  *   no bound); `wait`, `logs`, `stats`, `export`, `attach` and archive transfers have none
  *   (interrupt them, or use `Effect.timeout`).
  */
-import { Context, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+import { Context, Data, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
-import { DecodeError, type DockerError, type NotModified } from "../core/errors.js"
+import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
 import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
@@ -56,6 +56,15 @@ export interface ContainerLogsOptions extends Omit<ContainerLogsArgs, "id" | "si
 export interface ContainerAttachOptions extends Omit<ContainerAttachArgs, "id" | "stream"> {
   /** The container's `Config.Tty`, when known (saves an inspect); decides raw vs framed. */
   readonly tty?: boolean | undefined
+  /**
+   * Follow the container's live output (and feed its stdin) after the `logs` replay. `false`:
+   * replay the logs (with `logs: true`), then the session ends.
+   *
+   * Default `true` — except with `logs: true` on a container that has exited (or is dead), where
+   * it is `false`: the daemon keeps an exited container's streams open until its next start, so
+   * the session would never end. Pass `stream: true` there to also follow a restart.
+   */
+  readonly stream?: boolean | undefined
 }
 
 /** `X-Docker-Container-Path-Stat`, decoded: what `archiveInfo` / `getArchive` say about the path. */
@@ -113,12 +122,44 @@ export interface ContainerRunOptions {
   readonly onOutput?: ((frame: StdioFrame) => Effect.Effect<void>) | undefined
 }
 
-export interface ContainerRunResult {
+/**
+ * What `run` returns: the container's id and exit code, and its output when the daemon could read
+ * it back. `outputRead` tells which: `false` when the container's log driver cannot be read
+ * (`none`, or e.g. `syslog` without the daemon's dual logging) — the daemon answers its logs with
+ * 501 — and then `stdout` and `stderr` are `undefined` (docker-py returns `None`), the exit code
+ * is still the real one. `if (result.outputRead)` narrows `stdout` / `stderr` to strings.
+ */
+export type ContainerRunResult = ContainerRunResultWithOutput | ContainerRunResultWithoutOutput
+
+export interface ContainerRunResultWithOutput {
   readonly id: string
   readonly exitCode: number
+  readonly outputRead: true
   readonly stdout: string
   readonly stderr: string
 }
+
+export interface ContainerRunResultWithoutOutput {
+  readonly id: string
+  readonly exitCode: number
+  readonly outputRead: false
+  readonly stdout: undefined
+  readonly stderr: undefined
+  /** Why, in the daemon's words ("configured logging driver does not support reading"). */
+  readonly unreadableBecause: string
+}
+
+/**
+ * `run` created the container, then a later step failed (start, reading the output, waiting for
+ * the exit). `containerId` names the container — removed again with `remove: true`, left as it is
+ * otherwise — and `cause` is the step's own error (`operation` is the step's).
+ */
+export class ContainerRunError extends Data.TaggedError("ContainerRunError")<{
+  readonly containerId: string
+  readonly operation: string
+  readonly cause: DockerError
+  readonly message: string
+}> {}
 
 /** A started container that is removed (forcibly) when the scope it was started in closes. */
 export interface RunningContainer {
@@ -162,6 +203,8 @@ export interface ContainersShape extends ContainerClient {
   /**
    * `POST /containers/{id}/attach` (hijacked): output frames and stdin, for as long as `scope` is
    * open. Attach before `start` to see the output from the first byte (or ask for `logs: true`).
+   * `stream: false` replays the logs and ends; `logs: true` on an exited container does so by
+   * default (see `ContainerAttachOptions.stream`).
    */
   readonly attach: (
     id: string,
@@ -188,12 +231,14 @@ export interface ContainersShape extends ContainerClient {
   /**
    * Create, start, read its output until it exits, and its exit code (docker-py's
    * `containers.run` without `detach`). With `remove: true` the container is removed afterwards,
-   * and also when the run fails or is interrupted.
+   * and also when the run fails or is interrupted. A log driver that cannot be read is not a
+   * failure: the result says `outputRead: false`. Failing to create is the create's own error;
+   * any failure after that is a `ContainerRunError` naming the container.
    */
   readonly run: (
     config: ContainerCreateBody,
     options?: ContainerRunOptions
-  ) => Effect.Effect<ContainerRunResult, DockerError>
+  ) => Effect.Effect<ContainerRunResult, DockerError | ContainerRunError>
   /** Create and start a container that is removed (forcibly) when `scope` closes, whatever happens. */
   readonly runScoped: (
     config: ContainerCreateBody,
@@ -299,12 +344,17 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
     exitCode: Effect.map(client.wait(id, { condition: "not-running" }), (result) => result.StatusCode)
   })
 
+  const createFor = (config: ContainerCreateBody, options: ContainerRunOptions) =>
+    client.create(config, definedOnly({ name: options.name, platform: options.platform }))
+  const createRemovedWithScope = (config: ContainerCreateBody, options: ContainerRunOptions) =>
+    Effect.acquireRelease(
+      createFor(config, options),
+      (created) => client.remove(created.Id, { force: true, v: true }).pipe(Effect.ignore)
+    )
+
   const runScoped: ContainersShape["runScoped"] = (config, options = {}) =>
     Effect.gen(function*() {
-      const created = yield* Effect.acquireRelease(
-        client.create(config, definedOnly({ name: options.name, platform: options.platform })),
-        (created) => client.remove(created.Id, { force: true, v: true }).pipe(Effect.ignore)
-      )
+      const created = yield* createRemovedWithScope(config, options)
       yield* start(created.Id)
       return running(created.Id, config.Tty === true)
     })
@@ -312,19 +362,37 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   const runToEnd = (container: RunningContainer, onOutput: ContainerRunOptions["onOutput"]) =>
     Effect.gen(function*() {
       const output = onOutput === undefined ? container.output : container.output.pipe(Stream.tap(onOutput))
-      const { stderr, stdout } = yield* collectOutput(output)
+      const read = yield* collectOutput(output).pipe(
+        Effect.map((text) => ({ outputRead: true as const, ...text })),
+        // The daemon's answer for a log driver it cannot read back: the run itself is fine.
+        Effect.catchIf(unreadableLogs, (error) =>
+          Effect.succeed({
+            outputRead: false as const,
+            stdout: undefined,
+            stderr: undefined,
+            unreadableBecause: error.daemonMessage
+          }))
+      )
       const exitCode = yield* container.exitCode
-      return { id: container.id, exitCode, stdout, stderr } satisfies ContainerRunResult
+      return { id: container.id, exitCode, ...read } satisfies ContainerRunResult
     })
 
   const run: ContainersShape["run"] = (config, options = {}) =>
-    options.remove === true
-      ? Effect.scoped(Effect.flatMap(runScoped(config, options), (c) => runToEnd(c, options.onOutput)))
-      : Effect.gen(function*() {
-        const created = yield* client.create(config, definedOnly({ name: options.name, platform: options.platform }))
-        yield* start(created.Id)
-        return yield* runToEnd(running(created.Id, config.Tty === true), options.onOutput)
-      })
+    Effect.scoped(Effect.gen(function*() {
+      const created = yield* (options.remove === true ? createRemovedWithScope : createFor)(config, options)
+      const id = created.Id
+      return yield* Effect.andThen(start(id), runToEnd(running(id, config.Tty === true), options.onOutput)).pipe(
+        Effect.mapError((cause) => {
+          const operation = "operation" in cause ? cause.operation : "ContainerRun"
+          return new ContainerRunError({
+            containerId: id,
+            operation,
+            cause,
+            message: `Containers.run: container ${id} was created, then ${operation} failed: ${cause.message}`
+          })
+        })
+      )
+    }))
 
   return {
     ...client,
@@ -353,17 +421,22 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
     restart: (id, options = {}) => engine.empty(ContainerRestart, stopArgs(id, options), graceTimeout(options)),
     attach: (id, options = {}) =>
       Effect.gen(function*() {
-        const tty = yield* ttyOf(id, options.tty)
-        const { tty: _tty, ...rest } = options
+        const { stream: askedStream, tty: askedTty, ...rest } = options
+        // One inspect, and only if the caller did not say: framing, and whether it has exited.
+        const state = askedTty === undefined || (askedStream === undefined && rest.logs === true)
+          ? yield* Effect.map(client.inspect(id), (c) => ({ tty: c.Config?.Tty === true, status: c.State?.Status }))
+          : undefined
+        const tty = askedTty ?? state?.tty === true
+        const stream = askedStream ?? !(rest.logs === true && STOPPED.has(state?.status ?? ""))
         const connection = yield* engine.hijack(ContainerAttach, {
           id,
           stdin: true,
           stdout: true,
           stderr: true,
           ...definedOnly(rest),
-          stream: true
+          stream
         })
-        return makeStdioSession("ContainerAttach", connection, tty)
+        return makeStdioSession(engine, "ContainerAttach", connection, tty)
       }),
     archiveInfo: (id, path) =>
       Effect.flatMap(
@@ -404,6 +477,13 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
 }
 
 const PATH_STAT = "x-docker-container-path-stat"
+
+/** The daemon's answer to `logs` for a container whose log driver cannot be read back. */
+const unreadableLogs = (error: DockerError): error is UnexpectedStatus =>
+  error._tag === "UnexpectedStatus" && error.status === 501 && error.operation === "ContainerLogs"
+
+/** States whose streams stay shut until the next start: an attach that follows them waits for it. */
+const STOPPED: ReadonlySet<string> = new Set(["exited", "dead"])
 
 export class Containers extends Context.Service<Containers, ContainersShape>()("effect-docker/Containers") {
   static readonly layer: Layer.Layer<Containers, never, DockerEngine> = Layer.effect(Containers)(

@@ -129,7 +129,7 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
     Effect.gen(function*() {
       const { body, tty } = yield* startBody(id, options, false)
       const connection = yield* engine.hijack(ExecStart, { id, body })
-      return makeStdioSession("ExecStart", connection, tty)
+      return makeStdioSession(engine, "ExecStart", connection, tty)
     })
 
   // The stream ends when the process's output closes; the daemon records the exit code right

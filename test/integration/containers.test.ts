@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, type Scope, Stream } from "effect"
 import * as tar from "tar-stream"
 import { DockerEngine } from "../../src/engine/engine.js"
+import type { ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
 import { Containers, type ContainersShape, Docker, stdoutLines } from "../../src/index.js"
 import { runningContainer, testContainer } from "../support/container-fixtures.js"
@@ -19,6 +20,19 @@ const live = <A, E>(name: string, body: Effect.Effect<A, E, Containers | DockerE
   it.live(name, () => body.pipe(Effect.scoped, Effect.provide(layer)), 60_000)
 
 const status = (id: string) => Effect.flatMap(Containers, (c) => Effect.map(c.inspect(id), (i) => i.State?.Status))
+/** `run` with `remove: true` (busybox, labelled, no network); `seen`: the streams of the frames `onOutput` got. */
+const runRemoved = (cmd: ReadonlyArray<string>, hostConfig: ContainerCreateBody["HostConfig"] = {}) =>
+  Effect.gen(function*() {
+    const seen: Array<string> = []
+    const result = yield* (yield* Containers).run({
+      Image: TEST_IMAGE,
+      Cmd: [...cmd],
+      Labels: testLabels(),
+      HostConfig: { NetworkMode: "none", ...hostConfig }
+    }, { remove: true, onOutput: (frame) => Effect.sync(() => seen.push(frame.stream)) })
+    return { result, seen }
+  })
+
 const logText = (containers: ContainersShape, id: string) =>
   Stream.mkString(Stream.decodeText(Stream.map(containers.logs(id), (f) => f.data)))
 
@@ -313,16 +327,61 @@ describe(`Containers on engine ${target.id}`, () => {
     "run: exit code and separate stdout/stderr; remove: true leaves nothing; onOutput sees frames",
     Effect.gen(function*() {
       const containers = yield* Containers
-      const seen: Array<string> = []
-      const result = yield* containers.run({
-        Image: TEST_IMAGE,
-        Cmd: ["sh", "-c", "echo out; echo err >&2; exit 7"],
-        Labels: testLabels(),
-        HostConfig: { NetworkMode: "none" }
-      }, { remove: true, onOutput: (frame) => Effect.sync(() => seen.push(frame.stream)) })
-      expect(result).toEqual({ id: result.id, exitCode: 7, stdout: "out\n", stderr: "err\n" })
+      const { result, seen } = yield* runRemoved(["sh", "-c", "echo out; echo err >&2; exit 7"])
+      expect(result).toEqual({ id: result.id, exitCode: 7, outputRead: true, stdout: "out\n", stderr: "err\n" })
       expect([...seen].sort()).toEqual(["stderr", "stdout"])
       expect((yield* Effect.flip(containers.inspect(result.id)))._tag).toBe("NotFound")
+    })
+  )
+
+  live(
+    "run with a log driver that cannot be read: the exit code, no output, outputRead false",
+    Effect.gen(function*() {
+      const containers = yield* Containers
+      const { result, seen } = yield* runRemoved(["sh", "-c", "echo out; echo err >&2; exit 3"], {
+        LogConfig: { Type: "none" }
+      })
+      expect(result).toEqual({
+        id: result.id,
+        exitCode: 3,
+        outputRead: false,
+        stdout: undefined,
+        stderr: undefined,
+        unreadableBecause: expect.stringContaining("does not support reading")
+      })
+      expect(seen).toEqual([])
+      expect((yield* Effect.flip(containers.inspect(result.id)))._tag).toBe("NotFound")
+    })
+  )
+
+  live(
+    "run: a failure after create is a ContainerRunError naming the container (kept, or removed with remove)",
+    Effect.gen(function*() {
+      const containers = yield* Containers
+      const name = uniqueName("nostart")
+      yield* Effect.addFinalizer(() => containers.remove(name, { force: true }).pipe(Effect.ignore))
+      const config = {
+        Image: TEST_IMAGE,
+        Cmd: ["/no/such/binary"],
+        Labels: testLabels(),
+        HostConfig: { NetworkMode: "none" }
+      }
+      const kept = yield* Effect.flip(containers.run(config, { name }))
+      expect(kept._tag).toBe("ContainerRunError")
+      if (kept._tag !== "ContainerRunError") return
+      // The daemon holds exactly that container, created but never started.
+      const held = yield* containers.inspect(name)
+      expect(kept.containerId).toBe(held.Id)
+      expect(held.State?.Status).toBe("created")
+      expect(kept.operation).toBe("ContainerStart")
+      expect(kept.cause).toMatchObject({ operation: "ContainerStart" })
+      expect(kept.message).toContain(held.Id)
+      expect(kept.message).toContain("/no/such/binary")
+
+      const removed = yield* Effect.flip(containers.run(config, { remove: true }))
+      expect(removed._tag).toBe("ContainerRunError")
+      if (removed._tag !== "ContainerRunError") return
+      expect((yield* Effect.flip(containers.inspect(removed.containerId)))._tag).toBe("NotFound")
     })
   )
 
@@ -340,6 +399,7 @@ describe(`Containers on engine ${target.id}`, () => {
       }, { name })
       yield* Effect.addFinalizer(() => containers.remove(result.id, { force: true }).pipe(Effect.ignore))
       expect(result.exitCode).toBe(0)
+      expect(result.outputRead).toBe(true)
       expect(result.stdout).toBe("a\r\nb") // a TTY: raw, with the terminal's line ends
       expect(result.stderr).toBe("")
       expect((yield* containers.inspect(name)).State?.Status).toBe("exited")

@@ -110,6 +110,45 @@ const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>, sent:
       return void socket.write(head("200 OK", { "Content-Type": "application/json", "Content-Length": 100 }))
     case "/hang":
       return
+    case "/exec/end-normally/start":
+    case "/containers/end-normally/attach":
+    case "/exec/die-between-frames/start":
+    case "/exec/die-mid-frame/start":
+    case "/exec/reset-between-frames/start": {
+      // Hijacked stdio sessions (101, then stdout/stderr frames) that end the way a real daemon
+      // ends them, or the ways a dying one does. moby half-closes (CloseWrite) when the process's
+      // streams are done; a dockerd that crashes has its sockets closed by the kernel: to the
+      // client the same EOF, except that the daemon no longer answers (it "dies" here by closing
+      // its listener, so new connections fail with ENOENT) — or ECONNRESET when it died with
+      // bytes of ours unread.
+      const fault = path.split("/")[2]
+      const frame = (type: number, text: string, announced = Buffer.byteLength(text)) => {
+        const header = Buffer.alloc(8)
+        header[0] = type
+        header.writeUInt32BE(announced, 4)
+        return Buffer.concat([header, Buffer.from(text)])
+      }
+      const die = () => {
+        ;(socket as unknown as { readonly server: { close: () => void } }).server.close()
+        socket.destroy()
+      }
+      if (fault === "reset-between-frames") socket.pause() // what the client sends now stays unread
+      const frames = [
+        Buffer.from(head("101 UPGRADED", {
+          "Content-Type": "application/vnd.docker.raw-stream",
+          Connection: "Upgrade",
+          Upgrade: "tcp"
+        })),
+        frame(1, "out-1\n"),
+        frame(2, "err-1\n"),
+        ...(fault === "die-mid-frame" ? [frame(1, "par", 10)] : [])
+      ]
+      return void socket.write(Buffer.concat(frames), () => {
+        if (fault === "end-normally") return void socket.end()
+        if (fault === "reset-between-frames") return void timers.add(setTimeout(() => socket.destroy(), 300))
+        die()
+      })
+    }
     default:
       return void respond(
         socket,
