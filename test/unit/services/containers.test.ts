@@ -254,7 +254,8 @@ describe("Containers: attach", () => {
             (session) => Effect.map(Stream.runCollect(session.output), (frames) => ({ tty: session.tty, frames }))
           )
       )
-      expect(daemon.calls()).toEqual(["GET /containers/abc/json", "POST /containers/abc/attach"])
+      // the session's end is checked with a ping (a daemon that died also closes at a frame boundary)
+      expect(daemon.calls()).toEqual(["GET /containers/abc/json", "POST /containers/abc/attach", "GET /_ping"])
       expect(daemon.queryOf("POST /containers/abc/attach")).toEqual({
         stream: "1",
         stdin: "1",
@@ -268,17 +269,17 @@ describe("Containers: attach", () => {
       expect(frameTexts(result.frames)).toEqual([["stdout", "out 1\n"], ["stderr", "err 1\n"], ["stdout", "out 2\n"]])
     }))
 
-  it.live("logs and stdin options are passed; a tty given means no inspect and raw output", () =>
+  it.live("logs, stream and stdin options are passed; tty and stream given mean no inspect and raw output", () =>
     Effect.gen(function*() {
       const { daemon, result } = yield* withContainers(
         routes({ "POST /containers/abc/attach": hijack("raw tty\r\n") }),
         (containers) =>
           Effect.flatMap(
-            containers.attach("abc", { tty: true, logs: true, stdin: false }),
+            containers.attach("abc", { tty: true, logs: true, stdin: false, stream: true }),
             (session) => Effect.map(Stream.runCollect(session.output), frameTexts)
           )
       )
-      expect(daemon.calls()).toEqual(["POST /containers/abc/attach"])
+      expect(daemon.calls()).toEqual(["POST /containers/abc/attach", "GET /_ping"])
       expect(daemon.queryOf("POST /containers/abc/attach")).toEqual({
         stream: "1",
         stdin: "0",
@@ -378,7 +379,7 @@ describe("Containers: run", () => {
         lifecycle(bytes(framed)),
         (containers) => containers.run({ Image: "busybox", Cmd: ["sh"] }, { remove: true, name: "runner" })
       )
-      expect(result).toEqual({ id: "abc", exitCode: 3, stdout: "out 1\nout 2\n", stderr: "err 1\n" })
+      expect(result).toEqual({ id: "abc", exitCode: 3, outputRead: true, stdout: "out 1\nout 2\n", stderr: "err 1\n" })
       expect(daemon.calls()).toEqual([
         "POST /containers/create",
         "POST /containers/abc/start",
@@ -399,8 +400,13 @@ describe("Containers: run", () => {
         lifecycle(refuse(500, "logs exploded")),
         (containers) => Effect.flip(containers.run({ Image: "busybox" }, { remove: true }))
       )
-      expect(result._tag).toBe("ServerError")
-      expect(result).toMatchObject({ status: 500, daemonMessage: "logs exploded" })
+      // a failure after create names the container, with the step's own error as the cause
+      expect(result).toMatchObject({ _tag: "ContainerRunError", containerId: "abc", operation: "ContainerLogs" })
+      expect(result._tag === "ContainerRunError" && result.cause).toMatchObject({
+        _tag: "ServerError",
+        status: 500,
+        daemonMessage: "logs exploded"
+      })
       expect(daemon.calls()).toEqual([
         "POST /containers/create",
         "POST /containers/abc/start",
@@ -416,7 +422,7 @@ describe("Containers: run", () => {
         lifecycle(bytes("tty out\r\n")),
         (containers) => containers.run({ Image: "busybox", Tty: true })
       )
-      expect(result).toEqual({ id: "abc", exitCode: 3, stdout: "tty out\r\n", stderr: "" })
+      expect(result).toEqual({ id: "abc", exitCode: 3, outputRead: true, stdout: "tty out\r\n", stderr: "" })
       expect(daemon.calls()).not.toContain("DELETE /containers/abc")
       expect(daemon.calls()).not.toContain("GET /containers/abc/json")
     }))

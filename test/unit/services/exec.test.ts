@@ -34,7 +34,7 @@ describe("Exec: start", () => {
         routes({ "GET /exec/e1/json": execWithTty(true), "POST /exec/e1/start": hijack(framed) }),
         (exec) => outputOf(exec)
       )
-      expect(daemon.calls()).toEqual(["GET /exec/e1/json", "POST /exec/e1/start"])
+      expect(daemon.calls()).toEqual(["GET /exec/e1/json", "POST /exec/e1/start", "GET /_ping"])
       expect(daemon.bodyOf("POST /exec/e1/start")).toEqual({ Detach: false, Tty: true })
       expect(daemon.only("POST /exec/e1/start").headers.upgrade).toBe("tcp")
       // Raw: the frame headers are part of the output.
@@ -59,7 +59,7 @@ describe("Exec: start", () => {
         routes({ "POST /exec/e1/start": hijack(framed) }),
         (exec) => outputOf(exec, { tty: false })
       )
-      expect(daemon.calls()).toEqual(["POST /exec/e1/start"])
+      expect(daemon.calls()).toEqual(["POST /exec/e1/start", "GET /_ping"])
       expect(daemon.bodyOf("POST /exec/e1/start")).toEqual({ Detach: false, Tty: false })
       expect(result.frames).toEqual([["stdout", "to out\n"], ["stderr", "to err\n"]])
     }))
@@ -144,6 +144,7 @@ describe("Exec: run", () => {
       expect(daemon.calls()).toEqual([
         "POST /containers/c1/exec",
         "POST /exec/e1/start",
+        "GET /_ping",
         "GET /exec/e1/json",
         "GET /exec/e1/json",
         "GET /exec/e1/json"
