@@ -141,8 +141,11 @@ export class StdioStreamError extends Data.TaggedError("StdioStreamError")<{
   readonly message: string
 }> {}
 
-/** A timeout set on an operation elapsed before it completed. */
-export class TimeoutError extends Data.TaggedError("TimeoutError")<{
+/**
+ * An operation's own time bound elapsed before it completed. Not `TimeoutError`: that is the tag of
+ * Effect's `Cause.TimeoutError` (from `Effect.timeout`), and one `catchTag` would catch both.
+ */
+export class OperationTimeoutError extends Data.TaggedError("OperationTimeoutError")<{
   readonly operation: string
   readonly millis: number
   readonly message: string
@@ -157,7 +160,7 @@ export type DockerError =
   | ApiVersionError
   | InStreamError
   | StdioStreamError
-  | TimeoutError
+  | OperationTimeoutError
 
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{

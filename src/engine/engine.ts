@@ -11,7 +11,7 @@ import {
   type ConnectionError,
   type DockerError,
   EndpointError,
-  type TimeoutError
+  type OperationTimeoutError
 } from "../core/errors.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
@@ -46,7 +46,7 @@ export interface DockerEngineOptions {
    * idempotent operations only (GET, HEAD). Default: 3 retries, exponential from 50 ms.
    * `false` turns retries off.
    */
-  readonly retry?: Schedule.Schedule<unknown, ConnectionError | TimeoutError> | false | undefined
+  readonly retry?: Schedule.Schedule<unknown, ConnectionError | OperationTimeoutError> | false | undefined
   /**
    * TLS for `tcp://` / `https://` hosts: PEM `ca`, `cert`, `key` (or a `certPath` directory with
    * `ca.pem`, `cert.pem`, `key.pem`) and `verify` (default `true`). Given at all, `tcp://` speaks
@@ -58,7 +58,7 @@ export interface DockerEngineOptions {
 }
 
 const DEFAULT_TIMEOUT: Duration.Input = "2 minutes"
-const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | TimeoutError> = Schedule.max([
+const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | OperationTimeoutError> = Schedule.max([
   Schedule.exponential("50 millis"),
   Schedule.recurs(3)
 ])
@@ -180,7 +180,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const exchange = <A extends { readonly status: number }, R>(
       descriptor: OperationDescriptor,
       args: Args,
-      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | TimeoutError, R>,
+      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | OperationTimeoutError, R>,
       refusal: (answer: A) => Effect.Effect<string, ConnectionError> | undefined,
       traced: boolean
     ): Effect.Effect<A, DockerError, R> =>
