@@ -151,6 +151,19 @@ export class OperationTimeoutError extends Data.TaggedError("OperationTimeoutErr
   readonly message: string
 }> {}
 
+/**
+ * An argument was refused before anything was sent: a path parameter that is missing, empty, or
+ * would move the request elsewhere once a proxy or the daemon's router cleans the path (`.`, `..`,
+ * an empty segment), or a body that cannot be serialised as JSON (circular, BigInt).
+ */
+export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError")<{
+  readonly operation: string
+  /** The argument's key (`id`, `name`, `body`, `filters`…). */
+  readonly argument: string
+  /** `${operation}: ${argument} … (what was wrong)` */
+  readonly message: string
+}> {}
+
 /** Everything an Engine API call can fail with. */
 export type DockerError =
   | StatusError
@@ -161,6 +174,7 @@ export type DockerError =
   | InStreamError
   | StdioStreamError
   | OperationTimeoutError
+  | InvalidArgumentError
 
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{

@@ -6,13 +6,7 @@ import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, St
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
 import type { ArgsOf, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
-import {
-  ApiVersionError,
-  type ConnectionError,
-  type DockerError,
-  EndpointError,
-  type OperationTimeoutError
-} from "../core/errors.js"
+import { type ConnectionError, type DockerError, EndpointError, type OperationTimeoutError } from "../core/errors.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
@@ -24,7 +18,7 @@ import {
 } from "./api-version.js"
 import type { SshOptions, TlsOptions } from "./connector.js"
 import { parseEndpoint } from "./endpoint.js"
-import { type Args, buildRequest, failureFromResponse } from "./executor.js"
+import { type Args, buildRequest, failureFromResponse, isRefusal, logDropped } from "./executor.js"
 import type { HijackAnswer } from "./hijack.js"
 import { engineOptionsFromEnv } from "./options-from-env.js"
 import { makeTransport, type TransportRequest, type TransportResponse, type WholeResponse } from "./transport.js"
@@ -187,8 +181,8 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       Effect.flatMap(apiVersion, (version) => {
         const operation = descriptor.operationId
         const request = buildRequest(descriptor, args, version)
-        if (request instanceof ApiVersionError) return Effect.fail(request)
-        let sent = send(request)
+        if (isRefusal(request)) return Effect.fail(request)
+        let sent = logDropped(operation, version, request, send(request))
         // Only a request the daemon may safely see twice is retried, and only when it never got
         // an answer. The schedule is set up after a first failure: a successful call pays nothing.
         if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
