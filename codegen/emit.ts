@@ -23,6 +23,7 @@ import {
   toType,
   type TypeNode
 } from "./model.js"
+import { removedFieldPolicies, type RemovedFieldTable } from "./removed-fields.js"
 
 /** Wire name → argument key: `one-shot` → `oneShot`, `X-Registry-Auth` → `registryAuth`. */
 export const camelKey = (name: string, where: "path" | "query" | "header"): string => {
@@ -171,6 +172,10 @@ const newCtx = (owner: string, clash?: string): Ctx => ({
 const availLiteral = (a: Availability): string =>
   a.until === undefined ? `since: "${a.since}"` : `since: "${a.since}", until: "${a.until}"`
 
+/** A removed parameter's or body field's availability, with its spec/removed-fields.yaml policy. */
+const removedLiteral = (a: Availability, policy: () => string): string =>
+  a.until === undefined ? availLiteral(a) : `${availLiteral(a)}, whenRemoved: "${policy()}"`
+
 export interface EmitInput {
   readonly newest: LoadedSpec
   readonly diff: Diff
@@ -178,6 +183,7 @@ export interface EmitInput {
   readonly errata: ReadonlyArray<Erratum>
   readonly applied: ReadonlyArray<AppliedErratum>
   readonly clients: ClientTable
+  readonly removedFields: RemovedFieldTable
 }
 
 export interface EmitOutput {
@@ -185,8 +191,9 @@ export interface EmitOutput {
   readonly stats: { readonly definitions: number; readonly operations: number; readonly inlineSchemas: number }
 }
 
-export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInput): EmitOutput => {
+export const emit = ({ applied, clients, diff, errata, merged, newest, removedFields }: EmitInput): EmitOutput => {
   const doc = newest.doc
+  const removed = removedFieldPolicies(removedFields)
   const files = new Map<string, string>()
   const defs = merged.defs
   for (const name of defs.keys()) {
@@ -324,7 +331,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
       paramLits.push(
         `    { name: ${
           JSON.stringify(name)
-        }, key: "${key}", in: "${loc}", required: ${required}, encoding: "${encoding}", ${availLiteral(a)}` +
+        }, key: "${key}", in: "${loc}", required: ${required}, encoding: "${encoding}", ${
+          removedLiteral(a, () => removed.policyOf(id, `${loc}.${name}`, a.until!))
+        }` +
           (hasDefault ? `, default: ${JSON.stringify(dflt)}` : "") + ` }`
       )
       const sentence = firstSentence(p["description"])
@@ -393,7 +402,10 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
       ) => (x < y ? -1 : x > y ? 1 : 0))
     ) {
       if (a.since === avail.since && a.until === avail.until) continue
-      fieldLits.push(`    ${JSON.stringify(path)}: { ${availLiteral(a)} },`)
+      const literal = path.startsWith("body.")
+        ? removedLiteral(a, () => removed.policyOf(id, path, a.until!))
+        : availLiteral(a)
+      fieldLits.push(`    ${JSON.stringify(path)}: { ${literal} },`)
     }
 
     const argsName = `${id}Args`
@@ -450,6 +462,7 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
         : "other"
     })
   }
+  removed.checkAllUsed()
   for (const [path, content] of emitClients(clientOps, clients)) files.set(path, content)
 
   const groupNames = [...groups.keys()].sort()

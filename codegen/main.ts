@@ -16,6 +16,7 @@ import { emit, type EmitOutput } from "./emit.js"
 import { applyErrata, loadErrata } from "./errata.js"
 import { CodegenError, loadSpecs, repoRoot } from "./load.js"
 import { mergeSpecs } from "./merge.js"
+import { loadRemovedFields } from "./removed-fields.js"
 
 export const generate = (): EmitOutput => {
   const raw = loadSpecs()
@@ -23,7 +24,15 @@ export const generate = (): EmitOutput => {
   const { applied, specs } = applyErrata(raw, errata)
   const diff = diffSpecs(specs)
   const merged = mergeSpecs(specs)
-  return emit({ newest: specs[specs.length - 1]!, diff, merged, errata, applied, clients: loadClientTable() })
+  return emit({
+    newest: specs[specs.length - 1]!,
+    diff,
+    merged,
+    errata,
+    applied,
+    clients: loadClientTable(),
+    removedFields: loadRemovedFields()
+  })
 }
 
 export const writeTree = (dir: string, files: ReadonlyMap<string, string>): void => {

@@ -20,7 +20,14 @@ export type * from "./core/descriptor.js"
 export * from "./core/errors.js"
 export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./docker-cli/context.js"
 export * from "./docker-cli/credentials.js"
-export { DOCKER_HUB_AUTH_KEY, registryOfReference } from "./docker-cli/reference.js"
+export {
+  DOCKER_HUB_AUTH_KEY,
+  type ImageReference,
+  InvalidReferenceError,
+  parseReference,
+  type ReferenceRule,
+  registryOfReference
+} from "./docker-cli/reference.js"
 export * from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
 export * from "./engine/endpoint.js"

@@ -17,7 +17,17 @@ export interface Availability {
   readonly since: ApiVersionString
   /** Last API version whose spec still has it; absent while it exists in the newest spec. */
   readonly until?: ApiVersionString
+  /**
+   * Parameters and body fields only: what the executor does when a request sets it at a version
+   * after `until` (decided per field in `spec/removed-fields.yaml`). `refuse` (the default) fails
+   * with `ApiVersionError`: the daemon would not do what it asks. `drop` leaves it out (logged at
+   * debug level): the daemon now always does what it asked, so sending it changes nothing.
+   */
+  readonly whenRemoved?: RemovedPolicy
 }
+
+/** See {@link Availability.whenRemoved}. */
+export type RemovedPolicy = "refuse" | "drop"
 
 /**
  * How one argument value goes onto the wire (query string or header).

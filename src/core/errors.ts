@@ -141,10 +141,26 @@ export class StdioStreamError extends Data.TaggedError("StdioStreamError")<{
   readonly message: string
 }> {}
 
-/** A timeout set on an operation elapsed before it completed. */
-export class TimeoutError extends Data.TaggedError("TimeoutError")<{
+/**
+ * An operation's own time bound elapsed before it completed. Not `TimeoutError`: that is the tag of
+ * Effect's `Cause.TimeoutError` (from `Effect.timeout`), and one `catchTag` would catch both.
+ */
+export class OperationTimeoutError extends Data.TaggedError("OperationTimeoutError")<{
   readonly operation: string
   readonly millis: number
+  readonly message: string
+}> {}
+
+/**
+ * An argument was refused before anything was sent: a path parameter that is missing, empty, or
+ * would move the request elsewhere once a proxy or the daemon's router cleans the path (`.`, `..`,
+ * an empty segment), or a body that cannot be serialised as JSON (circular, BigInt).
+ */
+export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError")<{
+  readonly operation: string
+  /** The argument's key (`id`, `name`, `body`, `filters`…). */
+  readonly argument: string
+  /** `${operation}: ${argument} … (what was wrong)` */
   readonly message: string
 }> {}
 
@@ -157,7 +173,8 @@ export type DockerError =
   | ApiVersionError
   | InStreamError
   | StdioStreamError
-  | TimeoutError
+  | OperationTimeoutError
+  | InvalidArgumentError
 
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{

@@ -6,13 +6,7 @@ import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, St
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
 import type { ArgsOf, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
-import {
-  ApiVersionError,
-  type ConnectionError,
-  type DockerError,
-  EndpointError,
-  type TimeoutError
-} from "../core/errors.js"
+import { type ConnectionError, type DockerError, EndpointError, type OperationTimeoutError } from "../core/errors.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
@@ -24,7 +18,7 @@ import {
 } from "./api-version.js"
 import type { SshOptions, TlsOptions } from "./connector.js"
 import { parseEndpoint } from "./endpoint.js"
-import { type Args, buildRequest, failureFromResponse } from "./executor.js"
+import { type Args, buildRequest, failureFromResponse, isRefusal, logDropped } from "./executor.js"
 import type { HijackAnswer } from "./hijack.js"
 import { engineOptionsFromEnv } from "./options-from-env.js"
 import { makeTransport, type TransportRequest, type TransportResponse, type WholeResponse } from "./transport.js"
@@ -46,7 +40,7 @@ export interface DockerEngineOptions {
    * idempotent operations only (GET, HEAD). Default: 3 retries, exponential from 50 ms.
    * `false` turns retries off.
    */
-  readonly retry?: Schedule.Schedule<unknown, ConnectionError | TimeoutError> | false | undefined
+  readonly retry?: Schedule.Schedule<unknown, ConnectionError | OperationTimeoutError> | false | undefined
   /**
    * TLS for `tcp://` / `https://` hosts: PEM `ca`, `cert`, `key` (or a `certPath` directory with
    * `ca.pem`, `cert.pem`, `key.pem`) and `verify` (default `true`). Given at all, `tcp://` speaks
@@ -58,7 +52,7 @@ export interface DockerEngineOptions {
 }
 
 const DEFAULT_TIMEOUT: Duration.Input = "2 minutes"
-const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | TimeoutError> = Schedule.max([
+const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | OperationTimeoutError> = Schedule.max([
   Schedule.exponential("50 millis"),
   Schedule.recurs(3)
 ])
@@ -182,15 +176,15 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const exchange = <A extends { readonly status: number }, R>(
       descriptor: OperationDescriptor,
       args: Args,
-      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | TimeoutError, R>,
+      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | OperationTimeoutError, R>,
       refusal: (answer: A) => Effect.Effect<string, ConnectionError> | undefined,
       traced: boolean
     ): Effect.Effect<A, DockerError, R> =>
       Effect.flatMap(apiVersion, (version) => {
         const operation = descriptor.operationId
         const request = buildRequest(descriptor, args, version)
-        if (request instanceof ApiVersionError) return Effect.fail(request)
-        let sent = send(request)
+        if (isRefusal(request)) return Effect.fail(request)
+        let sent = logDropped(operation, version, request, send(request))
         // Only a request the daemon may safely see twice is retried, and only when it never got
         // an answer. The schedule is set up after a first failure: a successful call pays nothing.
         if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {

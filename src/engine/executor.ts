@@ -2,28 +2,102 @@
  * From an operation descriptor and an argument object to a request, and from a daemon's answer to
  * a value or a tagged error. Pure: no I/O here, so every rule is testable without a daemon.
  */
-import type { OperationDescriptor, ParamSpec } from "../core/descriptor.js"
-import { ApiVersionError, type DockerError, statusErrorFor } from "../core/errors.js"
+import { Effect } from "effect"
+import type { Availability, OperationDescriptor, ParamSpec } from "../core/descriptor.js"
+import { ApiVersionError, type DockerError, InvalidArgumentError, statusErrorFor } from "../core/errors.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
 import type { TransportRequest } from "./transport.js"
 
 export type Args = Readonly<Record<string, unknown>>
+
+/** Why a request was not built: nothing was sent. */
+export type RequestRefusal = ApiVersionError | InvalidArgumentError
+
+/** A request to send, and what was left out of it (removed parameters and fields the daemon ignores). */
+export interface PreparedRequest extends TransportRequest {
+  /** `parameter "keep-storage"`, `field "CheckDuplicate"`: each left out by its `drop` policy. */
+  readonly dropped?: ReadonlyArray<string>
+}
+
+/** Whether `buildRequest` refused (a tagged error) rather than built a request. */
+export const isRefusal = (built: PreparedRequest | RequestRefusal): built is RequestRefusal => "_tag" in built
+
+/** `send`, after a debug line naming what `drop` policies left out of the request, if anything. */
+export const logDropped = <A, E, R>(
+  operation: string,
+  apiVersion: string,
+  request: PreparedRequest,
+  send: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  request.dropped === undefined ? send : Effect.andThen(
+    Effect.logDebug(
+      `${operation}: left out ${request.dropped.join(", ")}: removed after the API versions that ` +
+        `had them, and API ${apiVersion} daemons do what they asked anyway`
+    ),
+    send
+  )
 
 // Image references and paths keep `/`, `:` and `@` readable: the daemon's router matches
 // `{name:.*}`, and the Docker CLI sends them unescaped too.
 const encodePathSegment = (value: string): string =>
   encodeURIComponent(value).replace(/%2F/gi, "/").replace(/%3A/gi, ":").replace(/%40/g, "@")
 
-const encodeScalar = (spec: ParamSpec, value: unknown): string => {
+const invalid = (operation: string, argument: string, what: string) =>
+  new InvalidArgumentError({ operation, argument, message: `${operation}: "${argument}" ${what}` })
+
+/** `value` as JSON text, or why it has none (circular, BigInt, a function): a typed error, not a throw. */
+const jsonText = (operation: string, argument: string, value: unknown): string | InvalidArgumentError => {
+  if (typeof value === "string") return value
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (e) {
+    return invalid(operation, argument, `cannot be serialised as JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  return text === undefined ? invalid(operation, argument, `cannot be serialised as JSON (a ${typeof value})`) : text
+}
+
+const encodeScalar = (operation: string, spec: ParamSpec, value: unknown): string | InvalidArgumentError => {
   switch (spec.encoding) {
     case "boolean":
       return value ? "1" : "0"
     case "json":
-      return typeof value === "string" ? value : JSON.stringify(value)
+      return jsonText(operation, spec.key, value)
     default:
       return String(value)
   }
 }
+
+/**
+ * A path parameter's value, or why it cannot go into a path: missing (reachable through a cast;
+ * it would be sent as a literal `{id}`), empty, not a string, or holding a `.`, `..` or empty
+ * segment. Slashes stay unescaped (image names have them), so such a segment would let a proxy,
+ * or the daemon's own router when it cleans the path, send the request to another endpoint:
+ * `DELETE /containers/../../images/x` is `DELETE /images/x`.
+ */
+const pathValue = (operation: string, spec: ParamSpec, value: unknown): string | InvalidArgumentError => {
+  if (value === undefined || value === null) return invalid(operation, spec.key, "is required (a path parameter)")
+  if (typeof value !== "string" && typeof value !== "number") {
+    return invalid(operation, spec.key, `must be a string, not ${typeof value}`)
+  }
+  const text = String(value)
+  if (text === "") return invalid(operation, spec.key, "is empty")
+  const segments = text.split("/")
+  if (segments.some((segment) => segment === "." || segment === "..")) {
+    return invalid(operation, spec.key, `(${JSON.stringify(text)}) has a "." or ".." path segment`)
+  }
+  if (segments.includes("")) {
+    return invalid(
+      operation,
+      spec.key,
+      `(${JSON.stringify(text)}) has an empty path segment (a leading, trailing or doubled "/")`
+    )
+  }
+  return text
+}
+
+const isRemoved = (availability: Availability, apiVersion: string): boolean =>
+  availability.until !== undefined && compareApiVersions(apiVersion, availability.until) > 0
 
 const tooNew = (operation: string, apiVersion: string, what: string, since: string) =>
   new ApiVersionError({
@@ -49,7 +123,7 @@ export const buildRequest = (
   descriptor: OperationDescriptor,
   args: Args,
   apiVersion: string
-): TransportRequest | ApiVersionError => {
+): PreparedRequest | RequestRefusal => {
   const operation = descriptor.operationId
   if (compareApiVersions(apiVersion, descriptor.since) < 0) {
     return tooNew(operation, apiVersion, "this operation", descriptor.since)
@@ -60,64 +134,78 @@ export const buildRequest = (
   let path = descriptor.path
   let query = ""
   let headers: Record<string, string> | undefined
+  let dropped: Array<string> | undefined
   for (const spec of descriptor.params) {
     const value = args[spec.key]
+    if (spec.in === "path") {
+      const text = pathValue(operation, spec, value)
+      if (typeof text !== "string") return text
+      path = path.replace(`{${spec.name}}`, encodePathSegment(text))
+      continue
+    }
     if (value === undefined) continue
     if (compareApiVersions(apiVersion, spec.since) < 0) {
       return tooNew(operation, apiVersion, `parameter "${spec.key}"`, spec.since)
     }
-    if (spec.until !== undefined && compareApiVersions(apiVersion, spec.until) > 0) {
-      return removed(operation, apiVersion, `parameter "${spec.key}"`, spec.until)
+    if (isRemoved(spec, apiVersion)) {
+      if (spec.whenRemoved !== "drop") return removed(operation, apiVersion, `parameter "${spec.key}"`, spec.until!)
+      ;(dropped ??= []).push(`parameter "${spec.key}"`)
+      continue
     }
-    switch (spec.in) {
-      case "path":
-        path = path.replace(`{${spec.name}}`, encodePathSegment(String(value)))
-        break
-      case "header":
-        ;(headers ??= {})[spec.name] = encodeScalar(spec, value)
-        break
-      case "query": {
-        const name = encodeURIComponent(spec.name)
-        if (spec.encoding === "repeat" && Array.isArray(value)) {
-          for (const item of value) query += `&${name}=${encodeURIComponent(String(item))}`
-        } else if (spec.encoding === "repeatJson") {
-          // One JSON document per element (OCI platform objects on image get/load since 1.52).
-          for (const item of Array.isArray(value) ? value : [value]) {
-            query += `&${name}=${encodeURIComponent(typeof item === "string" ? item : JSON.stringify(item))}`
-          }
-        } else if (spec.encoding === "csv" && Array.isArray(value)) {
-          query += `&${name}=${encodeURIComponent(value.join(","))}`
-        } else {
-          query += `&${name}=${encodeURIComponent(encodeScalar(spec, value))}`
-        }
+    if (spec.in === "header") {
+      const text = encodeScalar(operation, spec, value)
+      if (typeof text !== "string") return text
+      ;(headers ??= {})[spec.name] = text
+      continue
+    }
+    const name = encodeURIComponent(spec.name)
+    if (spec.encoding === "repeat" && Array.isArray(value)) {
+      for (const item of value) query += `&${name}=${encodeURIComponent(String(item))}`
+    } else if (spec.encoding === "repeatJson") {
+      // One JSON document per element (OCI platform objects on image get/load since 1.52).
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const text = jsonText(operation, spec.key, item)
+        if (typeof text !== "string") return text
+        query += `&${name}=${encodeURIComponent(text)}`
       }
+    } else if (spec.encoding === "csv" && Array.isArray(value)) {
+      query += `&${name}=${encodeURIComponent(value.join(","))}`
+    } else {
+      const text = encodeScalar(operation, spec, value)
+      if (typeof text !== "string") return text
+      query += `&${name}=${encodeURIComponent(text)}`
     }
   }
   const url = `/v${apiVersion}${path}${query === "" ? "" : `?${query.slice(1)}`}`
-  const body = descriptor.body ? args[descriptor.body.key] : undefined
+  let body = descriptor.body ? args[descriptor.body.key] : undefined
   if (body !== undefined && descriptor.fields !== undefined) {
-    const refused = refuseBodyFields(descriptor, body, apiVersion)
-    if (refused) return refused
+    const checked = checkBodyFields(descriptor, body, apiVersion)
+    if (checked instanceof ApiVersionError) return checked
+    body = checked.body
+    if (checked.dropped.length > 0) (dropped ??= []).push(...checked.dropped)
   }
-  if (body === undefined) {
-    return headers
-      ? { method: descriptor.method, path: url, headers }
-      : { method: descriptor.method, path: url }
-  }
-  if (descriptor.body?.contentType === "application/json") {
+  const request = ((): PreparedRequest | InvalidArgumentError => {
+    if (body === undefined) {
+      return headers ? { method: descriptor.method, path: url, headers } : { method: descriptor.method, path: url }
+    }
+    if (descriptor.body?.contentType === "application/json") {
+      const text = jsonText(operation, descriptor.body.key, body)
+      if (typeof text !== "string") return text
+      return {
+        method: descriptor.method,
+        path: url,
+        headers: { ...headers, "content-type": "application/json" },
+        body: text
+      }
+    }
     return {
       method: descriptor.method,
       path: url,
-      headers: { ...headers, "content-type": "application/json" },
-      body: JSON.stringify(body)
+      headers: { ...headers, "content-type": descriptor.body?.contentType ?? "application/octet-stream" },
+      body: body as Uint8Array
     }
-  }
-  return {
-    method: descriptor.method,
-    path: url,
-    headers: { ...headers, "content-type": descriptor.body?.contentType ?? "application/octet-stream" },
-    body: body as Uint8Array
-  }
+  })()
+  return dropped === undefined || isRefusal(request) ? request : { ...request, dropped }
 }
 
 /**
@@ -137,24 +225,58 @@ const fieldPresent = (value: unknown, segments: ReadonlyArray<string>, index = 0
   return items.some((item) => fieldPresent(item, segments, index + 1))
 }
 
-/** Refuses a body that sets a field the version does not have (the daemon would ignore it). */
-const refuseBodyFields = (
+/**
+ * A copy of `value` without the value at `segments` (same walk as {@link fieldPresent}); the
+ * caller's object is never changed.
+ */
+const withoutField = (value: unknown, segments: ReadonlyArray<string>, index = 0): unknown => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value
+  const segment = segments[index]!
+  const each = segment.endsWith("[]") || segment.endsWith("{}")
+  const key = each ? segment.slice(0, -2) : segment
+  const record = value as Readonly<Record<string, unknown>>
+  if (!Object.hasOwn(record, key)) return value
+  if (!each && index === segments.length - 1) {
+    const { [key]: _removed, ...rest } = record
+    return rest
+  }
+  const next = record[key]
+  if (!each) return { ...record, [key]: withoutField(next, segments, index + 1) }
+  if (typeof next !== "object" || next === null) return value
+  const items = Array.isArray(next)
+    ? next.map((item) => withoutField(item, segments, index + 1))
+    : Object.fromEntries(Object.entries(next).map(([k, item]) => [k, withoutField(item, segments, index + 1)]))
+  return { ...record, [key]: items }
+}
+
+/**
+ * Refuses a body that sets a field the version does not have: newer than the version (the daemon
+ * would ignore it), or removed before it with a `refuse` policy. A removed field whose policy is
+ * `drop` is left out of the body instead.
+ */
+const checkBodyFields = (
   descriptor: OperationDescriptor,
   body: unknown,
   apiVersion: string
-): ApiVersionError | undefined => {
+): ApiVersionError | { readonly body: unknown; readonly dropped: ReadonlyArray<string> } => {
+  let sent = body
+  const dropped: Array<string> = []
   for (const [path, availability] of Object.entries(descriptor.fields ?? {})) {
     if (!path.startsWith("body.")) continue
     const tooNewField = compareApiVersions(apiVersion, availability.since) < 0
-    const removedField = availability.until !== undefined && compareApiVersions(apiVersion, availability.until) > 0
+    const removedField = isRemoved(availability, apiVersion)
     if (!tooNewField && !removedField) continue
-    if (!fieldPresent(body, path.slice("body.".length).split("."))) continue
+    const segments = path.slice("body.".length).split(".")
+    if (!fieldPresent(sent, segments)) continue
     const what = `field "${path.slice("body.".length)}"`
-    return tooNewField
-      ? tooNew(descriptor.operationId, apiVersion, what, availability.since)
-      : removed(descriptor.operationId, apiVersion, what, availability.until!)
+    if (tooNewField) return tooNew(descriptor.operationId, apiVersion, what, availability.since)
+    if (availability.whenRemoved !== "drop") {
+      return removed(descriptor.operationId, apiVersion, what, availability.until!)
+    }
+    sent = withoutField(sent, segments)
+    dropped.push(what)
   }
-  return undefined
+  return { body: sent, dropped }
 }
 
 /** The daemon's message from an error body: `{"message":"…"}` when JSON, else the trimmed text. */

@@ -10,7 +10,7 @@ import { Readable } from "node:stream"
 import { Pool } from "undici"
 import type { Dispatcher } from "undici"
 import type { HttpMethod } from "../core/descriptor.js"
-import { ConnectionError, EndpointError, TimeoutError } from "../core/errors.js"
+import { ConnectionError, EndpointError, OperationTimeoutError } from "../core/errors.js"
 import { makeBodyQueue } from "./body-queue.js"
 import { makeConnector, type SshOptions, type TlsOptions } from "./connector.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
@@ -54,9 +54,9 @@ export interface Transport {
   readonly request: (
     operation: string,
     request: TransportRequest,
-    /** Bound on the whole exchange, body included; elapsed → `TimeoutError`. */
+    /** Bound on the whole exchange, body included; elapsed → `OperationTimeoutError`. */
     timeoutMillis?: number
-  ) => Effect.Effect<WholeResponse, ConnectionError | TimeoutError>
+  ) => Effect.Effect<WholeResponse, ConnectionError | OperationTimeoutError>
   /**
    * Sends a request and returns as soon as the headers arrived, leaving the body to the caller; the
    * body is destroyed (and its connection released) when `scope` closes. For streams.
@@ -266,7 +266,7 @@ export const makeTransport = (
         let status = 0
         let headers: IncomingHttpHeaders = {}
         const chunks: Array<Buffer> = []
-        const settle = (effect: Effect.Effect<WholeResponse, ConnectionError | TimeoutError>) => {
+        const settle = (effect: Effect.Effect<WholeResponse, ConnectionError | OperationTimeoutError>) => {
           if (settled) return
           settled = true
           clearTimeout(timer)
@@ -277,7 +277,7 @@ export const makeTransport = (
           undefined :
           setTimeout(() => {
             settle(Effect.fail(
-              new TimeoutError({
+              new OperationTimeoutError({
                 operation,
                 millis: timeoutMillis,
                 message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`

@@ -22,7 +22,14 @@ import {
   type CredentialsError,
   credentialsForRegistry
 } from "../docker-cli/credentials.js"
-import { registryOfReference, splitReference } from "../docker-cli/reference.js"
+import {
+  type ImageReference,
+  InvalidReferenceError,
+  parseReference,
+  parseTaggableReference,
+  registryOfReference,
+  tagProblem
+} from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ImageClient, makeImageClient } from "../generated/clients/image.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
@@ -168,7 +175,13 @@ export interface ImageLoginOptions {
   readonly serverAddress?: string | undefined
 }
 
-type RegistryError = DockerError | CredentialsError
+type RegistryError = DockerError | CredentialsError | InvalidReferenceError
+
+/** A parsed reference as an Effect: refused references fail before anything is sent. */
+const checked = (
+  parsed: ImageReference | InvalidReferenceError
+): Effect.Effect<ImageReference, InvalidReferenceError> =>
+  parsed instanceof InvalidReferenceError ? Effect.fail(parsed) : Effect.succeed(parsed)
 
 /**
  * Every image operation: the generated pass-throughs (`ImageClient`: list, inspect, history,
@@ -176,12 +189,18 @@ type RegistryError = DockerError | CredentialsError
  * references, progress streams run to completion).
  */
 export interface ImagesShape extends ImageClient {
-  /** `POST /images/{name}/tag`: `target` is `repository[:tag]` (tag default `latest`). */
-  readonly tag: (name: string, target: string) => Effect.Effect<void, DockerError>
+  /**
+   * `POST /images/{name}/tag`: `target` is `repository[:tag]` (tag default `latest`), checked as
+   * the CLI checks it (`InvalidReferenceError` before anything is sent).
+   */
+  readonly tag: (name: string, target: string) => Effect.Effect<void, DockerError | InvalidReferenceError>
   /** `GET /images/search` (qualify the term with a registry: `host:port/name`). */
   readonly search: (term: string, options?: ImageSearchOptions) => Effect.Effect<ImageSearch.Response, RegistryError>
   /** `POST /commit`: a container's filesystem and configuration as a new image; its ID. */
-  readonly commit: (container: string, options?: ImageCommitOptions) => Effect.Effect<string, DockerError>
+  readonly commit: (
+    container: string,
+    options?: ImageCommitOptions
+  ) => Effect.Effect<string, DockerError | InvalidReferenceError>
   /** `GET /images/{name}/get`, or `GET /images/get?names=…` for several: a tar archive. */
   readonly save: (
     names: string | ReadonlyArray<string>,
@@ -309,13 +328,15 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     reference: string,
     options: ImagePullOptions = {}
   ): Stream.Stream<CreateImageInfo, RegistryError> =>
-    Stream.unwrap(Effect.map(authHeader(options.auth, reference), (registryAuth) => {
-      const { repository, tag } = splitReference(reference)
+    Stream.unwrap(Effect.gen(function*() {
+      const ref = yield* checked(parseReference(reference, "ImageCreate"))
+      const registryAuth = yield* authHeader(options.auth, reference)
       return engine.messages(
         ImageCreate,
         definedOnly({
-          fromImage: repository,
-          tag: tag ?? (options.allTags ? undefined : "latest"),
+          fromImage: ref.familiarName,
+          // A digest pins the content; the tag beside it (`name:tag@digest`) is only a label.
+          tag: ref.digest ?? ref.tag ?? (options.allTags ? undefined : "latest"),
           platform: options.platform,
           registryAuth
         })
@@ -323,11 +344,14 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     })).pipe(Stream.mapError(registryRefusal))
 
   const pushStream = (name: string, options: ImagePushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
-    Stream.unwrap(Effect.map(authHeader(options.auth, name), (registryAuth) => {
-      const split = options.tag === undefined ? splitReference(name) : { repository: name, tag: options.tag }
+    Stream.unwrap(Effect.gen(function*() {
+      const ref = yield* checked(parseTaggableReference(name, "ImagePush"))
+      const tagRefused = options.tag === undefined ? undefined : tagProblem(options.tag, "ImagePush")
+      if (tagRefused) return yield* tagRefused
+      const registryAuth = yield* authHeader(options.auth, name)
       return engine.messages(
         ImagePush,
-        definedOnly({ name: split.repository, tag: split.tag, platform: options.platform, registryAuth })
+        definedOnly({ name: ref.familiarName, tag: options.tag ?? ref.tag, platform: options.platform, registryAuth })
       )
     })).pipe(Stream.mapError(registryRefusal))
 
@@ -393,25 +417,46 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
 
   return {
     ...makeImageClient(engine),
-    tag: (name, target) => {
-      const { repository, tag } = splitReference(target)
-      return engine.empty(ImageTag, { name, repo: repository, tag: tag ?? "latest" })
-    },
-    search: (term, options = {}) =>
+    tag: (name, target) =>
       Effect.flatMap(
-        authHeader(options.auth ?? "config", term),
-        (registryAuth) =>
-          engine.json(ImageSearch, definedOnly({ term, limit: options.limit, filters: options.filters, registryAuth }))
-      ).pipe(Effect.mapError(registryRefusal)),
+        checked(parseTaggableReference(target, "ImageTag")),
+        (ref) => engine.empty(ImageTag, { name, repo: ref.familiarName, tag: ref.tag ?? "latest" })
+      ),
+    search: (term, options = {}) =>
+      term === ""
+        ? Effect.fail(
+          new InvalidReferenceError({
+            operation: "ImageSearch",
+            reference: term,
+            rule: "empty",
+            message: "ImageSearch: the search term is empty"
+          })
+        )
+        : Effect.flatMap(
+          authHeader(options.auth ?? "config", term),
+          (registryAuth) =>
+            engine.json(
+              ImageSearch,
+              definedOnly({ term, limit: options.limit, filters: options.filters, registryAuth })
+            )
+        ).pipe(Effect.mapError(registryRefusal)),
     commit: (container, options = {}) => {
-      const split = options.reference === undefined ? undefined : splitReference(options.reference)
+      // `reference`, or `repo` with its `tag`, is what the new image is tagged as: checked whole.
+      const target = options.reference ??
+        (options.repo === undefined
+          ? undefined
+          : options.tag === undefined
+          ? options.repo
+          : `${options.repo}:${options.tag}`)
+      const parsed = target === undefined ? undefined : parseTaggableReference(target, "ImageCommit")
+      if (parsed instanceof InvalidReferenceError) return Effect.fail(parsed)
       return Effect.map(
         engine.json(
           ImageCommit,
           definedOnly({
             container,
-            repo: split?.repository ?? options.repo,
-            tag: split?.tag ?? options.tag,
+            repo: parsed?.familiarName,
+            tag: parsed?.tag,
             comment: options.comment,
             author: options.author,
             pause: options.pause,

@@ -177,26 +177,31 @@ describe("a misbehaving daemon", () => {
       })
   )
 
-  live("hang after headers: TimeoutError within the bound, socket released", () =>
+  live("hang after headers: OperationTimeoutError within the bound, socket released", () =>
     Effect.gen(function*() {
       const daemon = yield* fakeDaemon
       const started = Date.now()
       const error = yield* failureOf(daemon, "/hang-after-headers", { timeout: "200 millis" })
-      expect(error._tag).toBe("TimeoutError")
+      expect(error._tag).toBe("OperationTimeoutError")
       expect(Date.now() - started).toBeLessThan(5_000)
-      if (error._tag === "TimeoutError") expect(error.millis).toBe(200)
+      if (error._tag === "OperationTimeoutError") expect(error.millis).toBe(200)
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 
-  live("no answer at all: TimeoutError, and a per-call bound overrides the engine's", () =>
-    Effect.gen(function*() {
-      const daemon = yield* fakeDaemon
-      const error = yield* withEngine(daemon, (engine) =>
-        Effect.flip(engine.json(jsonOp("/hang"), {}, { timeout: "150 millis" })))
-      expect(error._tag).toBe("TimeoutError")
-      expect((error as DockerError).message).toBe(`FaultProbe: no complete answer from ${daemon.host} within 150 ms`)
-      expect(yield* allClosed(daemon)).toBe(0)
-    }))
+  live(
+    "no answer at all: OperationTimeoutError, and a per-call bound overrides the engine's",
+    () =>
+      Effect.gen(function*() {
+        const daemon = yield* fakeDaemon
+        const error = yield* withEngine(
+          daemon,
+          (engine) => Effect.flip(engine.json(jsonOp("/hang"), {}, { timeout: "150 millis" }))
+        )
+        expect(error._tag).toBe("OperationTimeoutError")
+        expect((error as DockerError).message).toBe(`FaultProbe: no complete answer from ${daemon.host} within 150 ms`)
+        expect(yield* allClosed(daemon)).toBe(0)
+      })
+  )
 
   live("interrupting a waiting call aborts its request", () =>
     Effect.gen(function*() {

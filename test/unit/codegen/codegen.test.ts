@@ -128,7 +128,11 @@ describe("codegen: availability", () => {
     expect(param("BuildPrune", "keep-storage")).toMatchObject({ since: "1.41", until: "1.51", key: "keepStorage" })
   })
   it("body/response properties", () => {
-    expect(byId("NetworkCreate").fields?.["body.CheckDuplicate"]).toEqual({ since: "1.41", until: "1.45" })
+    expect(byId("NetworkCreate").fields?.["body.CheckDuplicate"]).toEqual({
+      since: "1.41",
+      until: "1.45",
+      whenRemoved: "drop"
+    })
     expect(byId("ContainerCreate").fields?.["body.HostConfig.Annotations"]?.since).toBe("1.43")
   })
 })
@@ -356,8 +360,16 @@ describe("codegen: properties removed by newer specs are kept (merge.ts)", () =>
       until: "1.51"
     })
     expect(byId("SystemDataUsage").fields?.["response.LayersSize"]).toEqual({ since: "1.41", until: "1.51" })
-    expect(byId("ContainerCreate").fields?.["body.MacAddress"]).toEqual({ since: "1.41", until: "1.51" })
-    expect(byId("NetworkCreate").fields?.["body.CheckDuplicate"]).toEqual({ since: "1.41", until: "1.45" })
+    expect(byId("ContainerCreate").fields?.["body.MacAddress"]).toEqual({
+      since: "1.41",
+      until: "1.51",
+      whenRemoved: "refuse"
+    })
+    expect(byId("NetworkCreate").fields?.["body.CheckDuplicate"]).toEqual({
+      since: "1.41",
+      until: "1.45",
+      whenRemoved: "drop"
+    })
   }, 60_000)
 
   it("SystemDataUsage decodes a 1.41-shaped df answer (no E21 erratum needed)", () => {

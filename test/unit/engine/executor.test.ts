@@ -1,7 +1,7 @@
 import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { buildRequest, daemonMessage, failureFromResponse } from "../../../src/engine/executor.js"
-import { ApiVersionError, type OperationDescriptor } from "../../../src/index.js"
+import { ApiVersionError, InvalidArgumentError, type OperationDescriptor } from "../../../src/index.js"
 import { decodeJsonBody } from "../../../src/wire/decode.js"
 
 const op = {
@@ -123,6 +123,138 @@ describe("body fields and versions", () => {
   it("refuses a field the version no longer has", () => {
     const error = buildRequest(create, { body: { MacAddress: "02:42:ac:11:00:02" } }, "1.52")
     expect((error as ApiVersionError).message).toContain("field \"MacAddress\" was removed after API 1.51")
+  })
+})
+
+describe("arguments refused before anything is sent", () => {
+  const remove = {
+    ...op,
+    operationId: "ContainerDelete",
+    method: "DELETE",
+    path: "/containers/{id}",
+    params: [{ name: "id", key: "id", in: "path", required: true, encoding: "string", since: "1.41" }]
+  } as const satisfies OperationDescriptor
+  const refusal = (built: unknown) => {
+    expect(built).toBeInstanceOf(InvalidArgumentError)
+    const error = built as InvalidArgumentError
+    return { tag: error._tag, argument: error.argument, message: error.message }
+  }
+
+  it("refuses . and .. path segments, which a cleaning proxy or router would reroute", () => {
+    expect(refusal(buildRequest(remove, { id: "../../images/x" }, "1.41"))).toEqual({
+      tag: "InvalidArgumentError",
+      argument: "id",
+      message: "ContainerDelete: \"id\" (\"../../images/x\") has a \".\" or \"..\" path segment"
+    })
+    for (const id of ["..", ".", "a/./b", "a/.."]) {
+      expect(refusal(buildRequest(remove, { id }, "1.41")).argument).toBe("id")
+    }
+  })
+
+  it("refuses empty values and empty segments; keeps dots inside a segment", () => {
+    expect(refusal(buildRequest(remove, { id: "" }, "1.41")).message).toBe("ContainerDelete: \"id\" is empty")
+    for (const id of ["/web", "a//b", "a/"]) {
+      expect(refusal(buildRequest(remove, { id }, "1.41")).message).toContain("empty path segment")
+    }
+    expect(buildRequest(remove, { id: "my.app..v2" }, "1.41")).toEqual({
+      method: "DELETE",
+      path: "/v1.41/containers/my.app..v2"
+    })
+    expect(buildRequest(op, { name: "127.0.0.1:5000/a/b:1" }, "1.41")).toEqual({
+      method: "POST",
+      path: "/v1.41/images/127.0.0.1:5000/a/b:1/push"
+    })
+  })
+
+  it("refuses a missing path parameter instead of sending a literal {id}", () => {
+    expect(refusal(buildRequest(remove, {}, "1.41")).message).toBe(
+      "ContainerDelete: \"id\" is required (a path parameter)"
+    )
+    expect(refusal(buildRequest(remove, { id: { Id: "x" } }, "1.41")).message).toBe(
+      "ContainerDelete: \"id\" must be a string, not object"
+    )
+  })
+
+  it("refuses a body or JSON parameter that cannot be serialised, as a typed error", () => {
+    const circular: Record<string, unknown> = { A: 1 }
+    circular["self"] = circular
+    const body = refusal(buildRequest(op, { name: "x", body: circular }, "1.41"))
+    expect(body.argument).toBe("body")
+    expect(body.message).toMatch(/^Example: "body" cannot be serialised as JSON: .*circular/i)
+    expect(refusal(buildRequest(op, { name: "x", body: { Size: 1n } }, "1.41")).message).toMatch(/BigInt/)
+    expect(refusal(buildRequest(op, { name: "x", body: () => 1 }, "1.41")).message).toBe(
+      "Example: \"body\" cannot be serialised as JSON (a function)"
+    )
+    expect(refusal(buildRequest(op, { name: "x", filters: { n: 2n } }, "1.41")).argument).toBe("filters")
+    expect(refusal(buildRequest(op, { name: "x", variant: [circular] }, "1.52")).argument).toBe("variant")
+  })
+})
+
+describe("removed parameters and fields: the spec/removed-fields.yaml policy", () => {
+  const create = {
+    ...op,
+    path: "/networks/create",
+    params: [
+      {
+        name: "keep",
+        key: "keep",
+        in: "query",
+        required: false,
+        encoding: "integer",
+        since: "1.41",
+        until: "1.51",
+        whenRemoved: "drop"
+      },
+      {
+        name: "old",
+        key: "old",
+        in: "query",
+        required: false,
+        encoding: "integer",
+        since: "1.41",
+        until: "1.51",
+        whenRemoved: "refuse"
+      }
+    ],
+    fields: {
+      "body.CheckDuplicate": { since: "1.41", until: "1.45", whenRemoved: "drop" },
+      "body.Endpoints{}.Legacy": { since: "1.41", until: "1.45", whenRemoved: "drop" },
+      "body.MacAddress": { since: "1.41", until: "1.51", whenRemoved: "refuse" },
+      "body.Fresh": { since: "1.50" }
+    }
+  } as const satisfies OperationDescriptor
+
+  it("drops a removed field whose policy is drop, leaving the caller's object alone", () => {
+    const body = { Name: "n", CheckDuplicate: true, Endpoints: { a: { Legacy: 1, Keep: 2 }, b: {} } }
+    const request = buildRequest(create, { body, keep: 5 }, "1.52")
+    expect(request).toEqual({
+      method: "POST",
+      path: "/v1.52/networks/create",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ Name: "n", Endpoints: { a: { Keep: 2 }, b: {} } }),
+      dropped: ["parameter \"keep\"", "field \"CheckDuplicate\"", "field \"Endpoints{}.Legacy\""]
+    })
+    expect(body.CheckDuplicate).toBe(true)
+    expect(body.Endpoints.a.Legacy).toBe(1)
+  })
+
+  it("sends it unchanged at a version that has it", () => {
+    const request = buildRequest(create, { body: { Name: "n", CheckDuplicate: true }, keep: 5 }, "1.45")
+    expect(request).toEqual({
+      method: "POST",
+      path: "/v1.45/networks/create?keep=5",
+      headers: { "content-type": "application/json" },
+      body: "{\"Name\":\"n\",\"CheckDuplicate\":true}"
+    })
+  })
+
+  it("refuses a removed field or parameter whose policy is refuse, and a field newer than the version", () => {
+    expect((buildRequest(create, { body: { MacAddress: "02:42:ac:11:00:02" } }, "1.52") as ApiVersionError).message)
+      .toBe("Example: field \"MacAddress\" was removed after API 1.51, but requests use API 1.52")
+    expect((buildRequest(create, { old: 1 }, "1.52") as ApiVersionError).message)
+      .toBe("Example: parameter \"old\" was removed after API 1.51, but requests use API 1.52")
+    expect((buildRequest(create, { body: { CheckDuplicate: true, Fresh: 1 } }, "1.46") as ApiVersionError).required)
+      .toBe("1.50")
   })
 })
 

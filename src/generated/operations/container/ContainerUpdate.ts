@@ -33,8 +33,8 @@ export const ContainerUpdate = {
   body: { key: "body", required: true, contentType: "application/json", since: "1.41", schema: ContainerUpdateBody },
   response: { kind: "json", schema: ContainerUpdateResponse, decode: decodeContainerUpdateResponse },
   fields: {
-    "body.KernelMemory": { since: "1.41", until: "1.41" },
-    "body.KernelMemoryTCP": { since: "1.41", until: "1.51" },
+    "body.KernelMemory": { since: "1.41", until: "1.41", whenRemoved: "refuse" },
+    "body.KernelMemoryTCP": { since: "1.41", until: "1.51", whenRemoved: "refuse" },
   },
   args: ContainerUpdateArgs
 } satisfies OperationDescriptor

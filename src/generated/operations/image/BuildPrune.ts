@@ -55,7 +55,7 @@ export const BuildPrune = {
     { name: "min-free-space", key: "minFreeSpace", in: "query", required: false, encoding: "integer", since: "1.48" },
     { name: "all", key: "all", in: "query", required: false, encoding: "boolean", since: "1.41" },
     { name: "filters", key: "filters", in: "query", required: false, encoding: "json", since: "1.41" },
-    { name: "keep-storage", key: "keepStorage", in: "query", required: false, encoding: "integer", since: "1.41", until: "1.51" }
+    { name: "keep-storage", key: "keepStorage", in: "query", required: false, encoding: "integer", since: "1.41", until: "1.51", whenRemoved: "refuse" }
   ],
   response: { kind: "json", schema: BuildPruneResponse, decode: decodeBuildPruneResponse },
   args: BuildPruneArgs

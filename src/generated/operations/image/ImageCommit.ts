@@ -44,7 +44,7 @@ export const ImageCommit = {
   response: { kind: "json", schema: IDResponse, decode: decodeIDResponse },
   fields: {
     "body.Healthcheck.StartInterval": { since: "1.44" },
-    "body.MacAddress": { since: "1.41", until: "1.51" },
+    "body.MacAddress": { since: "1.41", until: "1.51", whenRemoved: "refuse" },
   },
   args: ImageCommitArgs
 } satisfies OperationDescriptor

@@ -59,7 +59,7 @@ export const NetworkCreate = {
   body: { key: "body", required: true, contentType: "application/json", since: "1.41", schema: NetworkCreateBody },
   response: { kind: "json", schema: NetworkCreateResponse, decode: decodeNetworkCreateResponse },
   fields: {
-    "body.CheckDuplicate": { since: "1.41", until: "1.45" },
+    "body.CheckDuplicate": { since: "1.41", until: "1.45", whenRemoved: "drop" },
     "body.EnableIPv4": { since: "1.47" },
   },
   args: NetworkCreateArgs

@@ -22,7 +22,7 @@ export const SystemAuth = {
   body: { key: "body", required: false, contentType: "application/json", since: "1.41", schema: AuthConfig },
   response: { kind: "json", schema: AuthResponse, decode: decodeAuthResponse },
   fields: {
-    "body.email": { since: "1.41", until: "1.51" },
+    "body.email": { since: "1.41", until: "1.51", whenRemoved: "drop" },
   },
   args: SystemAuthArgs
 } satisfies OperationDescriptor
