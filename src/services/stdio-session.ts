@@ -64,7 +64,7 @@ const daemonStillThere = (engine: DockerEngineShape, operation: string): Effect.
   engine.raw(SystemPing, {}, { timeout: PROBE_TIMEOUT }).pipe(
     Effect.asVoid,
     Effect.catch((error: DockerError) =>
-      error._tag === "ConnectionError" || error._tag === "TimeoutError"
+      error._tag === "ConnectionError" || error._tag === "OperationTimeoutError"
         ? Effect.fail(
           new ConnectionError({
             operation,

@@ -97,13 +97,13 @@ describe("Images: pull", () => {
           Effect.all([
             images.pull("busybox"),
             images.pull("busybox", { allTags: true, platform: "linux/arm64" }),
-            images.pull("busybox@sha256:abcd")
+            images.pull("busybox@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
           ])
       )
       expect(daemon.requests().map((request) => Object.fromEntries(request.query))).toEqual([
         { fromImage: "busybox", tag: "latest" },
         { fromImage: "busybox", platform: "linux/arm64" },
-        { fromImage: "busybox", tag: "sha256:abcd" }
+        { fromImage: "busybox", tag: "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }
       ])
     }))
 
