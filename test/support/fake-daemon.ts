@@ -170,3 +170,48 @@ export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.
   }),
   ({ close }) => Effect.promise(close)
 ).pipe(Effect.map(({ daemon }) => daemon))
+
+/**
+ * A daemon that accepts every connection and never answers anything, not even `/_ping` (a hung
+ * daemon, or something else listening on the socket). Its `requests` are the request lines it
+ * read; `firehoseBytes` is always 0.
+ */
+export const silentDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.callback<{ daemon: FakeDaemon; close: () => Promise<void> }>((resume) => {
+    const dir = mkdtempSync(join(tmpdir(), "ed-silent-"))
+    const path = join(dir, "docker.sock")
+    const sockets = new Set<Socket>()
+    const seen: Array<string> = []
+    let accepted = 0
+    const server = createServer((socket) => {
+      accepted++
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+      socket.on("error", () => socket.destroy())
+      socket.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("latin1").split("\r\n")) {
+          if (/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(line)) seen.push(line.replace(/ HTTP\/1\.[01]$/, ""))
+        }
+      })
+    })
+    server.listen(path, () =>
+      resume(Effect.succeed({
+        daemon: {
+          host: `unix://${path}`,
+          openConnections: () => sockets.size,
+          requests: () => [...seen],
+          firehoseBytes: () => 0,
+          connectionsAccepted: () => accepted
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy()
+            server.close(() => {
+              rmSync(dir, { recursive: true, force: true })
+              done()
+            })
+          })
+      })))
+  }),
+  ({ close }) => Effect.promise(close)
+).pipe(Effect.map(({ daemon }) => daemon))
