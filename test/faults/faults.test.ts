@@ -419,3 +419,26 @@ describe("a daemon that accepts and never answers, with an unpinned layer", () =
       expect(yield* allClosed(daemon)).toBe(0)
     }))
 })
+
+describe("no daemon at the address", () => {
+  live("ConnectionError names the address and says what a user can do", () =>
+    Effect.gen(function*() {
+      const host = "unix:///tmp/effect-docker-no-such-dir/docker.sock"
+      const error = yield* Effect.flip(Effect.flatMap(DockerEngine, (engine) => engine.json(jsonOp("/ok")))).pipe(
+        Effect.provide(DockerEngine.layer({ host, apiVersion: "1.41", retry: false }))
+      )
+      expect(error._tag).toBe("ConnectionError")
+      if (error._tag !== "ConnectionError") return
+      expect(error.endpoint).toBe(host)
+      expect(error.code).toBe("ENOENT")
+      expect(error.message).toMatch(
+        new RegExp(`^FaultProbe: cannot talk to the Docker daemon at ${host} \\(no such socket`)
+      )
+      expect(error.message).toContain(
+        `Is the Docker daemon running and listening at ${host}? Start it, or point DOCKER_HOST at the address it ` +
+          "listens on (or check the Docker context in use: `docker context ls`)."
+      )
+      // Nothing that only exists in this repository.
+      expect(error.message).not.toContain("scripts/")
+    }))
+})
