@@ -67,26 +67,43 @@ export const parseVersionRefusal = (
   return { required }
 }
 
+export interface VersionResolver {
+  /** The version: at once when negotiated, else after the (shared) negotiation. */
+  readonly version: Effect.Effect<string, DockerError>
+  /** The negotiated version, or `undefined` while none is: lets callers skip bookkeeping. */
+  readonly current: () => string | undefined
+}
+
 /**
  * Negotiation as the Docker CLI does it: `HEAD /_ping` (then `GET` if HEAD is not answered 200),
  * read `Api-Version`, use min(ours, the daemon's). It runs once per engine; concurrent first calls
  * share it. It runs in the engine's scope, not the caller's fiber, so interrupting the first
- * caller does not fail the others; a failure is not cached (the daemon may come up later).
+ * caller does not fail the others; a failure is not cached (the daemon may come up later). Each
+ * ping is bounded by `timeoutMillis` (the engine's bound): a daemon that accepts and never answers
+ * fails the negotiation instead of holding every first call forever.
  */
-export const versionResolver = (transport: Transport, scope: Scope.Scope): Effect.Effect<string, DockerError> => {
+export const versionResolver = (
+  transport: Transport,
+  scope: Scope.Scope,
+  timeoutMillis: number | undefined
+): VersionResolver => {
   let resolved: Effect.Effect<string> | undefined
+  let current: string | undefined
   let inflight: Deferred.Deferred<string, DockerError> | undefined
   const ping = (method: "HEAD" | "GET") =>
     Effect.map(
-      transport.request("SystemPing", { method, path: "/_ping" }),
-      (answer) => ({ status: answer.status, version: firstHeader(answer.headers, "api-version") })
+      transport.request("SystemPing", { method, path: "/_ping" }, timeoutMillis),
+      (answer) => ({ ...answer, version: firstHeader(answer.headers, "api-version") })
     )
   const negotiate = Effect.gen(function*() {
-    // The daemon answers HEAD with `Connection: close`, so HEAD costs a connection; over ssh a
-    // connection is an ssh handshake (~0.5 s), so there the GET (which keeps it) goes first.
+    // undici closes the connection after a HEAD (unless the answer says `keep-alive`, which the
+    // daemon's does not), so HEAD costs a connection; over ssh a connection is an ssh handshake
+    // (~0.5 s), so there the GET (which keeps it) goes first.
     const first = transport.endpoint._tag === "Ssh" ? "GET" : "HEAD"
     let answer = yield* ping(first)
     if (answer.status !== 200 && first === "HEAD") answer = yield* ping("GET")
+    const plainToTls = transport.tlsRequired("SystemPing", answer.status, answer.body)
+    if (plainToTls !== undefined) return yield* plainToTls
     const version = negotiateApiVersion(answer.version)
     if (version === undefined) {
       return yield* new ApiVersionError({
@@ -107,7 +124,7 @@ export const versionResolver = (transport: Transport, scope: Scope.Scope): Effec
     }
     return version
   })
-  return Effect.suspend(() => {
+  const version = Effect.suspend(() => {
     if (resolved !== undefined) return resolved
     if (inflight !== undefined) return Deferred.await(inflight)
     const deferred = Deferred.makeUnsafe<string, DockerError>()
@@ -116,7 +133,10 @@ export const versionResolver = (transport: Transport, scope: Scope.Scope): Effec
       Effect.onExit((exit) =>
         Effect.sync(() => {
           // Every later call reuses this one Effect: the hot path allocates nothing for the version.
-          if (Exit.isSuccess(exit)) resolved = Effect.succeed(exit.value)
+          if (Exit.isSuccess(exit)) {
+            resolved = Effect.succeed(exit.value)
+            current = exit.value
+          }
           inflight = undefined
           Deferred.doneUnsafe(deferred, exit)
         })
@@ -125,4 +145,5 @@ export const versionResolver = (transport: Transport, scope: Scope.Scope): Effec
       Effect.andThen(Deferred.await(deferred))
     )
   })
+  return { version, current: () => current }
 }

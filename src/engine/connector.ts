@@ -252,7 +252,14 @@ class ChildSocket extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void) {
     const stdin = this.child.stdin
     if (stdin === null || stdin.destroyed) return callback(this.describe("is gone", this.stderr))
-    stdin.write(chunk, (error) => callback(error ? this.describe("stopped reading", this.stderr) : null))
+    stdin.write(chunk, (error) => {
+      if (!error) return callback(null)
+      // EPIPE comes before ssh's stderr and exit: wait for the exit, which fails the socket with
+      // ssh's own words (an unreachable host, a refused key) instead of "said nothing".
+      const fail = () => callback(this.describe("stopped reading", this.stderr))
+      if (this.exited) fail()
+      else this.child.once("close", fail)
+    })
   }
 
   override _final(callback: (error?: Error | null) => void) {

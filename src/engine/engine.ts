@@ -6,7 +6,7 @@ import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, St
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
 import type { ArgsOf, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
-import { type ConnectionError, type DockerError, EndpointError, type OperationTimeoutError } from "../core/errors.js"
+import { type ConnectionError, type DockerError, EndpointError, OperationTimeoutError } from "../core/errors.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
@@ -14,6 +14,7 @@ import {
   MAX_API_VERSION,
   MIN_API_VERSION,
   normalizeApiVersion,
+  type VersionResolver,
   versionResolver
 } from "./api-version.js"
 import type { SshOptions, TlsOptions } from "./connector.js"
@@ -21,14 +22,24 @@ import { parseEndpoint } from "./endpoint.js"
 import { type Args, buildRequest, failureFromResponse, isRefusal, logDropped } from "./executor.js"
 import type { HijackAnswer } from "./hijack.js"
 import { engineOptionsFromEnv } from "./options-from-env.js"
-import { makeTransport, type TransportRequest, type TransportResponse, type WholeResponse } from "./transport.js"
+import {
+  makeTransport,
+  MAX_TIMER_MILLIS,
+  type TransportRequest,
+  type TransportResponse,
+  type WholeResponse
+} from "./transport.js"
 
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
   readonly host?: string | undefined
   /** Pin the API version (e.g. `"1.41"`): no negotiation, every request uses it. */
   readonly apiVersion?: string | undefined
-  /** Connections kept to the daemon; unlimited by default. */
+  /**
+   * Connections that bounded request–response operations share (default 64, `Infinity` for no
+   * bound); more concurrent calls wait for a free one, within their own time bound. Streams,
+   * hijacked sessions and operations without a bound (`wait`) take connections of their own.
+   */
   readonly connections?: number | undefined
   /**
    * Bound on each request–response operation, body included (default 2 minutes; `"none"` for no
@@ -156,11 +167,14 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       ssh: options.ssh
     })
     const scope = yield* Effect.scope
-    const apiVersion = pinned !== undefined ? Effect.succeed(pinned) : versionResolver(transport, scope)
-
     const retry = options.retry === undefined ? DEFAULT_RETRY : options.retry
     const engineTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT : options.timeout
     const engineTimeoutMillis = engineTimeout === "none" ? undefined : Duration.toMillis(engineTimeout)
+    // The negotiation's pings are bounded by the engine's own bound, whoever asked first.
+    const resolver: VersionResolver = pinned !== undefined
+      ? { version: Effect.succeed(pinned), current: () => pinned }
+      : versionResolver(transport, scope, engineTimeoutMillis)
+    const apiVersion = resolver.version
     const timeoutOf = (descriptor: OperationDescriptor, callOptions: CallOptions | undefined) => {
       const bound = callOptions?.timeout ?? (LONG_POLLS.has(descriptor.operationId) ? "none" : undefined)
       return bound === undefined ? engineTimeoutMillis : bound === "none" ? undefined : Duration.toMillis(bound)
@@ -176,15 +190,19 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const exchange = <A extends { readonly status: number }, R>(
       descriptor: OperationDescriptor,
       args: Args,
-      send: (request: TransportRequest) => Effect.Effect<A, ConnectionError | OperationTimeoutError, R>,
+      send: (
+        request: TransportRequest,
+        timeoutMillis: number | undefined
+      ) => Effect.Effect<A, ConnectionError | OperationTimeoutError, R>,
       refusal: (answer: A) => Effect.Effect<string, ConnectionError> | undefined,
-      traced: boolean
-    ): Effect.Effect<A, DockerError, R> =>
-      Effect.flatMap(apiVersion, (version) => {
-        const operation = descriptor.operationId
+      traced: boolean,
+      timeoutMillis?: number
+    ): Effect.Effect<A, DockerError, R> => {
+      const operation = descriptor.operationId
+      const run = (version: string, remainingMillis: number | undefined): Effect.Effect<A, DockerError, R> => {
         const request = buildRequest(descriptor, args, version)
         if (isRefusal(request)) return Effect.fail(request)
-        let sent = logDropped(operation, version, request, send(request))
+        let sent = logDropped(operation, version, request, send(request, remainingMillis))
         // Only a request the daemon may safely see twice is retried, and only when it never got
         // an answer. The schedule is set up after a first failure: a successful call pays nothing.
         if (retry !== false && (descriptor.method === "GET" || descriptor.method === "HEAD")) {
@@ -201,7 +219,11 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
           const refused = refusal(answer)
           const result: Effect.Effect<A, DockerError> = refused === undefined ?
             Effect.succeed(answer) :
-            Effect.flatMap(refused, (text) => Effect.fail(failureFromResponse(operation, version, answer.status, text)))
+            Effect.flatMap(refused, (text) =>
+              Effect.fail(
+                transport.tlsRequired(operation, answer.status, text) ??
+                  failureFromResponse(operation, version, answer.status, text)
+              ))
           return traced
             ? Effect.andThen(
               Effect.annotateCurrentSpan({ "docker.api_version": version, "http.response.status_code": answer.status }),
@@ -209,7 +231,25 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
             )
             : result
         })
+      }
+      const known = resolver.current()
+      if (known !== undefined) return run(known, timeoutMillis)
+      if (timeoutMillis === undefined || !(timeoutMillis <= MAX_TIMER_MILLIS)) {
+        return Effect.flatMap(apiVersion, (version) => run(version, timeoutMillis))
+      }
+      // Not negotiated yet: the call's own bound covers the wait for the version too (the
+      // negotiation carries on for the others, under the engine's bound), and the request gets
+      // what is left of it; elapsing in either part is the call's `OperationTimeoutError`.
+      return Effect.suspend(() => {
+        const started = Date.now()
+        const elapsed = () => Effect.fail(transport.timeoutError(operation, timeoutMillis))
+        return apiVersion.pipe(
+          Effect.timeoutOrElse({ duration: timeoutMillis, orElse: elapsed }),
+          Effect.flatMap((version) => run(version, Math.max(0, timeoutMillis - (Date.now() - started)))),
+          Effect.catchIf((error) => error instanceof OperationTimeoutError, elapsed)
+        )
       })
+    }
 
     // Every operation runs in a span named after its operationId: a whole answer's ends with the
     // answer, a flowing or hijacked one's when its scope closes (the stream ended, failed or was
@@ -241,9 +281,12 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const isSuccess = (status: number) => status >= 200 && status < 300
     const bodyText = (answer: WholeResponse) => isSuccess(answer.status) ? undefined : Effect.succeed(answer.body)
     const call = (descriptor: OperationDescriptor, args: Args, callOptions: CallOptions | undefined) => {
-      const timeoutMillis = timeoutOf(descriptor, callOptions)
-      const send = (request: TransportRequest) => transport.request(descriptor.operationId, request, timeoutMillis)
-      return traced(descriptor, (on) => exchange(descriptor, args, send, bodyText, on))
+      const send = (request: TransportRequest, timeoutMillis: number | undefined) =>
+        transport.request(descriptor.operationId, request, timeoutMillis)
+      return traced(
+        descriptor,
+        (on) => exchange(descriptor, args, send, bodyText, on, timeoutOf(descriptor, callOptions))
+      )
     }
 
     const flowingText = (answer: TransportResponse) =>

@@ -1,7 +1,10 @@
 /**
- * The HTTP/1.1 connection pool to one daemon. Built directly on undici's `Pool` (not the generic
- * Effect HttpClient) because per-request overhead is the budget we compete on: the pool is created
- * with the layer and destroyed when the layer's scope closes, so no socket outlives its owner.
+ * The HTTP/1.1 connection pools to one daemon. Built directly on undici's `Pool` (not the generic
+ * Effect HttpClient) because per-request overhead is the budget we compete on: the pools are
+ * created with the layer and destroyed when the layer's scope closes, so no socket outlives its
+ * owner. Bounded request–response calls share a pool of at most `connections` sockets; answers
+ * that may last as long as the daemon's work (streams, unbounded long polls) take connections of
+ * their own, so they never hold up the bounded calls.
  */
 import { Effect, type Scope, type Stream } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
@@ -47,14 +50,24 @@ export interface Transport {
   readonly address: string
   /** A failure of a connection to this daemon (a hijacked socket's error, say) as `ConnectionError`. */
   readonly connectionError: (operation: string, cause: unknown) => ConnectionError
+  /** The `OperationTimeoutError` of a call to this daemon whose bound of `millis` elapsed. */
+  readonly timeoutError: (operation: string, millis: number) => OperationTimeoutError
+  /**
+   * A refusal that means this plain-HTTP endpoint speaks TLS (Go's answer to plain HTTP on a TLS
+   * port: 400 "Client sent an HTTP request to an HTTPS server."), as a `ConnectionError` saying
+   * so; `undefined` for any other answer.
+   */
+  readonly tlsRequired: (operation: string, status: number, body: string) => ConnectionError | undefined
   /**
    * Sends a request and reads its whole answer; interrupting the calling fiber aborts the request
-   * whether it is queued, waiting for headers or receiving the body.
+   * whether it is queued, waiting for headers or receiving the body. A bounded request waits for a
+   * connection of the shared pool (the wait counts against its bound); an unbounded one takes a
+   * connection of its own, since it may wait for as long as the daemon's work (`wait`, `stop`).
    */
   readonly request: (
     operation: string,
     request: TransportRequest,
-    /** Bound on the whole exchange, body included; elapsed → `OperationTimeoutError`. */
+    /** Bound on the whole exchange, queueing and body included; elapsed → `OperationTimeoutError`. */
     timeoutMillis?: number
   ) => Effect.Effect<WholeResponse, ConnectionError | OperationTimeoutError>
   /**
@@ -75,8 +88,14 @@ export interface Transport {
   ) => Effect.Effect<HijackAnswer, ConnectionError, Scope.Scope>
 }
 
+/** Connections bounded request–response calls share, unless the layer says otherwise. */
+export const DEFAULT_CONNECTIONS = 64
+
 export interface TransportOptions {
-  /** Connections kept per daemon; `undefined` means no limit (undici's default). */
+  /**
+   * Connections bounded request–response calls share (default `DEFAULT_CONNECTIONS`); more
+   * concurrent calls wait for one. `Infinity` removes the bound.
+   */
   readonly connections?: number
   /** TLS for tcp:// and https:// endpoints (turns TLS on for tcp://). */
   readonly tls?: TlsOptions | undefined
@@ -130,8 +149,8 @@ const connectionError = (
   const closed = code === "UND_ERR_SOCKET" || code === "ECONNRESET"
   const advice = closed && closedHint !== undefined
     ? closedHint
-    : "Is the daemon running? Set DOCKER_HOST to its address, or start the project's test engines " +
-      "with `bash scripts/engines.sh start`."
+    : `Is the Docker daemon running and listening at ${address}? Start it, or point DOCKER_HOST at ` +
+      "the address it listens on (or check the Docker context in use: `docker context ls`)."
   return new ConnectionError({
     operation,
     endpoint: address,
@@ -141,11 +160,24 @@ const connectionError = (
   })
 }
 
+/** Go's TLS server answers plain HTTP with this 400 (`net/http`, "HTTP request to an HTTPS server"). */
+const PLAIN_HTTP_TO_TLS = "Client sent an HTTP request to an HTTPS server"
+
+const tlsRequiredError = (operation: string, address: string, body: string): ConnectionError =>
+  new ConnectionError({
+    operation,
+    endpoint: address,
+    code: undefined,
+    message: `${operation}: the daemon at ${address} speaks TLS, but the request was plain HTTP (it answered ` +
+      `"${body.trim()}"). Use tcp:// with TLS (DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or the layer's tls ` +
+      "option) or https://."
+  })
+
 /**
  * `setTimeout` takes at most 2³¹−1 ms (~24.8 days) and fires at once beyond it: a longer bound
  * (or `Duration.infinity`) is no bound at all.
  */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1
+export const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
 /**
  * undici's hook for taking a request out of a connection queue (what its own `request` uses for
@@ -241,25 +273,40 @@ export const makeTransport = (
     const connector = yield* makeConnector(requested, { tls: options.tls, ssh: options.ssh })
     const endpoint = connector.endpoint
     const address = formatEndpoint(endpoint)
-    const common = {
+    const connections = options.connections ?? DEFAULT_CONNECTIONS
+    const poolOptions: Pool.Options = {
       // No undici timeouts: waits (`/containers/{id}/wait`), event and log streams may idle for
       // hours; every bound is set per operation with Effect instead.
       headersTimeout: 0,
       bodyTimeout: 0,
-      ...(options.connections !== undefined ? { connections: options.connections } : {})
+      ...connector.poolOptions,
+      connect: connector.connect
     }
-    const origin = connector.origin
-    const poolOptions: Pool.Options = { ...common, ...connector.poolOptions, connect: connector.connect }
     // `dial` opens a connection of its own for hijacked requests (attach, exec start).
     const dial: Dial = connector.dial
-    const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => new Pool(origin, poolOptions)),
-      (pool) => Effect.promise(() => pool.destroy())
-    )
+    const makePool = (bound: number | null) =>
+      Effect.acquireRelease(
+        Effect.sync(() => new Pool(connector.origin, { ...poolOptions, connections: bound })),
+        (pool) => Effect.promise(() => pool.destroy())
+      )
+    // Without a bound, undici opens a socket whenever every one is busy, and a socket is busy until
+    // a full event-loop turn after its answer ended: calls in a loop open ~2 sockets each, and
+    // hundreds of concurrent callers run out of file descriptors (EMFILE).
+    const pool = yield* makePool(Number.isFinite(connections) ? connections : null)
+    // Streams and unbounded long polls may hold a socket for hours: bounding them together with
+    // short calls would let `connections` of them starve every other call (a `wait` would wait
+    // for the `stop` queued behind it). Each holds one socket while it lasts.
+    const longPool = yield* makePool(null)
     // Requests go through undici's handler API, not `pool.request`: no Readable body, no signal
     // bookkeeping (an AbortSignal alone cost ~25 µs a request), chunks taken as they arrive. For a
     // whole answer that is ~15 µs less per request than `request` + `body.text()`; streamed bodies
     // go through `body-queue.ts` (bench/README.md). The time bound is one timer, not an Effect race.
+    const timeoutError = (operation: string, millis: number) =>
+      new OperationTimeoutError({
+        operation,
+        millis,
+        message: `${operation}: no complete answer from ${address} within ${millis} ms`
+      })
     const request: Transport["request"] = (operation, req, timeoutMillis) =>
       Effect.callback((resume) => {
         let settled = false
@@ -272,31 +319,33 @@ export const makeTransport = (
           clearTimeout(timer)
           resume(effect)
         }
+        const bounded = timeoutMillis !== undefined && timeoutMillis <= MAX_TIMER_MILLIS
         // (set before dispatching: a request refused on the spot settles, and clears it, at once)
-        const timer = timeoutMillis === undefined || !(timeoutMillis <= MAX_TIMER_MILLIS) ?
+        const timer = !bounded ?
           undefined :
           setTimeout(() => {
-            settle(Effect.fail(
-              new OperationTimeoutError({
-                operation,
-                millis: timeoutMillis,
-                message: `${operation}: no complete answer from ${address} within ${timeoutMillis} ms`
-              })
-            ))
+            settle(Effect.fail(timeoutError(operation, timeoutMillis!)))
             abort(new Error(`${operation}: timed out`))
           }, timeoutMillis)
-        const abort = dispatch(pool, req, {
+        const abort = dispatch(bounded ? pool : longPool, req, {
           onHeaders: (statusCode, responseHeaders) => {
             status = statusCode
             headers = responseHeaders
           },
           onData: (chunk) => chunks.push(chunk),
-          onEnd: () =>
-            settle(Effect.succeed({
+          onEnd: () => {
+            clearTimeout(timer)
+            const answer = Effect.succeed({
               status,
               headers,
               body: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")
-            })),
+            })
+            // undici hands the connection back one event-loop turn after the answer ended (a
+            // `setImmediate` queued right after this callback returns). Resuming the caller
+            // before that lets its next call find every socket busy and open another one; after
+            // it, the call reuses this one: sockets stay at the number of concurrent calls.
+            queueMicrotask(() => setImmediate(() => settle(answer)))
+          },
           onError: (error) => settle(Effect.fail(connectionError(operation, address, error, connector.closedHint)))
         })
         // Interruption: settled from the caller's side; the request is aborted wherever it is.
@@ -323,7 +372,7 @@ export const makeTransport = (
             } else early ??= effect
           }
           let started = false
-          const abort = dispatch(pool, req, {
+          const abort = dispatch(longPool, req, {
             onStart: body.start,
             onHeaders: (status, headers) => {
               started = true
@@ -363,6 +412,11 @@ export const makeTransport = (
       endpoint,
       address,
       connectionError: (operation, cause) => connectionError(operation, address, cause, connector.closedHint),
+      timeoutError,
+      tlsRequired: (operation, status, body) =>
+        status === 400 && endpoint._tag === "Tcp" && !endpoint.tls && body.startsWith(PLAIN_HTTP_TO_TLS)
+          ? tlsRequiredError(operation, address, body)
+          : undefined,
       request,
       open,
       hijack: hijackRequest

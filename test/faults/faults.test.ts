@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Metric, Schema, type Scope, Stream } from "effect"
 import { DockerEngine, type DockerError, type OperationDescriptor } from "../../src/index.js"
-import { type FakeDaemon, fakeDaemon } from "../support/fake-daemon.js"
+import { type FakeDaemon, fakeDaemon, silentDaemon } from "../support/fake-daemon.js"
 
 const jsonOp = (path: string) =>
   ({
@@ -223,11 +223,12 @@ describe("a misbehaving daemon", () => {
         const daemon = yield* fakeDaemon
         yield* withEngine(daemon, (engine) =>
           Effect.gen(function*() {
-            // One connection, taken by a call the daemon never answers: the next call waits in the queue.
-            const blocker = yield* Effect.forkChild(engine.json(jsonOp("/hang"), {}, { timeout: "none" }))
+            // One connection, taken by a call the daemon never answers: the next call waits in the
+            // queue. (Bounded calls: unbounded ones take connections outside the bounded pool.)
+            const blocker = yield* Effect.forkChild(engine.json(jsonOp("/hang"), {}, { timeout: "1 minute" }))
             yield* Effect.sleep("50 millis")
             const started = Date.now()
-            const queued = yield* engine.json(jsonOp("/queued"), {}, { timeout: "none" }).pipe(
+            const queued = yield* engine.json(jsonOp("/queued"), {}, { timeout: "1 minute" }).pipe(
               Effect.timeoutOption("100 millis")
             )
             expect(queued._tag).toBe("None")
@@ -361,5 +362,88 @@ describe("a misbehaving daemon", () => {
         }
       )
       expect(daemon.requests().slice(posted)).toEqual(["POST /v1.41/reset-mid-body"])
+    }))
+})
+
+describe("a daemon that accepts and never answers, with an unpinned layer", () => {
+  /** An unpinned engine on `daemon`: the first call has to negotiate. */
+  const unpinned = <A, E>(
+    daemon: FakeDaemon,
+    f: (engine: typeof DockerEngine.Service) => Effect.Effect<A, E>,
+    options: Parameters<typeof DockerEngine.layer>[0] = {}
+  ) =>
+    Effect.flatMap(DockerEngine, f).pipe(
+      Effect.provide(DockerEngine.layer({ host: daemon.host, retry: false, ...options }))
+    )
+
+  live("the negotiation is bounded by the engine's timeout", () =>
+    Effect.gen(function*() {
+      const daemon = yield* silentDaemon
+      const started = Date.now()
+      const error = yield* unpinned(daemon, (engine) => Effect.flip(engine.json(jsonOp("/ok"))), {
+        timeout: "200 millis"
+      })
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(error._tag).toBe("OperationTimeoutError")
+      if (error._tag === "OperationTimeoutError") expect(error.millis).toBe(200)
+      // Only the negotiation's ping was sent: the call never got a version to send with.
+      expect(daemon.requests()).toEqual(["HEAD /_ping"])
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  live("a call's own bound covers the negotiation it waits for", () =>
+    Effect.gen(function*() {
+      const daemon = yield* silentDaemon
+      yield* unpinned(daemon, (engine) =>
+        Effect.gen(function*() {
+          const started = Date.now()
+          const error = yield* Effect.flip(engine.json(jsonOp("/ok"), {}, { timeout: "150 millis" }))
+          expect(Date.now() - started).toBeLessThan(5_000)
+          expect(error._tag).toBe("OperationTimeoutError")
+          if (error._tag !== "OperationTimeoutError") return
+          // The call's error, with the call's bound (the engine's is 2 minutes).
+          expect(error.operation).toBe("FaultProbe")
+          expect(error.millis).toBe(150)
+          expect(error.message).toBe(`FaultProbe: no complete answer from ${daemon.host} within 150 ms`)
+        }))
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+
+  live("a stream waiting for the negotiation fails when the engine's bound elapses", () =>
+    Effect.gen(function*() {
+      const daemon = yield* silentDaemon
+      const error = yield* unpinned(
+        daemon,
+        (engine) => Effect.flip(Stream.runDrain(engine.stream(streamOp("/never-ending")))),
+        { timeout: "200 millis" }
+      )
+      expect(error._tag).toBe("OperationTimeoutError")
+      if (error._tag !== "OperationTimeoutError") return
+      expect(error.operation).toBe("SystemPing")
+      expect(error.millis).toBe(200)
+      expect(yield* allClosed(daemon)).toBe(0)
+    }))
+})
+
+describe("no daemon at the address", () => {
+  live("ConnectionError names the address and says what a user can do", () =>
+    Effect.gen(function*() {
+      const host = "unix:///tmp/effect-docker-no-such-dir/docker.sock"
+      const error = yield* Effect.flip(Effect.flatMap(DockerEngine, (engine) => engine.json(jsonOp("/ok")))).pipe(
+        Effect.provide(DockerEngine.layer({ host, apiVersion: "1.41", retry: false }))
+      )
+      expect(error._tag).toBe("ConnectionError")
+      if (error._tag !== "ConnectionError") return
+      expect(error.endpoint).toBe(host)
+      expect(error.code).toBe("ENOENT")
+      expect(error.message).toMatch(
+        new RegExp(`^FaultProbe: cannot talk to the Docker daemon at ${host} \\(no such socket`)
+      )
+      expect(error.message).toContain(
+        `Is the Docker daemon running and listening at ${host}? Start it, or point DOCKER_HOST at the address it ` +
+          "listens on (or check the Docker context in use: `docker context ls`)."
+      )
+      // Nothing that only exists in this repository.
+      expect(error.message).not.toContain("scripts/")
     }))
 })

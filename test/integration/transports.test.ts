@@ -104,6 +104,23 @@ describe(`transports to engine ${target.id}`, () => {
         expect(version.Version).toBe((yield* unixVersion).Version)
       }))
 
+    // Go's TLS listener answers plain HTTP with 400 "Client sent an HTTP request to an HTTPS server.".
+    for (const apiVersion of [undefined, "1.41"]) {
+      it.live(`plain HTTP to the TLS port (${apiVersion === undefined ? "negotiating" : "pinned"}) says TLS is needed`, () =>
+        Effect.gen(function*() {
+          const error = yield* versionVia(Docker.layer({ host: tlsHost, apiVersion, retry: false })).pipe(Effect.flip)
+          expect(error._tag).toBe("ConnectionError")
+          if (error._tag !== "ConnectionError") return
+          expect(error.operation).toBe(apiVersion === undefined ? "SystemPing" : "SystemVersion")
+          expect(error.endpoint).toBe(tlsHost)
+          expect(error.message).toBe(
+            `${error.operation}: the daemon at ${tlsHost} speaks TLS, but the request was plain HTTP (it answered ` +
+              `"Client sent an HTTP request to an HTTPS server."). Use tcp:// with TLS (DOCKER_TLS_VERIFY=1 and ` +
+              "DOCKER_CERT_PATH, or the layer's tls option) or https://."
+          )
+        }))
+    }
+
     it.live("a missing certificate directory fails the layer with an EndpointError naming the file", () =>
       Effect.gen(function*() {
         const error = yield* versionVia(Docker.layer({ host: tlsHost, tls: { certPath: "/nonexistent/certs" } })).pipe(

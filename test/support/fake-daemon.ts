@@ -159,53 +159,63 @@ const behave = (path: string, socket: Socket, timers: Set<NodeJS.Timeout>, sent:
   }
 }
 
-export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = Effect.acquireRelease(
-  Effect.callback<{ daemon: FakeDaemon; close: () => Promise<void> }>((resume) => {
-    const dir = mkdtempSync(join(tmpdir(), "ed-fake-"))
-    const path = join(dir, "docker.sock")
-    const sockets = new Set<Socket>()
-    const timers = new Set<NodeJS.Timeout>()
-    const seen: Array<string> = []
-    const sent = { bytes: 0 }
-    let accepted = 0
-    const server = createServer((socket) => {
-      accepted++
-      sockets.add(socket)
-      socket.on("close", () => sockets.delete(socket))
-      socket.on("error", () => socket.destroy())
-      let buffered = ""
-      socket.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString("latin1")
-        let end: number
-        while ((end = buffered.indexOf("\r\n\r\n")) >= 0) {
-          const requestLine = buffered.slice(0, buffered.indexOf("\r\n"))
-          buffered = buffered.slice(end + 4)
-          const [method, target] = requestLine.split(" ")
-          seen.push(`${method} ${target}`)
-          const route = (target ?? "/").split("?")[0]!.replace(/^\/v\d+\.\d+/, "")
-          behave(route, socket, timers, sent)
-        }
+/** A daemon on a fresh unix socket that reads request heads and lets `act` answer each. */
+const listen = (act: typeof behave): Effect.Effect<FakeDaemon, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.callback<{ daemon: FakeDaemon; close: () => Promise<void> }>((resume) => {
+      const dir = mkdtempSync(join(tmpdir(), "ed-fake-"))
+      const path = join(dir, "docker.sock")
+      const sockets = new Set<Socket>()
+      const timers = new Set<NodeJS.Timeout>()
+      const seen: Array<string> = []
+      const sent = { bytes: 0 }
+      let accepted = 0
+      const server = createServer((socket) => {
+        accepted++
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+        socket.on("error", () => socket.destroy())
+        let buffered = ""
+        socket.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString("latin1")
+          let end: number
+          while ((end = buffered.indexOf("\r\n\r\n")) >= 0) {
+            const requestLine = buffered.slice(0, buffered.indexOf("\r\n"))
+            buffered = buffered.slice(end + 4)
+            const [method, target] = requestLine.split(" ")
+            seen.push(`${method} ${target}`)
+            const route = (target ?? "/").split("?")[0]!.replace(/^\/v\d+\.\d+/, "")
+            act(route, socket, timers, sent)
+          }
+        })
       })
-    })
-    server.listen(path, () =>
-      resume(Effect.succeed({
-        daemon: {
-          host: `unix://${path}`,
-          openConnections: () => sockets.size,
-          requests: () => [...seen],
-          firehoseBytes: () => sent.bytes,
-          connectionsAccepted: () => accepted
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const t of timers) clearInterval(t) // (clears timeouts too)
-            for (const s of sockets) s.destroy()
-            server.close(() => {
-              rmSync(dir, { recursive: true, force: true })
-              done()
+      server.listen(path, () =>
+        resume(Effect.succeed({
+          daemon: {
+            host: `unix://${path}`,
+            openConnections: () => sockets.size,
+            requests: () => [...seen],
+            firehoseBytes: () => sent.bytes,
+            connectionsAccepted: () => accepted
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              for (const t of timers) clearInterval(t) // (clears timeouts too)
+              for (const s of sockets) s.destroy()
+              server.close(() => {
+                rmSync(dir, { recursive: true, force: true })
+                done()
+              })
             })
-          })
-      })))
-  }),
-  ({ close }) => Effect.promise(close)
-).pipe(Effect.map(({ daemon }) => daemon))
+        })))
+    }),
+    ({ close }) => Effect.promise(close)
+  ).pipe(Effect.map(({ daemon }) => daemon))
+
+export const fakeDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = listen(behave)
+
+/**
+ * A daemon that accepts every connection and never answers anything, not even `/_ping` (a hung
+ * daemon, or something else listening on the socket).
+ */
+export const silentDaemon: Effect.Effect<FakeDaemon, never, Scope.Scope> = listen(() => undefined)
