@@ -17,6 +17,7 @@ import { packTar } from "../../src/index.js"
 import { Images, type ImagesShape } from "../../src/services/images.js"
 import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry-auth.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
+import { losslessProbe } from "../support/lossless.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
@@ -87,11 +88,13 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
 
       // DistributionInspect (the daemon asks the registry, with the undocumented X-Registry-Auth):
       // decodes and names the digest just pushed.
-      const engine = yield* DockerEngine
-      const distribution = yield* engine.json(DistributionInspect, {
+      // Through the lossless probe: the raw answer and the decoded one must agree.
+      const probe = losslessProbe(yield* DockerEngine)
+      const distribution = yield* probe.engine.json(DistributionInspect, {
         name: reference,
         registryAuth: encodeRegistryAuth(good)
       })
+      expect(probe.unexplained()).toEqual([])
       expect(distribution.Descriptor?.digest).toBe(pushed.digest)
       expect(distribution.Descriptor?.mediaType).toMatch(/manifest/)
       expect(distribution.Descriptor?.size).toBeGreaterThan(0)
