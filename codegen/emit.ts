@@ -321,16 +321,25 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
       const a = paramAvail.get(paramKey(p))!
       const dflt = p["x-ed-default"] ?? p["default"]
       const hasDefault = dflt !== undefined && dflt !== ""
+      // x-ed-always-send: the daemon does not apply its default, so the executor sends it.
+      const alwaysSent = p["x-ed-always-send"] === true
+      if (alwaysSent && (!hasDefault || required)) {
+        throw new CodegenError(`${id}: x-ed-always-send on ${name} needs a default and an optional parameter`)
+      }
       paramLits.push(
         `    { name: ${
           JSON.stringify(name)
         }, key: "${key}", in: "${loc}", required: ${required}, encoding: "${encoding}", ${availLiteral(a)}` +
-          (hasDefault ? `, default: ${JSON.stringify(dflt)}` : "") + ` }`
+          (hasDefault ? `, default: ${JSON.stringify(dflt)}` : "") + (alwaysSent ? ", alwaysSent: true" : "") + ` }`
       )
       const sentence = firstSentence(p["description"])
       const desc = [
         sentence === undefined ? "" : /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`,
-        hasDefault ? `Daemon default: \`${JSON.stringify(dflt)}\`.` : "",
+        alwaysSent
+          ? `Sent as \`${JSON.stringify(dflt)}\` when omitted.`
+          : hasDefault
+          ? `Daemon default: \`${JSON.stringify(dflt)}\`.`
+          : "",
         a.since !== diff.versions[0] ? `Since API ${a.since}.` : "",
         a.until ? `Until API ${a.until}.` : "",
         `Wire: ${loc} \`${name}\` (${encoding}).`

@@ -39,8 +39,17 @@ export interface ParamSpec extends Availability {
   readonly in: "path" | "query" | "header"
   readonly required: boolean
   readonly encoding: ParamEncoding
-  /** What the daemon assumes when the parameter is omitted (documentation; nothing is sent). */
+  /**
+   * What the daemon assumes when the parameter is omitted: documentation only, nothing is sent —
+   * unless `alwaysSent`.
+   */
   readonly default?: string | number | boolean
+  /**
+   * Sent with `default` when the caller omits it (erratum key `x-ed-always-send`): the daemon
+   * does not apply its documented default (`PluginEnable`'s `timeout`: an absent value is parsed
+   * as `""` and answered with 500).
+   */
+  readonly alwaysSent?: true
 }
 
 export interface BodySpec extends Availability {

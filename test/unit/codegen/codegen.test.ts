@@ -4,7 +4,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { applyErrata, inScope, loadErrata } from "../../../codegen/errata.js"
+import { diffSpecs } from "../../../codegen/diff.js"
+import { loadClientTable } from "../../../codegen/emit-clients.js"
+import { emit } from "../../../codegen/emit.js"
+import { applyErrata, type Erratum, inScope, loadErrata } from "../../../codegen/errata.js"
 import { CodegenError, loadSpecs, readVersions, repoRoot, specDir } from "../../../codegen/load.js"
 import { compareTrees, generate } from "../../../codegen/main.js"
 import { mergeSpecs } from "../../../codegen/merge.js"
@@ -212,6 +215,39 @@ describe("codegen: descriptors", () => {
     )
     expect(param("ImageBuild", "securityopt").encoding).toBe("repeat")
   })
+  it("always-sent parameters: PluginEnable's timeout goes out as 0 when omitted (E28)", () => {
+    expect(param("PluginEnable", "timeout")).toMatchObject({ default: 0, alwaysSent: true })
+    const always = descriptors.flatMap((d) =>
+      d.params.filter((p) => p.alwaysSent).map((p) => `${d.operationId} ${p.name}`)
+    )
+    expect(always).toEqual(["PluginEnable timeout"])
+  })
+  it("PluginDelete answers nothing to decode (E29)", () => {
+    expect(byId("PluginDelete").response).toEqual({ kind: "empty" })
+    expect(byId("PluginDelete").fields).toBeUndefined()
+  })
+  it("x-ed-always-send needs a default: without one the generator refuses", () => {
+    const erratum: Erratum = {
+      file: "X99-test.yaml",
+      id: "X99",
+      title: "t",
+      reason: "r",
+      proof: "p",
+      patches: [{ at: "op:ContainerList/parameters/[name=limit]", merge: { "x-ed-always-send": true } }]
+    }
+    const errataWith = [...loadErrata(), erratum]
+    const { applied, specs } = applyErrata(loadSpecs(), errataWith)
+    expect(() =>
+      emit({
+        newest: specs[specs.length - 1]!,
+        diff: diffSpecs(specs),
+        merged: mergeSpecs(specs),
+        errata: errataWith,
+        applied,
+        clients: loadClientTable()
+      })
+    ).toThrow(/ContainerList: x-ed-always-send on limit needs a default/)
+  }, 60_000)
   it("argument schemas", () => {
     const args = decode(Ops.ContainerInspectArgs, { id: "abc", size: true })
     expect(args).toEqual({ id: "abc", size: true })
