@@ -366,8 +366,10 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
       bodyLit = `  body: { key: "body", required: ${required}, contentType: "${ct}", ${availLiteral(a)}${
         schemaRef ? `, schema: ${schemaRef}` : ""
       } },\n`
-      const e = schemaRef ?? "Schema.Unknown"
-      const desc = schemaRef ? `Request body (JSON).` : `Request body: bytes (${ct}), streamed by the executor.`
+      const e = schemaRef ?? "ByteBody"
+      const desc = schemaRef
+        ? `Request body (JSON).`
+        : `Request body: bytes (${ct}), a \`Uint8Array\` or a byte \`Stream\` / \`AsyncIterable\` sent as it flows.`
       argFields.push(jsdoc(desc, "  ") + `  body: ${required ? e : `${P}Schema.optionalKey(${e})`},\n`)
     }
 
@@ -419,7 +421,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest }: EmitInp
     const g = groupFile(raw.tag)
     const content = HEADER +
       importsBlock(ctx, "../../", "Schema.", undefined, dctx) +
-      `import type { OperationDescriptor } from "../../../core/descriptor.js"\n\n` +
+      `import ${
+        bp && !bodyType ? "{ ByteBody, type OperationDescriptor }" : "type { OperationDescriptor }"
+      } from "../../../core/descriptor.js"\n\n` +
       decls.join("\n") + (decls.length ? "\n" : "") +
       jsdoc(`Arguments of ${id}: path, query and header parameters${bp ? " plus `body`" : ""}.`, "") +
       `export const ${argsName} = ${P}Schema.Struct({\n${argFields.join("")}})\n` +

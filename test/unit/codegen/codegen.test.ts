@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Schema, Stream } from "effect"
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -225,6 +225,29 @@ describe("codegen: descriptors", () => {
   it("PluginDelete answers nothing to decode (E29)", () => {
     expect(byId("PluginDelete").response).toEqual({ kind: "empty" })
     expect(byId("PluginDelete").fields).toBeUndefined()
+  })
+  it("byte bodies are typed bytes: a Uint8Array, a byte Stream or an AsyncIterable, nothing else", () => {
+    const raw = descriptors.filter((d) => d.body !== undefined && d.body.contentType !== "application/json")
+    expect(raw.map((d) => d.operationId).sort()).toEqual([
+      "ImageBuild",
+      "ImageCreate",
+      "ImageLoad",
+      "PluginCreate",
+      "PutContainerArchive"
+    ])
+    const iterable: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield new Uint8Array([1])
+      }
+    }
+    for (const d of raw) {
+      const args = d.args as Schema.Struct<Record<string, Schema.Top>>
+      const body = args.fields["body"]!
+      for (const ok of [new Uint8Array([1]), Stream.make(new Uint8Array([1])), iterable]) {
+        expect(decode(body, ok), d.operationId).toBe(ok)
+      }
+      for (const bad of [{}, "tar", 1, null, [1, 2]]) expect(() => decode(body, bad), d.operationId).toThrow()
+    }
   })
   it("x-ed-always-send needs a default: without one the generator refuses", () => {
     const erratum: Erratum = {
