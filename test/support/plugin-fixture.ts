@@ -42,26 +42,34 @@ export const dummyPluginConfig = {
   Args: { Name: "", Description: "", Settable: [], Value: [] }
 } as const
 
+export type DummyPluginConfig = typeof dummyPluginConfig | Record<string, unknown>
+
 /**
- * The plugin's directory (config.json + rootfs/ with the compiled program and the mount points),
- * made once per process in a temporary directory that is removed when `scope` closes.
+ * The plugin's directory (`config` as config.json + rootfs/ with the compiled program and the
+ * mount points), in a temporary directory that is removed when `scope` closes.
  */
-export const pluginDirectory: Effect.Effect<string, Error, Scope.Scope> = Effect.acquireRelease(
-  Effect.tryPromise({
-    try: async () => {
-      const dir = await mkdtemp(join(tmpdir(), "ed-plugin-"))
-      const rootfs = join(dir, "rootfs")
-      for (const sub of ["run/docker/plugins", "dev", "proc", "sys", "etc", "tmp"]) {
-        await mkdir(join(rootfs, sub), { recursive: true })
-      }
-      await promisify(execFile)("gcc", ["-static", "-Os", "-o", join(rootfs, "dummy"), SOURCE])
-      await writeFile(join(dir, "config.json"), JSON.stringify(dummyPluginConfig))
-      return dir
-    },
-    catch: (cause) => new Error(`building the test plugin (gcc -static ${SOURCE}) failed: ${String(cause)}`)
-  }),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+export const pluginDirectory = (
+  config: DummyPluginConfig = dummyPluginConfig
+): Effect.Effect<string, Error, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const dir = await mkdtemp(join(tmpdir(), "ed-plugin-"))
+        const rootfs = join(dir, "rootfs")
+        for (const sub of ["run/docker/plugins", "dev", "proc", "sys", "etc", "tmp"]) {
+          await mkdir(join(rootfs, sub), { recursive: true })
+        }
+        await promisify(execFile)("gcc", ["-static", "-Os", "-o", join(rootfs, "dummy"), SOURCE])
+        await writeFile(join(dir, "config.json"), JSON.stringify(config))
+        // A rootfs of its own per config: 20.10 refuses (409 "content … already exists") a second
+        // plugin whose rootfs layer is byte-identical to one it already holds.
+        await writeFile(join(rootfs, "etc", "ed-plugin.json"), JSON.stringify(config))
+        return dir
+      },
+      catch: (cause) => new Error(`building the test plugin (gcc -static ${SOURCE}) failed: ${String(cause)}`)
+    }),
+    (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+  )
 
 /** The plugin as `PluginCreate` takes it: a tar of config.json and rootfs/, made by `packTar`. */
 export const pluginTar = (dir: string) =>
