@@ -20,7 +20,7 @@ import { PluginSet } from "../../src/generated/operations/plugin/PluginSet.js"
 import { PluginUpgrade } from "../../src/generated/operations/plugin/PluginUpgrade.js"
 import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry-auth.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
-import { losslessProbe } from "../support/lossless.js"
+import { withLosslessProbe } from "../support/lossless.js"
 import { dummyPluginConfig, pluginDirectory, removePlugin, scopedPlugin } from "../support/plugin-fixture.js"
 import { uniqueName } from "../support/resources.js"
 
@@ -35,26 +35,21 @@ const registryAuth = encodeRegistryAuth(registryCredentials({
   serverAddress: REGISTRY
 }))
 
+/** A test with the engine behind the lossless probe; the test's scope owns what it creates. */
 const live = (
   name: string,
   body: (engine: DockerEngineShape) => Effect.Effect<void, unknown, Scope.Scope>,
   timeout = 90_000
 ) =>
-  it.live(
-    name,
-    () =>
-      Effect.flatMap(DockerEngine, (engine) => {
-        const probe = losslessProbe(engine)
-        return Effect.andThen(
-          body(probe.engine),
-          Effect.sync(() => {
-            for (const op of probe.compared()) compared.add(op)
-            expect(probe.unexplained()).toEqual([])
-          })
-        )
-      }).pipe(Effect.scoped, Effect.provide(Engine)),
-    timeout
-  )
+  it.live(name, () =>
+    withLosslessProbe(body).pipe(
+      Effect.map((probe) => {
+        for (const op of probe.compared()) compared.add(op)
+        expect(probe.unexplained()).toEqual([])
+      }),
+      Effect.scoped,
+      Effect.provide(Engine)
+    ), timeout)
 
 /** An answer read the way its descriptor says (decoded JSON, or nothing): what a generic caller does. */
 const asDescribed = (engine: DockerEngineShape, descriptor: OperationDescriptor, args: Record<string, unknown>) =>
