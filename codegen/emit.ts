@@ -328,18 +328,27 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       const a = paramAvail.get(paramKey(p))!
       const dflt = p["x-ed-default"] ?? p["default"]
       const hasDefault = dflt !== undefined && dflt !== ""
+      // x-ed-always-send: the daemon does not apply its default, so the executor sends it.
+      const alwaysSent = p["x-ed-always-send"] === true
+      if (alwaysSent && (!hasDefault || required)) {
+        throw new CodegenError(`${id}: x-ed-always-send on ${name} needs a default and an optional parameter`)
+      }
       paramLits.push(
         `    { name: ${
           JSON.stringify(name)
         }, key: "${key}", in: "${loc}", required: ${required}, encoding: "${encoding}", ${
           removedLiteral(a, () => removed.policyOf(id, `${loc}.${name}`, a.until!))
         }` +
-          (hasDefault ? `, default: ${JSON.stringify(dflt)}` : "") + ` }`
+          (hasDefault ? `, default: ${JSON.stringify(dflt)}` : "") + (alwaysSent ? ", alwaysSent: true" : "") + ` }`
       )
       const sentence = firstSentence(p["description"])
       const desc = [
         sentence === undefined ? "" : /[.!?…]$/.test(sentence) ? sentence : `${sentence}.`,
-        hasDefault ? `Daemon default: \`${JSON.stringify(dflt)}\`.` : "",
+        alwaysSent
+          ? `Sent as \`${JSON.stringify(dflt)}\` when omitted.`
+          : hasDefault
+          ? `Daemon default: \`${JSON.stringify(dflt)}\`.`
+          : "",
         a.since !== diff.versions[0] ? `Since API ${a.since}.` : "",
         a.until ? `Until API ${a.until}.` : "",
         `Wire: ${loc} \`${name}\` (${encoding}).`
@@ -366,8 +375,10 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       bodyLit = `  body: { key: "body", required: ${required}, contentType: "${ct}", ${availLiteral(a)}${
         schemaRef ? `, schema: ${schemaRef}` : ""
       } },\n`
-      const e = schemaRef ?? "Schema.Unknown"
-      const desc = schemaRef ? `Request body (JSON).` : `Request body: bytes (${ct}), streamed by the executor.`
+      const e = schemaRef ?? "ByteBody"
+      const desc = schemaRef
+        ? `Request body (JSON).`
+        : `Request body: bytes (${ct}), a \`Uint8Array\` or a byte \`Stream\` / \`AsyncIterable\` sent as it flows.`
       argFields.push(jsdoc(desc, "  ") + `  body: ${required ? e : `${P}Schema.optionalKey(${e})`},\n`)
     }
 
@@ -422,7 +433,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     const g = groupFile(raw.tag)
     const content = HEADER +
       importsBlock(ctx, "../../", "Schema.", undefined, dctx) +
-      `import type { OperationDescriptor } from "../../../core/descriptor.js"\n\n` +
+      `import ${
+        bp && !bodyType ? "{ ByteBody, type OperationDescriptor }" : "type { OperationDescriptor }"
+      } from "../../../core/descriptor.js"\n\n` +
       decls.join("\n") + (decls.length ? "\n" : "") +
       jsdoc(`Arguments of ${id}: path, query and header parameters${bp ? " plus `body`" : ""}.`, "") +
       `export const ${argsName} = ${P}Schema.Struct({\n${argFields.join("")}})\n` +

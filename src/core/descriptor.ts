@@ -3,7 +3,7 @@
  * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
  * Schemas: nothing here performs I/O.
  */
-import type { Duration, Effect, Schema, Stream } from "effect"
+import { type Duration, type Effect, Schema, Stream } from "effect"
 import type { DockerError } from "./errors.js"
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"
@@ -49,8 +49,17 @@ export interface ParamSpec extends Availability {
   readonly in: "path" | "query" | "header"
   readonly required: boolean
   readonly encoding: ParamEncoding
-  /** What the daemon assumes when the parameter is omitted (documentation; nothing is sent). */
+  /**
+   * What the daemon assumes when the parameter is omitted: documentation only, nothing is sent —
+   * unless `alwaysSent`.
+   */
   readonly default?: string | number | boolean
+  /**
+   * Sent with `default` when the caller omits it (erratum key `x-ed-always-send`): the daemon
+   * does not apply its documented default (`PluginEnable`'s `timeout`: an absent value is parsed
+   * as `""` and answered with 500).
+   */
+  readonly alwaysSent?: true
 }
 
 export interface BodySpec extends Availability {
@@ -61,6 +70,25 @@ export interface BodySpec extends Availability {
   readonly contentType: "application/json" | "application/x-tar" | "application/octet-stream" | "text/plain"
   readonly schema?: Schema.Top
 }
+
+/**
+ * A request body of bytes (tar archives, image tarballs): whole, or flowing — a byte `Stream`,
+ * whose own failure fails the call with that error (the engine records it), or an `AsyncIterable`.
+ */
+export type ByteBody<E = never> = Uint8Array | Stream.Stream<Uint8Array, E> | AsyncIterable<Uint8Array>
+
+const isByteBody = (u: unknown): u is ByteBody =>
+  u instanceof Uint8Array || Stream.isStream(u) ||
+  (typeof u === "object" && u !== null && Symbol.asyncIterator in u)
+
+/**
+ * The Schema of a byte body in generated arguments (`PluginCreateArgs.body`, `ImageLoadArgs.body`…);
+ * a call's arguments ({@link CallArgs}) widen it to a Stream with its own error.
+ */
+export const ByteBody: Schema.declare<ByteBody> = Schema.declare(isByteBody, {
+  identifier: "ByteBody",
+  description: "bytes: a Uint8Array, a byte Stream or an AsyncIterable of Uint8Array"
+})
 
 /**
  * A generated decoder (codegen/emit-decoders.ts) that decodes a JSON value exactly as the response
@@ -124,6 +152,19 @@ export type ResponseOf<D extends OperationDescriptor> = D["response"] extends
 export type ArgsOf<D extends OperationDescriptor> = D extends { readonly args: infer S extends Schema.Top } ? S["Type"]
   : Readonly<Record<string, unknown>>
 
+/**
+ * The argument object a call takes: {@link ArgsOf}, with a byte body (if the operation has one)
+ * that may be a `Stream` failing with `E`, which then fails the call with that `E`.
+ */
+export type CallArgs<D extends OperationDescriptor, E = never> = D extends
+  { readonly body: { readonly contentType: "application/json" } } ? ArgsOf<D>
+  : D extends { readonly body: BodySpec } ? WithByteBody<ArgsOf<D>, E>
+  : ArgsOf<D>
+
+type WithByteBody<T, E> =
+  & Omit<T, "body">
+  & ({} extends Pick<T, "body" & keyof T> ? { readonly body?: ByteBody<E> } : { readonly body: ByteBody<E> })
+
 /** Per-call settings a service method can give. */
 export interface CallOptions {
   /** Overrides the engine's timeout for this call (e.g. `stop` waits for the container's grace period). */
@@ -132,32 +173,34 @@ export interface CallOptions {
 
 /**
  * What the generated per-tag clients (`src/generated/clients/`) need of an engine: an operation
- * run with its arguments, its answer read as the descriptor says. `DockerEngine` is one.
+ * run with its arguments, its answer read as the descriptor says. `DockerEngine` is one. A byte
+ * body given as a `Stream` failing with `E` is sent as it flows, and its failure fails the call
+ * with that `E`.
  */
 export interface OperationRunner {
   /** Runs an operation that answers JSON and decodes it with the descriptor's schema. */
-  readonly json: <D extends OperationDescriptor>(
+  readonly json: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>,
+    args?: CallArgs<D, E>,
     options?: CallOptions
-  ) => Effect.Effect<ResponseOf<D>, DockerError>
+  ) => Effect.Effect<ResponseOf<D>, DockerError | E>
   /** Runs an operation whose answer body carries nothing (it is drained). */
-  readonly empty: <D extends OperationDescriptor>(
+  readonly empty: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>,
+    args?: CallArgs<D, E>,
     options?: CallOptions
-  ) => Effect.Effect<void, DockerError>
+  ) => Effect.Effect<void, DockerError | E>
   /** The body of a flowing operation as bytes; the request is sent when the stream runs. */
-  readonly stream: <D extends OperationDescriptor>(
+  readonly stream: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>
-  ) => Stream.Stream<Uint8Array, DockerError>
+    args?: CallArgs<D, E>
+  ) => Stream.Stream<Uint8Array, DockerError | E>
   /**
    * The decoded messages of a JSON-stream operation (events, stats, progress); an `error` message
    * from the daemon fails the stream with `InStreamError`.
    */
-  readonly messages: <D extends OperationDescriptor>(
+  readonly messages: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>
-  ) => Stream.Stream<ResponseOf<D>, DockerError>
+    args?: CallArgs<D, E>
+  ) => Stream.Stream<ResponseOf<D>, DockerError | E>
 }

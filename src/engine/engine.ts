@@ -5,8 +5,9 @@
 import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, Stream, Tracer } from "effect"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
-import type { ArgsOf, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
+import type { ArgsOf, CallArgs, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
 import { type ConnectionError, type DockerError, EndpointError, OperationTimeoutError } from "../core/errors.js"
+import { streamWithBodyStream, withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
@@ -70,6 +71,15 @@ const DEFAULT_RETRY: Schedule.Schedule<unknown, ConnectionError | OperationTimeo
 /** Operations whose answer legitimately takes as long as the daemon's work: no default bound. */
 const LONG_POLLS: ReadonlySet<string> = new Set(["ContainerWait"])
 
+/** A byte body given as an Effect `Stream`: the transport sends it as an `AsyncIterable`. */
+const streamedBody = (descriptor: OperationDescriptor, args: Args | undefined) => {
+  const key = descriptor.body?.key
+  const body = key === undefined ? undefined : args?.[key]
+  return key !== undefined && Stream.isStream(body)
+    ? { key, body: body as Stream.Stream<Uint8Array, unknown> }
+    : undefined
+}
+
 /** A successful answer, read whole: for operations whose headers matter (`_ping`). */
 export interface RawAnswer {
   readonly status: number
@@ -83,20 +93,20 @@ export interface DockerEngineShape extends OperationRunner {
   /** The version requests use: pinned, or negotiated once on first use. */
   readonly apiVersion: Effect.Effect<string, DockerError>
   /** Runs an operation and returns status, headers and body text. */
-  readonly raw: <D extends OperationDescriptor>(
+  readonly raw: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>,
+    args?: CallArgs<D, E>,
     options?: CallOptions
-  ) => Effect.Effect<RawAnswer, DockerError>
+  ) => Effect.Effect<RawAnswer, DockerError | E>
   /**
    * Starts an operation whose body flows: succeeds once a success status and headers arrived, with
    * the body as a byte `Stream`, to be run once (a second run dies). The connection is released
    * when `scope` closes, so a consumer that stops early (`take`, interruption, failure) closes it.
    */
-  readonly open: <D extends OperationDescriptor>(
+  readonly open: <D extends OperationDescriptor, E = never>(
     descriptor: D,
-    args?: ArgsOf<D>
-  ) => Effect.Effect<StreamingAnswer, DockerError, Scope.Scope>
+    args?: CallArgs<D, E>
+  ) => Effect.Effect<StreamingAnswer, DockerError | E, Scope.Scope>
   /**
    * Runs an operation that hijacks its connection (attach, exec start): succeeds with the raw
    * socket once the daemon switched protocols; the socket is destroyed when `scope` closes.
@@ -198,6 +208,15 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       traced: boolean,
       timeoutMillis?: number
     ): Effect.Effect<A, DockerError, R> => {
+      // A body Stream's own failure fails the call with its error (the public signatures add it).
+      const flowing = streamedBody(descriptor, args)
+      if (flowing) {
+        const sent = withBodyStream(
+          flowing.body,
+          (iterable) => exchange(descriptor, { ...args, [flowing.key]: iterable }, send, refusal, traced, timeoutMillis)
+        )
+        return sent as Effect.Effect<A, DockerError, R>
+      }
       const operation = descriptor.operationId
       const run = (version: string, remainingMillis: number | undefined): Effect.Effect<A, DockerError, R> => {
         const request = buildRequest(descriptor, args, version)
@@ -332,8 +351,14 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       Effect.asVoid(call(descriptor, args, callOptions))
     const raw = (descriptor: OperationDescriptor, args: Args = {}, callOptions?: CallOptions) =>
       call(descriptor, args, callOptions) as Effect.Effect<RawAnswer, DockerError>
-    const stream = (descriptor: OperationDescriptor, args?: Args) =>
-      Stream.unwrap(Effect.map(open(descriptor, args), (answer) => answer.body))
+    const stream = (descriptor: OperationDescriptor, args?: Args): Stream.Stream<Uint8Array, DockerError> => {
+      const body = (sent?: Args) => Stream.unwrap(Effect.map(open(descriptor, sent), (answer) => answer.body))
+      // Converted here, not in `exchange`, so that a failure after the headers is the body's too.
+      const flowing = streamedBody(descriptor, args)
+      if (!flowing) return body(args)
+      const sent = streamWithBodyStream(flowing.body, (iterable) => body({ ...args, [flowing.key]: iterable }))
+      return sent as Stream.Stream<Uint8Array, DockerError>
+    }
 
     const messages = (descriptor: OperationDescriptor, args?: Args) => {
       const response = descriptor.response

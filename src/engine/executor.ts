@@ -136,7 +136,12 @@ export const buildRequest = (
   let headers: Record<string, string> | undefined
   let dropped: Array<string> | undefined
   for (const spec of descriptor.params) {
-    const value = args[spec.key]
+    // An always-sent parameter the caller omitted goes out with its default, where the version has it.
+    const value = args[spec.key] === undefined && spec.alwaysSent === true &&
+        compareApiVersions(apiVersion, spec.since) >= 0 &&
+        (spec.until === undefined || compareApiVersions(apiVersion, spec.until) <= 0)
+      ? spec.default
+      : args[spec.key]
     if (spec.in === "path") {
       const text = pathValue(operation, spec, value)
       if (typeof text !== "string") return text

@@ -7,7 +7,7 @@
 import { Effect, Result, Stream } from "effect"
 import type { OperationDescriptor } from "../../src/core/descriptor.js"
 import { DecodeError } from "../../src/core/errors.js"
-import type { DockerEngineShape } from "../../src/engine/engine.js"
+import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
 import { decodeJsonBody, decoderFor } from "../../src/wire/decode.js"
 import { jsonValues } from "../../src/wire/json-messages.js"
 
@@ -112,3 +112,15 @@ export const losslessProbe = (engine: DockerEngineShape): LosslessProbe => {
     compared: () => compared
   }
 }
+
+/**
+ * `body` run with the current `DockerEngine` behind a lossless probe; succeeds with the probe, so
+ * the test can assert `unexplained()` is empty (and see what was `compared()`).
+ */
+export const withLosslessProbe = <E, R>(
+  body: (engine: DockerEngineShape) => Effect.Effect<void, E, R>
+): Effect.Effect<LosslessProbe, E, R | DockerEngine> =>
+  Effect.flatMap(DockerEngine, (engine) => {
+    const probe = losslessProbe(engine)
+    return Effect.as(body(probe.engine), probe)
+  })

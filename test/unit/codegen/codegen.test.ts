@@ -1,13 +1,17 @@
-import { Schema } from "effect"
+import { Schema, Stream } from "effect"
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { applyErrata, inScope, loadErrata } from "../../../codegen/errata.js"
+import { diffSpecs } from "../../../codegen/diff.js"
+import { loadClientTable } from "../../../codegen/emit-clients.js"
+import { emit } from "../../../codegen/emit.js"
+import { applyErrata, type Erratum, inScope, loadErrata } from "../../../codegen/errata.js"
 import { CodegenError, loadSpecs, readVersions, repoRoot, specDir } from "../../../codegen/load.js"
 import { compareTrees, generate } from "../../../codegen/main.js"
 import { mergeSpecs } from "../../../codegen/merge.js"
+import { loadRemovedFields } from "../../../codegen/removed-fields.js"
 import type { OperationDescriptor } from "../../../src/core/descriptor.js"
 import { ContainerCreateBody } from "../../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerListResponse } from "../../../src/generated/operations/container/ContainerList.js"
@@ -216,6 +220,63 @@ describe("codegen: descriptors", () => {
     )
     expect(param("ImageBuild", "securityopt").encoding).toBe("repeat")
   })
+  it("always-sent parameters: PluginEnable's timeout goes out as 0 when omitted (E28)", () => {
+    expect(param("PluginEnable", "timeout")).toMatchObject({ default: 0, alwaysSent: true })
+    const always = descriptors.flatMap((d) =>
+      d.params.filter((p) => p.alwaysSent).map((p) => `${d.operationId} ${p.name}`)
+    )
+    expect(always).toEqual(["PluginEnable timeout"])
+  })
+  it("PluginDelete answers nothing to decode (E29)", () => {
+    expect(byId("PluginDelete").response).toEqual({ kind: "empty" })
+    expect(byId("PluginDelete").fields).toBeUndefined()
+  })
+  it("byte bodies are typed bytes: a Uint8Array, a byte Stream or an AsyncIterable, nothing else", () => {
+    const raw = descriptors.filter((d) => d.body !== undefined && d.body.contentType !== "application/json")
+    expect(raw.map((d) => d.operationId).sort()).toEqual([
+      "ImageBuild",
+      "ImageCreate",
+      "ImageLoad",
+      "PluginCreate",
+      "PutContainerArchive"
+    ])
+    const iterable: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield new Uint8Array([1])
+      }
+    }
+    for (const d of raw) {
+      const args = d.args as Schema.Struct<Record<string, Schema.Top>>
+      const body = args.fields["body"]!
+      for (const ok of [new Uint8Array([1]), Stream.make(new Uint8Array([1])), iterable]) {
+        expect(decode(body, ok), d.operationId).toBe(ok)
+      }
+      for (const bad of [{}, "tar", 1, null, [1, 2]]) expect(() => decode(body, bad), d.operationId).toThrow()
+    }
+  })
+  it("x-ed-always-send needs a default: without one the generator refuses", () => {
+    const erratum: Erratum = {
+      file: "X99-test.yaml",
+      id: "X99",
+      title: "t",
+      reason: "r",
+      proof: "p",
+      patches: [{ at: "op:ContainerList/parameters/[name=limit]", merge: { "x-ed-always-send": true } }]
+    }
+    const errataWith = [...loadErrata(), erratum]
+    const { applied, specs } = applyErrata(loadSpecs(), errataWith)
+    expect(() =>
+      emit({
+        newest: specs[specs.length - 1]!,
+        diff: diffSpecs(specs),
+        merged: mergeSpecs(specs),
+        errata: errataWith,
+        applied,
+        clients: loadClientTable(),
+        removedFields: loadRemovedFields()
+      })
+    ).toThrow(/ContainerList: x-ed-always-send on limit needs a default/)
+  }, 60_000)
   it("argument schemas", () => {
     const args = decode(Ops.ContainerInspectArgs, { id: "abc", size: true })
     expect(args).toEqual({ id: "abc", size: true })

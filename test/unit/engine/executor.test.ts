@@ -86,6 +86,70 @@ describe("buildRequest", () => {
   })
 })
 
+describe("always-sent parameters (x-ed-always-send)", () => {
+  const enable = {
+    operationId: "PluginEnable",
+    method: "POST",
+    path: "/plugins/{name}/enable",
+    params: [
+      { name: "name", key: "name", in: "path", required: true, encoding: "string", since: "1.41" },
+      {
+        name: "timeout",
+        key: "timeout",
+        in: "query",
+        required: false,
+        encoding: "integer",
+        since: "1.41",
+        default: 0,
+        alwaysSent: true
+      },
+      { name: "force", key: "force", in: "query", required: false, encoding: "boolean", since: "1.41", default: false },
+      {
+        name: "later",
+        key: "later",
+        in: "query",
+        required: false,
+        encoding: "string",
+        since: "1.44",
+        default: "x",
+        alwaysSent: true
+      },
+      {
+        name: "gone",
+        key: "gone",
+        in: "query",
+        required: false,
+        encoding: "boolean",
+        since: "1.41",
+        until: "1.43",
+        default: true,
+        alwaysSent: true
+      }
+    ],
+    response: { kind: "empty" },
+    since: "1.41"
+  } as const satisfies OperationDescriptor
+
+  it("sends the default when the caller omits the parameter; a plain default is not sent", () => {
+    expect(buildRequest(enable, { name: "p" }, "1.41")).toEqual({
+      method: "POST",
+      path: "/v1.41/plugins/p/enable?timeout=0&gone=1"
+    })
+  })
+
+  it("sends the caller's value when given", () => {
+    expect(buildRequest(enable, { name: "p", timeout: 30 }, "1.41")).toMatchObject({
+      path: "/v1.41/plugins/p/enable?timeout=30&gone=1"
+    })
+  })
+
+  it("never sends a default the version does not have, in either direction", () => {
+    expect(buildRequest(enable, { name: "p" }, "1.44")).toMatchObject({
+      path: "/v1.44/plugins/p/enable?timeout=0&later=x"
+    })
+  })
+})
+
 describe("body fields and versions", () => {
   const create = {
     ...op,

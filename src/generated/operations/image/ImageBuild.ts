@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { openEnum } from "../../../core/runtime.js"
 import { BuildInfo, decodeBuildInfo } from "../../schemas/BuildInfo.js"
-import type { OperationDescriptor } from "../../../core/descriptor.js"
+import { ByteBody, type OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImageBuild: path, query and header parameters plus `body`. */
 export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
@@ -78,8 +78,8 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
     Soft: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     Hard: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   }))),
-  /** Request body: bytes (application/x-tar), streamed by the executor. */
-  body: /* @__PURE__ */ Schema.optionalKey(Schema.Unknown),
+  /** Request body: bytes (application/x-tar), a `Uint8Array` or a byte `Stream` / `AsyncIterable` sent as it flows. */
+  body: /* @__PURE__ */ Schema.optionalKey(ByteBody),
 })
 export type ImageBuildArgs = typeof ImageBuildArgs.Type
 

@@ -2,7 +2,7 @@
 import { Schema } from "effect"
 import { BuildInfo, decodeBuildInfo } from "../../schemas/BuildInfo.js"
 import { OCIPlatform } from "../../schemas/OCIPlatform.js"
-import type { OperationDescriptor } from "../../../core/descriptor.js"
+import { ByteBody, type OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of ImageLoad: path, query and header parameters plus `body`. */
 export const ImageLoadArgs = /* @__PURE__ */ Schema.Struct({
@@ -10,8 +10,8 @@ export const ImageLoadArgs = /* @__PURE__ */ Schema.Struct({
   quiet: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** JSON encoded OCI platform(s) which will be used to select the platform-specific image(s) to load if the image is multi-platform. Since API 1.48. Wire: query `platform` (repeatJson). */
   platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(OCIPlatform)),
-  /** Request body: bytes (application/x-tar), streamed by the executor. */
-  body: /* @__PURE__ */ Schema.optionalKey(Schema.Unknown),
+  /** Request body: bytes (application/x-tar), a `Uint8Array` or a byte `Stream` / `AsyncIterable` sent as it flows. */
+  body: /* @__PURE__ */ Schema.optionalKey(ByteBody),
 })
 export type ImageLoadArgs = typeof ImageLoadArgs.Type
 

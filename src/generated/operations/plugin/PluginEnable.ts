@@ -6,7 +6,7 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 export const PluginEnableArgs = /* @__PURE__ */ Schema.Struct({
   /** The name of the plugin. Wire: path `name` (string). */
   name: Schema.String,
-  /** Set the HTTP client timeout (in seconds). Daemon default: `0`. Wire: query `timeout` (integer). */
+  /** Set the HTTP client timeout (in seconds). Sent as `0` when omitted. Wire: query `timeout` (integer). */
   timeout: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type PluginEnableArgs = typeof PluginEnableArgs.Type
@@ -19,7 +19,7 @@ export const PluginEnable = {
   since: "1.41",
   params: [
     { name: "name", key: "name", in: "path", required: true, encoding: "string", since: "1.41" },
-    { name: "timeout", key: "timeout", in: "query", required: false, encoding: "integer", since: "1.41", default: 0 }
+    { name: "timeout", key: "timeout", in: "query", required: false, encoding: "integer", since: "1.41", default: 0, alwaysSent: true }
   ],
   response: { kind: "empty" },
   args: PluginEnableArgs
