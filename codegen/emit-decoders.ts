@@ -263,10 +263,15 @@ export const decoderDeclarations = (name: string, t: TypeNode, ctx: DecoderCtx, 
   const doc = `/** Decodes a JSON value as \`${name}\` does, or returns \`Invalid\` (then decode with the Schema). */\n`
   let own: string
   if (t.kind === "object") {
+    if (t.nullable && name.endsWith("Response")) {
+      throw new CodegenError(`${name}: a nullable object answer needs support in emit-decoders.ts`)
+    }
     own = definitionObjectDecoder(name, t, ctx, w, doc)
   } else {
     const Invalid = useRuntime(ctx, "Invalid")
-    const fn = fnFor(t, "", ctx, w)
+    const inner = fnFor(t, "", ctx, w)
+    // the Schema's NullOr (emit.ts) for an answer the spec marks x-nullable
+    const fn = t.nullable && name.endsWith("Response") ? `(u: any): any => u === null ? null : ${inner}(u)` : inner
     own = doc + `export const ${decoderName(name)}: (u: unknown) => ${name} | ${Invalid} = ${fn}\n`
   }
   const out = ctx.hoisted.join("") + own

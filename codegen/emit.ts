@@ -280,7 +280,11 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       const c: Ctx = { ...ctx, owner: `${id}#${role}` }
       decls.push(
         jsdoc(t.description ?? `${role === "body" ? "Request body" : "Response"} of ${id}.`, "") +
-          `export const ${name} = ${expr(t, "", c, w, "")}\nexport type ${name} = typeof ${name}.Type\n` +
+          // A whole answer may be `null` only where the spec (or an erratum) says x-nullable.
+          `export const ${name} = ${
+            t.nullable ? `${P}Schema.NullOr(${expr(t, "", c, w, "")})` : expr(t, "", c, w, "")
+          }\n` +
+          `export type ${name} = typeof ${name}.Type\n` +
           (role === "response" ? decoderDeclarations(name, t, dctx, w) : "")
       )
       inlineSchemas++

@@ -155,9 +155,10 @@ describe(`plugins (${target.id})`, () => {
         expect(left).not.toContain(v1)
         expect(left).not.toContain(v2)
 
-        // v2 needs its capability, which the upgrade must accept. (v1 needs none: for that both
-        // daemons answer `null`, which the generated array Schema does not accept yet.)
-        const privilegesV2 = yield* engine.json(GetPluginPrivileges, { remote: v2, registryAuth })
+        // v1 needs no privileges: both daemons answer `null` for it (E30); v2 needs its capability,
+        // which the upgrade must accept.
+        expect(yield* engine.json(GetPluginPrivileges, { remote: v1, registryAuth })).toBeNull()
+        const privilegesV2 = (yield* engine.json(GetPluginPrivileges, { remote: v2, registryAuth })) ?? []
         expect(privilegesV2).toEqual([
           { Name: "capabilities", Description: expect.any(String), Value: ["CAP_NET_BIND_SERVICE"] }
         ])

@@ -5,11 +5,11 @@ import { PluginPrivilege, decodePluginPrivilege } from "../../schemas/PluginPriv
 import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Response of GetPluginPrivileges. */
-export const GetPluginPrivilegesResponse = /* @__PURE__ */ Schema.Array(PluginPrivilege)
+export const GetPluginPrivilegesResponse = /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginPrivilege))
 export type GetPluginPrivilegesResponse = typeof GetPluginPrivilegesResponse.Type
 const _d1 = (u: any): any => decodeArray(u, decodePluginPrivilege)
 /** Decodes a JSON value as `GetPluginPrivilegesResponse` does, or returns `Invalid` (then decode with the Schema). */
-export const decodeGetPluginPrivilegesResponse: (u: unknown) => GetPluginPrivilegesResponse | Invalid = _d1
+export const decodeGetPluginPrivilegesResponse: (u: unknown) => GetPluginPrivilegesResponse | Invalid = (u: any): any => u === null ? null : _d1(u)
 
 /** Arguments of GetPluginPrivileges: path, query and header parameters. */
 export const GetPluginPrivilegesArgs = /* @__PURE__ */ Schema.Struct({
