@@ -8,17 +8,32 @@ process.env.EFFECT_DOCKER_TEST_RUN ??= randomUUID().slice(0, 8)
 // Integration tests run once per engine of scripts/engines/engines.list; the project name says which
 // engine and API version each result came from (the API read from engines.env when the engines were
 // started by scripts/engines.sh): `docker-20.10 (api 1.41)`.
-const engineProject = (id: EngineId): TestProjectInlineConfiguration => {
+// Swarm tests (test/integration/swarm/) are a project of their own per engine that runs its files
+// one after another: an engine is in one swarm at a time, and one file's leave would end another's.
+const engineProjects = (id: EngineId): Array<TestProjectInlineConfiguration> => {
   const api = engineTarget(id)?.api
-  return {
-    extends: true,
-    test: {
-      name: api ? `${id} (api ${api})` : id,
-      include: ["test/integration/**/*.test.ts"],
-      env: { EFFECT_DOCKER_TEST_ENGINE: id },
-      globalSetup: ["test/support/global-setup.ts"]
+  const name = api ? `${id} (api ${api})` : id
+  const common = { env: { EFFECT_DOCKER_TEST_ENGINE: id }, globalSetup: ["test/support/global-setup.ts"] }
+  return [
+    {
+      extends: true,
+      test: {
+        ...common,
+        name,
+        include: ["test/integration/**/*.test.ts"],
+        exclude: ["test/integration/swarm/**"]
+      }
+    },
+    {
+      extends: true,
+      test: {
+        ...common,
+        name: `${name} swarm`,
+        include: ["test/integration/swarm/**/*.test.ts"],
+        fileParallelism: false
+      }
     }
-  }
+  ]
 }
 
 export default defineConfig({
@@ -28,7 +43,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
-      ...engineList().map((engine) => engineProject(engine.id))
+      ...engineList().flatMap((engine) => engineProjects(engine.id))
     ]
   }
 })
