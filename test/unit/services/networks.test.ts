@@ -27,7 +27,14 @@ describe("Networks.create", () => {
             driver: "bridge",
             options: { "com.docker.network.bridge.name": "ed0" },
             ipam: ipamConfig({
-              pools: [ipamPool({ subnet: "10.9.0.0/24", ipRange: "10.9.0.128/25", gateway: "10.9.0.1", auxAddresses: { a: "10.9.0.2" } })],
+              pools: [
+                ipamPool({
+                  subnet: "10.9.0.0/24",
+                  ipRange: "10.9.0.128/25",
+                  gateway: "10.9.0.1",
+                  auxAddresses: { a: "10.9.0.2" }
+                })
+              ],
               options: { o: "1" }
             }),
             internal: true,
@@ -48,7 +55,12 @@ describe("Networks.create", () => {
         Options: { "com.docker.network.bridge.name": "ed0" },
         IPAM: {
           Driver: "default",
-          Config: [{ Subnet: "10.9.0.0/24", IPRange: "10.9.0.128/25", Gateway: "10.9.0.1", AuxiliaryAddresses: { a: "10.9.0.2" } }],
+          Config: [{
+            Subnet: "10.9.0.0/24",
+            IPRange: "10.9.0.128/25",
+            Gateway: "10.9.0.1",
+            AuxiliaryAddresses: { a: "10.9.0.2" }
+          }],
           Options: { o: "1" }
         },
         Internal: true,
@@ -148,7 +160,8 @@ describe("Networks.connect / disconnect", () => {
     Effect.gen(function*() {
       const { daemon } = yield* withNetworks(
         routes({ "POST /networks/net/disconnect": empty(200) }),
-        (networks) => Effect.andThen(networks.disconnect("net", "c1", { force: true }), networks.disconnect("net", "c2"))
+        (networks) =>
+          Effect.andThen(networks.disconnect("net", "c1", { force: true }), networks.disconnect("net", "c2"))
       )
       expect(daemon.requests().map((r) => JSON.parse(r.body.toString("utf8")))).toEqual([
         { Container: "c1", Force: true },
@@ -161,7 +174,9 @@ describe("Networks.remove", () => {
   it.live("without force: only the delete, and the daemon's refusal as it is", () =>
     Effect.gen(function*() {
       const { daemon, result } = yield* withNetworks(
-        routes({ "DELETE /networks/net": refuse(403, "error while removing network: network net has active endpoints") }),
+        routes({
+          "DELETE /networks/net": refuse(403, "error while removing network: network net has active endpoints")
+        }),
         (networks) => Effect.flip(networks.remove("net"))
       )
       expect(daemon.calls()).toEqual(["DELETE /networks/net"])

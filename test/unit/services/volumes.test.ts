@@ -17,10 +17,16 @@ describe("Volumes.create", () => {
   it.live("translates the options; no name means an anonymous volume", () =>
     Effect.gen(function*() {
       const { daemon, result } = yield* withVolumes(
-        routes({ "POST /volumes/create": (request) => volume(JSON.parse(request.body.toString("utf8")).Name ?? "anon") }),
+        routes({
+          "POST /volumes/create": (request) => volume(JSON.parse(request.body.toString("utf8")).Name ?? "anon")
+        }),
         (volumes) =>
           Effect.all([
-            volumes.create("data", { driver: "local", driverOpts: { type: "tmpfs", device: "tmpfs" }, labels: { l: "1" } }),
+            volumes.create("data", {
+              driver: "local",
+              driverOpts: { type: "tmpfs", device: "tmpfs" },
+              labels: { l: "1" }
+            }),
             volumes.create()
           ])
       )
@@ -104,7 +110,10 @@ describe("Volumes.remove / scoped / update", () => {
       )
       expect(daemon.queryOf("PUT /volumes/c")).toEqual({ version: "7" })
       expect(daemon.bodyOf("PUT /volumes/c")).toEqual({ Spec: { Group: "g" } })
-      const old = yield* withVolumes(routes({}), (volumes) => Effect.flip(volumes.update("c", undefined, { version: 1 })))
+      const old = yield* withVolumes(
+        routes({}),
+        (volumes) => Effect.flip(volumes.update("c", undefined, { version: 1 }))
+      )
       expect(old.result._tag).toBe("ApiVersionError")
     }))
 })
