@@ -1,0 +1,144 @@
+/**
+ * Issue #12, swarm-scoped networks on a real engine: an attachable overlay network (create with
+ * IPAM, inspect by scope, a standalone container connected with an alias, forced removal with it
+ * attached) and an ingress network, on a one-node swarm this file initialises and leaves.
+ *
+ * Its own swarm ports (decode-swarm.test.ts's + 50, per engine): never run the two files at once.
+ * The swarm is left (force) in the layer's finalizer, and a swarm a crashed run left is left first.
+ */
+import { afterAll, describe, expect, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
+import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
+import { NetworkDelete } from "../../src/generated/operations/network/NetworkDelete.js"
+import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
+import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
+import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
+import { ipamConfig, ipamPool, Networks } from "../../src/index.js"
+import { currentEngine } from "../support/engines.js"
+import { testLabels } from "../support/labels.js"
+import { losslessEngineLayer } from "../support/lossless.js"
+import { awaitContainerStatus, pollUntil, scopedContainer, uniqueName } from "../support/resources.js"
+
+const target = currentEngine()
+const ports = { listen: 2427 + target.index, dataPath: 4839 + target.index }
+const lossless = losslessEngineLayer(target.host)
+/** This engine's overlay subnet: 10.78.<engine>.0/24. */
+const subnet = `10.78.${target.index}`
+
+const leave = (engine: DockerEngineShape): Effect.Effect<void> =>
+  engine.empty(SwarmLeave, { force: true }).pipe(
+    Effect.timeout("60 seconds"),
+    Effect.catchTag("ServiceUnavailable", () => Effect.void),
+    // Swarm mode creates `docker_gwbridge` and leaving keeps it: removed too, unless in use.
+    Effect.andThen(
+      engine.empty(NetworkDelete, { id: "docker_gwbridge" }).pipe(
+        Effect.catchTags({ NotFound: () => Effect.void, Forbidden: () => Effect.void, Conflict: () => Effect.void })
+      )
+    ),
+    Effect.catch((error) => Effect.logWarning(`could not leave the swarm: ${String(error)}`))
+  )
+
+/** A one-node swarm for the file: leftovers left first, left (force) when the file is done. */
+const SwarmLive = Layer.effectDiscard(Effect.gen(function*() {
+  const engine = yield* DockerEngine
+  const leftover = yield* engine.json(SwarmInspect).pipe(
+    Effect.as(true),
+    Effect.catchTag("ServiceUnavailable", () => Effect.succeed(false))
+  )
+  if (leftover) yield* leave(engine)
+  yield* Effect.acquireRelease(
+    engine.json(SwarmInit, {
+      body: {
+        ListenAddr: `127.0.0.1:${ports.listen}`,
+        AdvertiseAddr: "127.0.0.1",
+        DataPathPort: ports.dataPath,
+        Spec: { Labels: testLabels() }
+      }
+    }).pipe(Effect.timeout("60 seconds")),
+    () => leave(engine)
+  )
+}))
+
+const Services = Layer.provideMerge(Networks.layer, Layer.provideMerge(SwarmLive, lossless.layer))
+
+describe(`swarm-scoped networks on engine ${target.id} (${target.host})`, () => {
+  afterAll(() => expect(lossless.unexplained()).toEqual([]))
+
+  layer(Services, { excludeTestServices: true, timeout: "120 seconds" })("one-node swarm", (it) => {
+    it.effect("an attachable overlay: IPAM, scope, a standalone container with an alias, forced removal", () =>
+      Effect.gen(function*() {
+        const networks = yield* Networks
+        const engine = yield* DockerEngine
+        const net = yield* networks.scoped(uniqueName("overlay"), {
+          driver: "overlay",
+          attachable: true,
+          scope: "swarm",
+          labels: testLabels(),
+          ipam: ipamConfig({ pools: [ipamPool({ subnet: `${subnet}.0/24`, gateway: `${subnet}.1` })] })
+        })
+        const inspected = yield* networks.inspect(net.Id, { scope: "swarm" })
+        expect(inspected.Scope).toBe("swarm")
+        expect(inspected.Driver).toBe("overlay")
+        expect(inspected.Attachable).toBe(true)
+        expect(inspected.Labels).toMatchObject(testLabels())
+        expect(inspected.IPAM?.Config).toEqual([{ Subnet: `${subnet}.0/24`, Gateway: `${subnet}.1` }])
+        expect((yield* networks.list({ filters: { scope: ["swarm"] }, names: [inspected.Name!] })).map((n) => n.Id))
+          .toEqual([net.Id])
+        const duplicate = yield* networks.create(inspected.Name!, { driver: "overlay", labels: testLabels() })
+          .pipe(Effect.flip)
+        expect(duplicate._tag).toBe("Conflict")
+
+        const container = yield* scopedContainer(engine, {
+          Cmd: ["sleep", "300"],
+          StopSignal: "SIGKILL",
+          HostConfig: { NetworkMode: "bridge" }
+        })
+        yield* engine.empty(ContainerStart, { id: container.id })
+        yield* awaitContainerStatus(engine, container.id, "running")
+        yield* networks.connect(net.Id, container.id, { aliases: ["svc-db"] })
+        const endpoint = yield* networks.endpoint(inspected.Name!, container.id)
+        expect(endpoint.NetworkID).toBe(net.Id)
+        expect(endpoint.Aliases).toContain("svc-db")
+        expect(endpoint.IPAddress).toMatch(new RegExp(`^${subnet.replace(/\./g, "\\.")}\\.`))
+        const attached = yield* networks.containers(net.Id)
+        expect(attached.map((c) => c.Id)).toContain(container.id)
+
+        // Removal while the container is attached: refused plainly — as the swarm says it, 400
+        // "in use by task" (the container's attachment task), not the local 403 — done with force.
+        const refused = yield* networks.remove(net.Id).pipe(Effect.flip)
+        expect(refused._tag).toBe("BadRequest")
+        expect(refused.message).toMatch(/is in use by task/)
+        yield* networks.remove(net.Id, { force: true })
+        // The manager removed it; this node's copy goes when its agent catches up (bounded wait).
+        yield* pollUntil(
+          networks.inspect(net.Id).pipe(Effect.as(false), Effect.catchTag("NotFound", () => Effect.succeed(true))),
+          (gone) => gone,
+          { what: `network ${net.Id} gone` }
+        )
+      }))
+
+    it.effect("an ingress network of our own in place of the swarm's", () =>
+      Effect.gen(function*() {
+        const networks = yield* Networks
+        // One ingress per swarm: the default one (no service uses it yet) makes way for ours.
+        const second = yield* networks.create(uniqueName("ingress"), {
+          driver: "overlay",
+          ingress: true,
+          labels: testLabels()
+        }).pipe(Effect.flip)
+        expect(second._tag).toBe("Conflict")
+        expect(second.message).toMatch(/ingress/i)
+        yield* networks.remove("ingress")
+        const ours = yield* networks.scoped(uniqueName("ingress"), {
+          driver: "overlay",
+          ingress: true,
+          labels: testLabels()
+        })
+        const inspected = yield* networks.inspect(ours.Id)
+        expect(inspected.Ingress).toBe(true)
+        expect(inspected.Scope).toBe("swarm")
+        expect(inspected.Labels).toMatchObject(testLabels())
+      }))
+  })
+})
