@@ -16,9 +16,10 @@
  *   `scoped`) force-disconnects every endpoint first, by its endpoint name: Docker 20.10 leaves a
  *   stale endpoint behind when a container on a user network is force-removed, and the network
  *   then cannot be removed ("has active endpoints", 403) until that endpoint is disconnected by
- *   name with `Force`.
+ *   name with `Force`. A swarm network is refused for a moment after that (its attachment tasks
+ *   go asynchronously, 400 "in use by task"): the removal is retried for up to 10 s then.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, Schedule, type Scope } from "effect"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, NotFound } from "../core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
@@ -240,7 +241,16 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
             ),
           { discard: true }
         )
-        yield* engine.empty(NetworkDelete, { id: network })
+        // A swarm network keeps a disconnected container's attachment task for a moment, and is
+        // refused meanwhile (400 "is in use by task"): retried for up to 10 s, only then.
+        yield* engine.empty(NetworkDelete, { id: network }).pipe(
+          Effect.retry({
+            schedule: Schedule.spaced("200 millis"),
+            times: 50,
+            while: (error) =>
+              attached.length > 0 && error._tag === "BadRequest" && /in use by task/.test(error.daemonMessage)
+          })
+        )
       })
 
   const create: NetworksShape["create"] = (name, options = {}) =>

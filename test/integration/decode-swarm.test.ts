@@ -10,7 +10,7 @@
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { DockerError } from "../../src/core/errors.js"
-import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
+import { DockerEngine } from "../../src/engine/engine.js"
 import { ConfigCreate } from "../../src/generated/operations/config/ConfigCreate.js"
 import { ConfigDelete } from "../../src/generated/operations/config/ConfigDelete.js"
 import { ConfigInspect } from "../../src/generated/operations/config/ConfigInspect.js"
@@ -31,9 +31,7 @@ import { ServiceDelete } from "../../src/generated/operations/service/ServiceDel
 import { ServiceInspect } from "../../src/generated/operations/service/ServiceInspect.js"
 import { ServiceList } from "../../src/generated/operations/service/ServiceList.js"
 import { ServiceUpdate } from "../../src/generated/operations/service/ServiceUpdate.js"
-import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
 import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
-import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
 import { SwarmUnlockkey } from "../../src/generated/operations/swarm/SwarmUnlockkey.js"
 import { SwarmUpdate } from "../../src/generated/operations/swarm/SwarmUpdate.js"
 import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
@@ -45,6 +43,7 @@ import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL, testLabels } from "../support/labels.js"
 import { type LosslessProbe, losslessProbe } from "../support/lossless.js"
 import { pollUntil, TEST_IMAGE, uniqueName } from "../support/resources.js"
+import { oneNodeSwarm } from "../support/swarm.js"
 
 const target = currentEngine()
 
@@ -53,21 +52,6 @@ const ports = { listen: 2377 + target.index, dataPath: 4789 + target.index }
 const LISTEN_ADDR = `127.0.0.1:${ports.listen}`
 
 class SwarmNode extends Context.Service<SwarmNode, { readonly nodeId: string }>()("test/SwarmNode") {}
-
-const leave = (engine: DockerEngineShape): Effect.Effect<void> =>
-  engine.empty(SwarmLeave, { force: true }).pipe(
-    Effect.timeout("60 seconds"),
-    // 503: this node is not part of a swarm (any more): nothing to leave.
-    Effect.catchTag("ServiceUnavailable", () => Effect.void),
-    // Swarm mode creates the `docker_gwbridge` network and leaving keeps it: remove it too, so the
-    // engine is left as it was (a 403/409 means something else uses it: keep it then).
-    Effect.andThen(
-      engine.empty(NetworkDelete, { id: "docker_gwbridge" }).pipe(
-        Effect.catchTags({ NotFound: () => Effect.void, Forbidden: () => Effect.void, Conflict: () => Effect.void })
-      )
-    ),
-    Effect.catch((error) => Effect.logWarning(`could not leave the swarm: ${String(error)}`))
-  )
 
 /**
  * The engine the tests get: every read goes through a lossless probe (test/support/lossless.ts),
@@ -81,27 +65,9 @@ const LosslessEngine = Layer.effect(DockerEngine)(Effect.map(DockerEngine, (engi
 })).pipe(Layer.provide(DockerEngine.layer({ host: target.host })))
 
 /** A one-node swarm for the whole file: init after leaving any leftover, leave (force) when done. */
-const SwarmLive = Layer.effect(SwarmNode)(Effect.gen(function*() {
-  const engine = yield* DockerEngine
-  // A crashed earlier run may have left this engine in a swarm: leave it first.
-  const leftover = yield* engine.json(SwarmInspect).pipe(
-    Effect.as(true),
-    Effect.catchTag("ServiceUnavailable", () => Effect.succeed(false))
-  )
-  if (leftover) yield* leave(engine)
-  const nodeId = yield* Effect.acquireRelease(
-    engine.json(SwarmInit, {
-      body: {
-        ListenAddr: LISTEN_ADDR,
-        AdvertiseAddr: "127.0.0.1",
-        DataPathPort: ports.dataPath,
-        Spec: { Labels: testLabels() }
-      }
-    }).pipe(Effect.timeout("60 seconds")),
-    () => leave(engine)
-  )
-  return { nodeId }
-})).pipe(Layer.provideMerge(LosslessEngine))
+const SwarmLive = Layer.effect(SwarmNode)(
+  Effect.map(Effect.flatMap(DockerEngine, (engine) => oneNodeSwarm(engine, ports)), (nodeId) => ({ nodeId }))
+).pipe(Layer.provideMerge(LosslessEngine))
 
 /** A swarm object removed in a finalizer (before the swarm itself is left). */
 const scoped = <A>(

@@ -8,17 +8,13 @@
  */
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
-import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
-import { NetworkDelete } from "../../src/generated/operations/network/NetworkDelete.js"
-import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
-import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
-import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
+import { DockerEngine } from "../../src/engine/engine.js"
 import { ipamConfig, ipamPool, Networks } from "../../src/index.js"
 import { currentEngine } from "../support/engines.js"
 import { testLabels } from "../support/labels.js"
 import { losslessEngineLayer } from "../support/lossless.js"
-import { awaitContainerStatus, pollUntil, scopedContainer, uniqueName } from "../support/resources.js"
+import { pollUntil, scopedRunningContainer, uniqueName } from "../support/resources.js"
+import { oneNodeSwarm } from "../support/swarm.js"
 
 const target = currentEngine()
 const ports = { listen: 2427 + target.index, dataPath: 4839 + target.index }
@@ -26,39 +22,8 @@ const lossless = losslessEngineLayer(target.host)
 /** This engine's overlay subnet: 10.78.<engine>.0/24. */
 const subnet = `10.78.${target.index}`
 
-const leave = (engine: DockerEngineShape): Effect.Effect<void> =>
-  engine.empty(SwarmLeave, { force: true }).pipe(
-    Effect.timeout("60 seconds"),
-    Effect.catchTag("ServiceUnavailable", () => Effect.void),
-    // Swarm mode creates `docker_gwbridge` and leaving keeps it: removed too, unless in use.
-    Effect.andThen(
-      engine.empty(NetworkDelete, { id: "docker_gwbridge" }).pipe(
-        Effect.catchTags({ NotFound: () => Effect.void, Forbidden: () => Effect.void, Conflict: () => Effect.void })
-      )
-    ),
-    Effect.catch((error) => Effect.logWarning(`could not leave the swarm: ${String(error)}`))
-  )
-
-/** A one-node swarm for the file: leftovers left first, left (force) when the file is done. */
-const SwarmLive = Layer.effectDiscard(Effect.gen(function*() {
-  const engine = yield* DockerEngine
-  const leftover = yield* engine.json(SwarmInspect).pipe(
-    Effect.as(true),
-    Effect.catchTag("ServiceUnavailable", () => Effect.succeed(false))
-  )
-  if (leftover) yield* leave(engine)
-  yield* Effect.acquireRelease(
-    engine.json(SwarmInit, {
-      body: {
-        ListenAddr: `127.0.0.1:${ports.listen}`,
-        AdvertiseAddr: "127.0.0.1",
-        DataPathPort: ports.dataPath,
-        Spec: { Labels: testLabels() }
-      }
-    }).pipe(Effect.timeout("60 seconds")),
-    () => leave(engine)
-  )
-}))
+/** A one-node swarm for the file, left (force) when the file is done. */
+const SwarmLive = Layer.effectDiscard(Effect.flatMap(DockerEngine, (engine) => oneNodeSwarm(engine, ports)))
 
 const Services = Layer.provideMerge(Networks.layer, Layer.provideMerge(SwarmLive, lossless.layer))
 
@@ -89,13 +54,7 @@ describe(`swarm-scoped networks on engine ${target.id} (${target.host})`, () => 
           .pipe(Effect.flip)
         expect(duplicate._tag).toBe("Conflict")
 
-        const container = yield* scopedContainer(engine, {
-          Cmd: ["sleep", "300"],
-          StopSignal: "SIGKILL",
-          HostConfig: { NetworkMode: "bridge" }
-        })
-        yield* engine.empty(ContainerStart, { id: container.id })
-        yield* awaitContainerStatus(engine, container.id, "running")
+        const container = yield* scopedRunningContainer(engine)
         yield* networks.connect(net.Id, container.id, { aliases: ["svc-db"] })
         const endpoint = yield* networks.endpoint(inspected.Name!, container.id)
         expect(endpoint.NetworkID).toBe(net.Id)

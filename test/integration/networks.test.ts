@@ -7,12 +7,11 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, type Scope } from "effect"
 import { DockerEngine } from "../../src/engine/engine.js"
-import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
 import { ipamConfig, ipamPool, Networks, type NetworksShape } from "../../src/index.js"
 import { currentEngine } from "../support/engines.js"
 import { runId, TEST_LABEL, testLabels } from "../support/labels.js"
 import { losslessEngineLayer } from "../support/lossless.js"
-import { awaitContainerStatus, scopedContainer, uniqueName } from "../support/resources.js"
+import { awaitContainerStatus, scopedRunningContainer, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
 const lossless = losslessEngineLayer(target.host)
@@ -37,17 +36,7 @@ const labelledNetwork = (
     .pipe(Effect.flatMap((created) => networks.inspect(created.Id)))
 
 /** A running container (on the default bridge), force-removed with the scope. */
-const runningContainer = Effect.gen(function*() {
-  const engine = yield* DockerEngine
-  const container = yield* scopedContainer(engine, {
-    Cmd: ["sleep", "300"],
-    StopSignal: "SIGKILL",
-    HostConfig: { NetworkMode: "bridge" }
-  })
-  yield* engine.empty(ContainerStart, { id: container.id })
-  yield* awaitContainerStatus(engine, container.id, "running")
-  return container
-})
+const runningContainer = Effect.flatMap(DockerEngine, scopedRunningContainer)
 
 const caseFilter = (caseId: string) => ({ label: [`${TEST_LABEL}=${runId()}`, `ed.case=${caseId}`] })
 

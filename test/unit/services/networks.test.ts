@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { ipamConfig, ipamPool, Networks } from "../../../src/index.js"
-import { empty, json, refuse, routes, scriptedService } from "../../support/scripted-daemon.js"
+import { containerInspectAnswer, empty, json, refuse, routes, scriptedService } from "../../support/scripted-daemon.js"
 
 const withNetworks = scriptedService(Networks, Networks.layer)
 
@@ -212,6 +212,33 @@ describe("Networks.remove", () => {
       expect(bodies).toEqual([{ Container: "running", Force: true }, { Container: "gone", Force: true }])
     }))
 
+  it.live("force on a swarm network: the delete retried while the daemon says 'in use by task'", () =>
+    Effect.gen(function*() {
+      let deletes = 0
+      const { daemon } = yield* withNetworks(
+        routes({
+          "GET /networks/net": inspectAnswer({ abc: { Name: "c" } }),
+          "POST /networks/net/disconnect": empty(200),
+          "DELETE /networks/net": () =>
+            ++deletes < 3
+              ? refuse(400, "rpc error: code = FailedPrecondition desc = network net is in use by task t1")
+              : empty(204)
+        }),
+        (networks) => networks.remove("net", { force: true })
+      )
+      expect(daemon.calls().filter((c) => c === "DELETE /networks/net")).toHaveLength(3)
+    }))
+
+  it.live("without force, 'in use by task' is the daemon's BadRequest at once", () =>
+    Effect.gen(function*() {
+      const { daemon, result } = yield* withNetworks(
+        routes({ "DELETE /networks/net": refuse(400, "network net is in use by task t1") }),
+        (networks) => Effect.flip(networks.remove("net"))
+      )
+      expect(result._tag).toBe("BadRequest")
+      expect(daemon.calls()).toEqual(["DELETE /networks/net"])
+    }))
+
   it.live("scoped: created, then removed with its endpoints when the scope closes", () =>
     Effect.gen(function*() {
       const { daemon } = yield* withNetworks(
@@ -242,24 +269,8 @@ describe("Networks.containers / endpoint", () => {
       expect(result).toEqual([{ Id: "abc", Name: "c", IPv4Address: "10.9.0.2/24" }])
     }))
 
-  // Every field a container inspect requires, and its networks.
-  const containerAnswer = json({
-    Id: "abc",
-    Created: null,
-    Path: "sh",
-    Args: null,
-    State: null,
-    Image: "sha256:0123",
+  const containerAnswer = containerInspectAnswer({
     Name: "/c",
-    RestartCount: 0,
-    Driver: "overlay2",
-    Platform: "linux",
-    MountLabel: "",
-    ProcessLabel: "",
-    AppArmorProfile: "",
-    HostConfig: null,
-    Mounts: null,
-    Config: null,
     NetworkSettings: {
       Networks: {
         net: { NetworkID: "n1full", Aliases: ["db"], IPAddress: "10.9.0.2" },
