@@ -79,8 +79,17 @@ const clientMethod = (op: ClientOperation, name: string) => {
   if (op.hasRawBody) throw new CodegenError(`${op.id}: a byte body needs a hand-written method`)
   const params: Array<string> = op.pathKeys.map((k) => `${k}: string`)
   const forwarded: Array<string> = [...op.pathKeys]
+  const requiredOptions = op.otherKeys.some((k) => k.required)
   if (op.jsonBody) {
-    params.push(`body${op.jsonBody.required ? "" : "?"}: ${op.jsonBody.type}`)
+    // An optional body before required options cannot be an optional parameter (TS1016): it is
+    // then a positional `T | undefined` (VolumeUpdate: `update(name, body, { version })`).
+    params.push(
+      op.jsonBody.required
+        ? `body: ${op.jsonBody.type}`
+        : requiredOptions
+        ? `body: ${op.jsonBody.type} | undefined`
+        : `body?: ${op.jsonBody.type}`
+    )
     forwarded.push(op.jsonBody.required ? "body" : "...(body === undefined ? {} : { body })")
   }
   const omitted = [...op.pathKeys, ...(op.jsonBody ? ["body"] : [])]
@@ -88,8 +97,7 @@ const clientMethod = (op: ClientOperation, name: string) => {
     ? `${op.id}Args`
     : `Omit<${op.id}Args, ${omitted.map((k) => JSON.stringify(k)).join(" | ")}>`
   if (op.otherKeys.length > 0) {
-    const required = op.otherKeys.some((k) => k.required)
-    params.push(`options${required ? "" : "?"}: ${optionsType}`)
+    params.push(`options${requiredOptions ? "" : "?"}: ${optionsType}`)
   }
   const args = op.otherKeys.length === 0
     ? (forwarded.length === 0 ? undefined : `{ ${forwarded.join(", ")} }`)
@@ -97,9 +105,11 @@ const clientMethod = (op: ClientOperation, name: string) => {
     ? "options"
     : `{ ...options, ${forwarded.join(", ")} }`
   const call = `engine.${runner(op)}(${op.id}${args === undefined ? "" : `, ${args}`})`
+  // Some summaries are quoted and run over lines in the spec (VolumeUpdate's): one line, unquoted.
+  const summary = op.summary?.replace(/\s+/g, " ").trim().replace(/^"(.*)"$/, "$1")
   const doc = [
-    `${op.summary ?? op.id} — \`${op.method} ${op.path}\` (${op.id}).`,
-    op.description && op.description !== op.summary ? op.description : undefined
+    `${summary ?? op.id} — \`${op.method} ${op.path}\` (${op.id}).`,
+    op.description && op.description !== op.summary && op.description !== summary ? op.description : undefined
   ].filter(Boolean).join(" ")
   return {
     signature: jsdoc(doc, "  ") + `  readonly ${name}: (${params.join(", ")}) => ${returnType(op)}\n`,

@@ -2,14 +2,16 @@
  * effect-docker: a Docker Engine API client for Effect 4.
  *
  * Provide `Docker.layerFromEnv` (or `DockerEngine.layer({ host, apiVersion })` + the service
- * layers) and use the services: `System`, `Containers`, `Exec`, and more as they land.
+ * layers) and use the services: `System`, `Containers`, `Exec`, `Images`, `Networks`, `Volumes`.
  */
 import { Layer } from "effect"
 import { DockerEngine } from "./engine/engine.js"
 import { Containers } from "./services/containers.js"
 import { Exec } from "./services/exec.js"
 import { Images } from "./services/images.js"
+import { Networks } from "./services/networks.js"
 import { System } from "./services/system.js"
+import { Volumes } from "./services/volumes.js"
 
 export * from "./archive/archive-error.js"
 export { type DirectoryContext, directoryContext, type DirectoryContextOptions } from "./archive/build-context.js"
@@ -32,12 +34,37 @@ export * from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
 export * from "./engine/endpoint.js"
 export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
+// The request and response types users write most, without reaching into `effect-docker/generated`
+// (which has every operation's descriptor and every definition's Schema).
+export type { ContainerCreateBody } from "./generated/operations/container/ContainerCreate.js"
+export type { NetworkCreateBody } from "./generated/operations/network/NetworkCreate.js"
+export type { VolumeUpdateBody } from "./generated/operations/volume/VolumeUpdate.js"
+export type { ClusterVolumeSpec } from "./generated/schemas/ClusterVolumeSpec.js"
+export type { ContainerConfig } from "./generated/schemas/ContainerConfig.js"
+export type { DistributionInspect } from "./generated/schemas/DistributionInspect.js"
+export type { EndpointIPAMConfig } from "./generated/schemas/EndpointIPAMConfig.js"
+export type { EndpointResource } from "./generated/schemas/EndpointResource.js"
+export type { EndpointSettings } from "./generated/schemas/EndpointSettings.js"
+export type { Filters } from "./generated/schemas/Filters.js"
+export type { HostConfig } from "./generated/schemas/HostConfig.js"
+export type { IPAM } from "./generated/schemas/IPAM.js"
+export type { IPAMConfig } from "./generated/schemas/IPAMConfig.js"
+export type { NetworkConnectRequest } from "./generated/schemas/NetworkConnectRequest.js"
+export type { NetworkDisconnectRequest } from "./generated/schemas/NetworkDisconnectRequest.js"
+export type { NetworkingConfig } from "./generated/schemas/NetworkingConfig.js"
+export type { NetworkInspect } from "./generated/schemas/NetworkInspect.js"
+export type { NetworkSummary } from "./generated/schemas/NetworkSummary.js"
+export type { Volume } from "./generated/schemas/Volume.js"
+export type { VolumeCreateRequest } from "./generated/schemas/VolumeCreateRequest.js"
+export type { VolumeListResponse } from "./generated/schemas/VolumeListResponse.js"
 export * from "./services/containers.js"
 export * from "./services/exec.js"
 export * from "./services/images.js"
+export * from "./services/networks.js"
 export * from "./services/progress-renderer.js"
 export type { StdioSession } from "./services/stdio-session.js"
 export * from "./services/system.js"
+export * from "./services/volumes.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,
@@ -61,7 +88,14 @@ export {
 } from "./wire/stdio.js"
 
 /** The service layers `Docker.layer` / `layerFromEnv` provide over one engine. */
-const services = Layer.mergeAll(System.layer, Containers.layer, Exec.layer, Images.layer)
+const services = Layer.mergeAll(
+  System.layer,
+  Containers.layer,
+  Exec.layer,
+  Images.layer,
+  Networks.layer,
+  Volumes.layer
+)
 
 /** Every service over one engine. */
 export const Docker = {

@@ -32,6 +32,7 @@ import {
 } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ImageClient, makeImageClient } from "../generated/clients/image.js"
+import { DistributionInspect } from "../generated/operations/distribution/DistributionInspect.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
 import { ImageCommit } from "../generated/operations/image/ImageCommit.js"
 import { ImageCreate } from "../generated/operations/image/ImageCreate.js"
@@ -168,6 +169,10 @@ export interface ImageSearchOptions {
   readonly auth?: RegistryAuthOption | undefined
 }
 
+export interface ImageDistributionOptions {
+  readonly auth?: RegistryAuthOption | undefined
+}
+
 export interface ImageLoginOptions {
   readonly username: string
   readonly password: RegistryCredentials["password"]
@@ -206,6 +211,15 @@ export interface ImagesShape extends ImageClient {
     names: string | ReadonlyArray<string>,
     options?: { readonly platform?: ReadonlyArray<OCIPlatform> | undefined }
   ) => Stream.Stream<Uint8Array, DockerError>
+  /**
+   * `GET /distribution/{name}/json`: what the registry says about `reference` — its manifest's
+   * descriptor (digest, media type, size) and platforms — without pulling it. The reference is
+   * checked and the credentials found as for `pull`; a refusal is `Unauthorized`.
+   */
+  readonly distribution: (
+    reference: string,
+    options?: ImageDistributionOptions
+  ) => Effect.Effect<DistributionInspect.Response, RegistryError>
   /** `POST /auth`: checks credentials with the registry; an identity token when it issues one. */
   readonly login: (options: ImageLoginOptions) => Effect.Effect<SystemAuth.Response, DockerError>
 
@@ -471,6 +485,15 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       typeof names === "string"
         ? engine.stream(ImageGet, definedOnly({ name: names, platform: options.platform }))
         : engine.stream(ImageGetAll, definedOnly({ names, platform: options.platform })),
+    distribution: (reference, options = {}) =>
+      Effect.gen(function*() {
+        const ref = yield* checked(parseReference(reference, "DistributionInspect"))
+        const registryAuth = yield* authHeader(options.auth, reference)
+        // Sent in its familiar form, as pull sends it; without a tag the daemon asks for `latest`.
+        const name = `${ref.familiarName}${ref.tag === undefined ? "" : `:${ref.tag}`}` +
+          (ref.digest === undefined ? "" : `@${ref.digest}`)
+        return yield* engine.json(DistributionInspect, { name, registryAuth })
+      }).pipe(Effect.mapError(registryRefusal)),
     login: (options) =>
       engine.json(SystemAuth, {
         body: definedOnly({

@@ -14,7 +14,7 @@ import { afterAll } from "vitest"
 import { DockerEngine } from "../../src/engine/engine.js"
 import { DistributionInspect } from "../../src/generated/operations/distribution/DistributionInspect.js"
 import { packTar } from "../../src/index.js"
-import { Images, type ImagesShape } from "../../src/services/images.js"
+import { Images, type ImagesShape, makeImages } from "../../src/services/images.js"
 import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry-auth.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { losslessProbe } from "../support/lossless.js"
@@ -109,6 +109,30 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
       expect(inspected.RepoDigests).toContain(`${reference.slice(0, -2)}@${pushed.digest}`)
       expect(inspected.Id).toBe((yield* images.inspect(TEST_IMAGE)).Id)
     }))
+
+  it.live("Images.distribution: the registry's descriptor of a pushed image; anonymous is Unauthorized", () => {
+    // Images over a probed engine: the read is checked for lost keys like every other.
+    return Effect.gen(function*() {
+      const probe = losslessProbe(yield* DockerEngine)
+      const images = makeImages(probe.engine, { credentials: { configDir: emptyConfigDir, env: {} } })
+      const reference = `${repository(REGISTRY, "dist")}:1`
+      yield* scopedTag(images, reference)
+      const pushed = yield* images.push(reference, { auth: good })
+      const inspected = yield* images.distribution(reference, { auth: good })
+      expect(inspected.Descriptor?.digest).toBe(pushed.digest)
+      expect(inspected.Descriptor?.size).toBe(pushed.size)
+      expect(inspected.Platforms).toEqual(expect.arrayContaining([expect.objectContaining({ os: "linux" })]))
+      // By digest, too: the same descriptor.
+      const byDigest = yield* images.distribution(`${reference.slice(0, -2)}@${pushed.digest}`, { auth: good })
+      expect(byDigest.Descriptor?.digest).toBe(pushed.digest)
+      const anonymous = yield* images.distribution(reference, { auth: "anonymous" }).pipe(Effect.flip)
+      expect(anonymous._tag).toBe("Unauthorized")
+      const wrongly = yield* images.distribution(reference, { auth: wrong }).pipe(Effect.flip)
+      expect(wrongly._tag).toBe("Unauthorized")
+      expect(probe.unexplained()).toEqual([])
+      expect(probe.compared()).toContain("DistributionInspect")
+    }).pipe(Effect.scoped, Effect.provide(engineLayer))
+  }, 120_000)
 
   live(
     "wrong credentials are Unauthorized on pull and push, never an anonymous success",

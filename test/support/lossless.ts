@@ -4,7 +4,7 @@
  * through `decodeJsonBody` / `decoderFor`), and record every key the decoded value dropped and
  * every value it changed. A test's `afterAll` asserts the record is empty, save the allowlist.
  */
-import { Effect, Result, Stream } from "effect"
+import { Effect, Layer, Result, Stream } from "effect"
 import type { OperationDescriptor } from "../../src/core/descriptor.js"
 import { DecodeError } from "../../src/core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
@@ -124,3 +124,17 @@ export const withLosslessProbe = <E, R>(
     const probe = losslessProbe(engine)
     return Effect.as(body(probe.engine), probe)
   })
+
+/**
+ * A `DockerEngine` layer for `host` whose reads all go through a lossless probe, and the probes it
+ * made (one per build of the layer): a file asserts in `afterAll` that none saw a difference.
+ */
+export const losslessEngineLayer = (host: string) => {
+  const probes: Array<LosslessProbe> = []
+  const layer = Layer.effect(DockerEngine)(Effect.map(DockerEngine, (engine) => {
+    const probe = losslessProbe(engine)
+    probes.push(probe)
+    return probe.engine
+  })).pipe(Layer.provide(DockerEngine.layer({ host })))
+  return { layer, unexplained: () => probes.flatMap((probe) => probe.unexplained()) }
+}

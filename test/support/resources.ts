@@ -10,6 +10,7 @@ import type { DockerEngineShape } from "../../src/engine/engine.js"
 import { ContainerCreate, type ContainerCreateBody } from "../../src/generated/operations/container/ContainerCreate.js"
 import { ContainerDelete } from "../../src/generated/operations/container/ContainerDelete.js"
 import { ContainerInspect } from "../../src/generated/operations/container/ContainerInspect.js"
+import { ContainerStart } from "../../src/generated/operations/container/ContainerStart.js"
 import { NetworkCreate, type NetworkCreateBody } from "../../src/generated/operations/network/NetworkCreate.js"
 import { NetworkDelete } from "../../src/generated/operations/network/NetworkDelete.js"
 import { VolumeCreate } from "../../src/generated/operations/volume/VolumeCreate.js"
@@ -66,6 +67,22 @@ export const scopedContainer = (
     (container) =>
       release(`container ${container.name}`, engine.empty(ContainerDelete, { id: container.id, force: true, v: true }))
   )
+
+/**
+ * A running `sleep` on the default bridge (so it can join other networks; `none` cannot), force-
+ * removed when the scope closes; returned once the daemon reports it running.
+ */
+export const scopedRunningContainer = (engine: DockerEngineShape) =>
+  Effect.gen(function*() {
+    const container = yield* scopedContainer(engine, {
+      Cmd: ["sleep", "300"],
+      StopSignal: "SIGKILL",
+      HostConfig: { NetworkMode: "bridge" }
+    })
+    yield* engine.empty(ContainerStart, { id: container.id })
+    yield* awaitContainerStatus(engine, container.id, "running")
+    return container
+  })
 
 /** Creates a network (the default driver, `bridge`, unless `body.Driver` says otherwise) with the test label. */
 export const scopedNetwork = (

@@ -45,6 +45,29 @@ export const json = (body: unknown, status = 200, headers: Headers = {}): Script
   headers
 })
 
+/** `GET /containers/{id}/json` as a daemon answers it: every required field, and `fields`. */
+export const containerInspectAnswer = (fields: Record<string, unknown>): ScriptedResponse =>
+  json({
+    Id: "abc",
+    Created: null,
+    Path: "sh",
+    Args: null,
+    State: null,
+    Image: "sha256:0123",
+    Name: "/abc",
+    RestartCount: 0,
+    Driver: "overlay2",
+    Platform: "linux",
+    MountLabel: "",
+    ProcessLabel: "",
+    AppArmorProfile: "",
+    HostConfig: null,
+    Mounts: null,
+    Config: null,
+    NetworkSettings: null,
+    ...fields
+  })
+
 /** The daemon's error answer: `{"message": …}` with `status`. */
 export const refuse = (status: number, message: string): ScriptedResponse => json({ message }, status)
 

@@ -2,9 +2,11 @@
  * A one-node swarm on a test engine, for the files under test/integration/swarm/ (a vitest project
  * of their own per engine that runs its files one after another: an engine is in one swarm at a
  * time, and one file's leave would end another's swarm). Each engine's swarm listens on ports of
- * its own (control plane and VXLAN) on 127.0.0.1, so the engines' swarms live side by side.
+ * its own (control plane and VXLAN) on 127.0.0.1, so the engines' swarms live side by side; a
+ * swarm a crashed run left behind is left first, and the swarm is left (force) when the scope
+ * closes, whatever the tests did.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, type Scope } from "effect"
 import type { DockerError } from "../../src/core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
 import { NetworkDelete } from "../../src/generated/operations/network/NetworkDelete.js"
@@ -14,10 +16,17 @@ import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
 import { currentEngine } from "./engines.js"
 import { testLabels } from "./labels.js"
 
+export interface SwarmPorts {
+  /** The control-plane port on 127.0.0.1. */
+  readonly listen: number
+  /** The VXLAN data-path port. */
+  readonly dataPath: number
+}
+
 const target = currentEngine()
 
 /** This engine's swarm ports: distinct control-plane and VXLAN ports per engine. */
-export const swarmPorts = { listen: 2377 + target.index, dataPath: 4789 + target.index }
+export const swarmPorts: SwarmPorts = { listen: 2377 + target.index, dataPath: 4789 + target.index }
 export const LISTEN_ADDR = `127.0.0.1:${swarmPorts.listen}`
 
 export class SwarmNode extends Context.Service<SwarmNode, { readonly nodeId: string }>()("test/SwarmNode") {}
@@ -38,31 +47,33 @@ export const leaveSwarm = (engine: DockerEngineShape): Effect.Effect<void> =>
     Effect.catch((error) => Effect.logWarning(`could not leave the swarm: ${String(error)}`))
   )
 
-/**
- * A one-node swarm for a whole file: init after leaving any leftover (a crashed run's), leave
- * (force) when the layer's scope closes. Needs a `DockerEngine`.
- */
-export const oneNodeSwarm: Layer.Layer<SwarmNode, DockerError, DockerEngine> = Layer.effect(SwarmNode)(
+/** Initialises a labelled one-node swarm on `ports` (leaving a leftover first); its node ID. Left with the scope. */
+export const oneNodeSwarm = (
+  engine: DockerEngineShape,
+  ports: SwarmPorts = swarmPorts
+): Effect.Effect<string, DockerError | Error, Scope.Scope> =>
   Effect.gen(function*() {
-    const engine = yield* DockerEngine
     const leftover = yield* engine.json(SwarmInspect).pipe(
       Effect.as(true),
       Effect.catchTag("ServiceUnavailable", () => Effect.succeed(false))
     )
     if (leftover) yield* leaveSwarm(engine)
-    const nodeId = yield* Effect.acquireRelease(
+    return yield* Effect.acquireRelease(
       engine.json(SwarmInit, {
         body: {
-          ListenAddr: LISTEN_ADDR,
+          ListenAddr: `127.0.0.1:${ports.listen}`,
           AdvertiseAddr: "127.0.0.1",
-          DataPathPort: swarmPorts.dataPath,
+          DataPathPort: ports.dataPath,
           Spec: { Labels: testLabels() }
         }
-      }).pipe(Effect.timeout("60 seconds"), Effect.orDie),
+      }).pipe(Effect.timeout("60 seconds")),
       () => leaveSwarm(engine)
     )
-    return { nodeId }
   })
+
+/** The same for a whole file, as a layer (needs a `DockerEngine`). */
+export const oneNodeSwarmLayer: Layer.Layer<SwarmNode, DockerError | Error, DockerEngine> = Layer.effect(SwarmNode)(
+  Effect.map(Effect.flatMap(DockerEngine, (engine) => oneNodeSwarm(engine)), (nodeId) => ({ nodeId }))
 )
 
 /** A swarm object removed in a finalizer (before the swarm itself is left). */

@@ -2,4 +2,6 @@
 export * from "./container.js"
 export * from "./exec.js"
 export * from "./image.js"
+export * from "./network.js"
 export * from "./system.js"
+export * from "./volume.js"

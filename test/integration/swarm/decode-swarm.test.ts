@@ -44,7 +44,7 @@ import { type LosslessProbe, losslessProbe } from "../../support/lossless.js"
 import { pollUntil, TEST_IMAGE, uniqueName } from "../../support/resources.js"
 import {
   LISTEN_ADDR,
-  oneNodeSwarm,
+  oneNodeSwarmLayer,
   scopedSwarmObject as scoped,
   SwarmNode,
   swarmPorts as ports
@@ -63,7 +63,7 @@ const LosslessEngine = Layer.effect(DockerEngine)(Effect.map(DockerEngine, (engi
   return probe.engine
 })).pipe(Layer.provide(DockerEngine.layer({ host: target.host })))
 
-const SwarmLive = oneNodeSwarm.pipe(Layer.provideMerge(LosslessEngine))
+const SwarmLive = oneNodeSwarmLayer.pipe(Layer.provideMerge(LosslessEngine))
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64")
 const caseFilter = (caseId: string) => ({ label: [`${TEST_LABEL}=${runId()}`, `ed.case=${caseId}`] })

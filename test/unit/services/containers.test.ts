@@ -7,6 +7,7 @@ import { Effect, Stream } from "effect"
 import { Containers, type ContainersShape } from "../../../src/index.js"
 import {
   bytes,
+  containerInspectAnswer,
   empty,
   frameTexts,
   type Handler,
@@ -21,29 +22,7 @@ import {
 
 const withContainers = scriptedService(Containers, Containers.layer)
 
-/** `GET /containers/{id}/json` as a daemon answers it: every required field, and `fields`. */
-const inspectAnswer = (fields: Record<string, unknown>) =>
-  json({
-    Id: "abc",
-    Created: null,
-    Path: "sh",
-    Args: null,
-    State: null,
-    Image: "sha256:0123",
-    Name: "/abc",
-    RestartCount: 0,
-    Driver: "overlay2",
-    Platform: "linux",
-    MountLabel: "",
-    ProcessLabel: "",
-    AppArmorProfile: "",
-    HostConfig: null,
-    Mounts: null,
-    Config: null,
-    NetworkSettings: null,
-    ...fields
-  })
-const inspected = (tty: boolean) => inspectAnswer({ Config: { Tty: tty } })
+const inspected = (tty: boolean) => containerInspectAnswer({ Config: { Tty: tty } })
 const framed = Buffer.concat([
   stdioFrame("stdout", "out 1\n"),
   stdioFrame("stderr", "err 1\n"),
@@ -300,7 +279,7 @@ describe("Containers: port, rename, pass-throughs", () => {
   it.live("port reads NetworkSettings.Ports (tcp by default; empty when not published)", () =>
     Effect.gen(function*() {
       const { daemon, result } = yield* withContainers(
-        routes({ "GET /containers/abc/json": inspectAnswer({ NetworkSettings: { Ports: published } }) }),
+        routes({ "GET /containers/abc/json": containerInspectAnswer({ NetworkSettings: { Ports: published } }) }),
         (containers) =>
           Effect.all([containers.port("abc", 80), containers.port("abc", 53, "udp"), containers.port("abc", 53)])
       )
@@ -314,7 +293,9 @@ describe("Containers: port, rename, pass-throughs", () => {
     Effect.gen(function*() {
       const { result } = yield* withContainers(
         routes({
-          "GET /containers/abc/json": inspectAnswer({ NetworkSettings: { Ports: { ...published, "443/tcp": null } } })
+          "GET /containers/abc/json": containerInspectAnswer({
+            NetworkSettings: { Ports: { ...published, "443/tcp": null } }
+          })
         }),
         (containers) => Effect.all([containers.port("abc", 443), containers.port("abc", 80)])
       )
@@ -334,7 +315,7 @@ describe("Containers: port, rename, pass-throughs", () => {
     Effect.gen(function*() {
       const { daemon, result } = yield* withContainers(
         routes({
-          "GET /containers/abc/json": inspectAnswer({ SizeRw: 12 }),
+          "GET /containers/abc/json": containerInspectAnswer({ SizeRw: 12 }),
           "GET /containers/json": json([
             {
               Id: "abc",

@@ -212,6 +212,61 @@ describe("Images: push and credentials", () => {
     }))
 })
 
+describe("Images: distribution", () => {
+  const DIGEST = `sha256:${"ab".repeat(32)}`
+  const answer = json({
+    Descriptor: { mediaType: "application/vnd.docker.distribution.manifest.v2+json", digest: DIGEST, size: 528 },
+    Platforms: [{ architecture: "amd64", os: "linux" }]
+  })
+
+  it.live("credentials from config.json for the reference's registry; the reference in its familiar form", () =>
+    Effect.gen(function*() {
+      const auth = Buffer.from(`bob:${SECRET}`).toString("base64")
+      const configDir = configDirWith({ auths: { "127.0.0.1:5000": { auth } } })
+      const { daemon, result } = yield* withImages(
+        routes({ "GET /distribution/127.0.0.1:5000/a/b:1/json": answer }),
+        (images) => images.distribution("127.0.0.1:5000/a/b:1"),
+        configDir
+      )
+      expect(result.Descriptor?.digest).toBe(DIGEST)
+      expect(registryAuthOf(daemon.only("GET /distribution/127.0.0.1:5000/a/b:1/json"))).toMatchObject({
+        username: "bob",
+        password: SECRET
+      })
+    }))
+
+  it.live("Docker Hub names normalised for the credentials, sent short; a digest kept", () =>
+    Effect.gen(function*() {
+      const auth = Buffer.from(`hub:${SECRET}`).toString("base64")
+      const configDir = configDirWith({ auths: { "https://index.docker.io/v1/": { auth } } })
+      const path = `GET /distribution/busybox@${DIGEST}/json`
+      const { daemon } = yield* withImages(
+        routes({ [path]: answer }),
+        (images) => images.distribution(`docker.io/library/busybox@${DIGEST}`),
+        configDir
+      )
+      expect(registryAuthOf(daemon.only(path))).toMatchObject({ username: "hub" })
+    }))
+
+  it.live("a malformed reference fails before anything is sent; a refusal is Unauthorized", () =>
+    Effect.gen(function*() {
+      const bad = yield* withImages(routes({}), (images) => Effect.flip(images.distribution("a:b:c")))
+      expect(bad.result._tag).toBe("InvalidReferenceError")
+      expect(bad.daemon.calls()).toEqual([])
+      const refused = yield* withImages(
+        routes({
+          "GET /distribution/127.0.0.1:5000/a/b:1/json": refuse(
+            500,
+            "Get \"http://127.0.0.1:5000/v2/a/b/manifests/1\": no basic auth credentials"
+          )
+        }),
+        (images) => Effect.flip(images.distribution("127.0.0.1:5000/a/b:1", { auth: "anonymous" }))
+      )
+      expect(refused.result._tag).toBe("Unauthorized")
+      expect(registryAuthOf(refused.daemon.only("GET /distribution/127.0.0.1:5000/a/b:1/json"))).toEqual({})
+    }))
+})
+
 describe("Images: build", () => {
   const tar = Stream.make(new Uint8Array([10, 20, 30]), new Uint8Array([40]))
   const built = (...lines: ReadonlyArray<unknown>) => routes({ "POST /build": jsonLines(...lines) })

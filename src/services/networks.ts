@@ -1,0 +1,323 @@
+/**
+ * `Networks`: every network operation of the Engine API — list, create, inspect, remove, prune,
+ * connect, disconnect — plus the containers attached to a network, a container's endpoint on one,
+ * and a network that lives as long as a scope.
+ *
+ * Decisions that show in the API:
+ * - **Duplicates.** `create` always asks the daemon to refuse a name already in use
+ *   (`CheckDuplicate`): Docker 20.10 (API ≤ 1.43) otherwise creates a second network of the same
+ *   name, answering 201 with only a `Warning`, and every later call by that name is then
+ *   "ambiguous". A duplicate is `Conflict` on every version. (From API 1.44 the daemon always
+ *   checks and the field is not sent.)
+ * - **Names.** `list({ names })` matches whole names: the daemon's `name` filter matches any part
+ *   of a name (`web` finds `web-2`), so the answer is narrowed to exact names. `ids` stay prefixes,
+ *   as the CLI treats them.
+ * - **Removal with what is attached.** `remove(network, { force: true })` (and the finalizer of
+ *   `scoped`) force-disconnects every endpoint first, by its endpoint name: Docker 20.10 leaves a
+ *   stale endpoint behind when a container on a user network is force-removed, and the network
+ *   then cannot be removed ("has active endpoints", 403) until that endpoint is disconnected by
+ *   name with `Force`. A swarm network is refused for a moment after that (its attachment tasks
+ *   go asynchronously, 400 "in use by task"): the removal is retried for up to 10 s then.
+ */
+import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import { definedOnly } from "../core/defined.js"
+import { type DockerError, NotFound } from "../core/errors.js"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { makeNetworkClient, type NetworkClient } from "../generated/clients/network.js"
+import { ContainerInspect } from "../generated/operations/container/ContainerInspect.js"
+import { NetworkConnect } from "../generated/operations/network/NetworkConnect.js"
+import { NetworkCreate, type NetworkCreateBody } from "../generated/operations/network/NetworkCreate.js"
+import { NetworkDelete } from "../generated/operations/network/NetworkDelete.js"
+import { NetworkDisconnect } from "../generated/operations/network/NetworkDisconnect.js"
+import { NetworkList } from "../generated/operations/network/NetworkList.js"
+import type { EndpointResource } from "../generated/schemas/EndpointResource.js"
+import type { EndpointSettings } from "../generated/schemas/EndpointSettings.js"
+import type { Filters } from "../generated/schemas/Filters.js"
+import type { IPAM } from "../generated/schemas/IPAM.js"
+import type { IPAMConfig } from "../generated/schemas/IPAMConfig.js"
+import { withFilterValues } from "../wire/filters.js"
+
+/** One IPAM pool (docker-py's `IPAMPool`): a subnet, the range to allocate from, its gateway. */
+export interface IpamPoolOptions {
+  /** CIDR, e.g. `"10.20.0.0/24"`. */
+  readonly subnet?: string | undefined
+  /** The part of `subnet` containers get addresses from (CIDR). */
+  readonly ipRange?: string | undefined
+  readonly gateway?: string | undefined
+  /** Addresses the driver must not hand out: host name → address. */
+  readonly auxAddresses?: Readonly<Record<string, string>> | undefined
+}
+
+/** A network's IPAM configuration (docker-py's `IPAMConfig`). */
+export interface IpamConfigOptions {
+  /** The IPAM driver (default `"default"`, the daemon's built-in one). */
+  readonly driver?: string | undefined
+  readonly pools?: ReadonlyArray<IPAMConfig> | undefined
+  /** Options of the IPAM driver. */
+  readonly options?: Readonly<Record<string, string>> | undefined
+}
+
+/** An IPAM pool as the daemon takes it (`IPAM.Config[]`). */
+export const ipamPool = (options: IpamPoolOptions): IPAMConfig =>
+  definedOnly({
+    Subnet: options.subnet,
+    IPRange: options.ipRange,
+    Gateway: options.gateway,
+    AuxiliaryAddresses: options.auxAddresses
+  })
+
+/** A network's `IPAM` as the daemon takes it, for `create({ ipam })`. */
+export const ipamConfig = (options: IpamConfigOptions = {}): IPAM =>
+  definedOnly({ Driver: options.driver ?? "default", Config: options.pools, Options: options.options })
+
+export interface NetworkListOptions {
+  /** Only networks with exactly these names. */
+  readonly names?: ReadonlyArray<string> | undefined
+  /** Only networks whose ID starts with one of these. */
+  readonly ids?: ReadonlyArray<string> | undefined
+  /** The daemon's filters (`driver`, `label`, `scope`, `type`, `dangling`…). */
+  readonly filters?: Filters | undefined
+}
+
+export interface NetworkCreateOptions {
+  /** `bridge` (default), `overlay` (swarm), `macvlan`, `ipvlan`, or a plugin's. */
+  readonly driver?: string | undefined
+  /** Driver options (`com.docker.network.bridge.name`…). */
+  readonly options?: Readonly<Record<string, string>> | undefined
+  /** Addressing: `ipamConfig({ pools: [ipamPool({ subnet, gateway })] })`. */
+  readonly ipam?: IPAM | undefined
+  /** No external connectivity. */
+  readonly internal?: boolean | undefined
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  readonly enableIPv6?: boolean | undefined
+  /** API 1.47+. */
+  readonly enableIPv4?: boolean | undefined
+  /** A swarm-scoped network that standalone containers may join. */
+  readonly attachable?: boolean | undefined
+  /** `local`, `swarm` or `global`. */
+  readonly scope?: string | undefined
+  /** The swarm's routing-mesh network (one per swarm). */
+  readonly ingress?: boolean | undefined
+  /** A network that only holds configuration for others (`configFrom`). */
+  readonly configOnly?: boolean | undefined
+  /** The config-only network whose configuration this one uses. */
+  readonly configFrom?: string | undefined
+}
+
+export interface NetworkConnectOptions {
+  /** Extra DNS names of the container on this network. */
+  readonly aliases?: ReadonlyArray<string> | undefined
+  readonly ipv4Address?: string | undefined
+  readonly ipv6Address?: string | undefined
+  readonly linkLocalIps?: ReadonlyArray<string> | undefined
+  /** Legacy links, `container[:alias]`. */
+  readonly links?: ReadonlyArray<string> | undefined
+  readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  readonly macAddress?: string | undefined
+}
+
+export interface NetworkDisconnectOptions {
+  /** Disconnect even when the container is gone or not running (removes a stale endpoint by name). */
+  readonly force?: boolean | undefined
+}
+
+export interface NetworkRemoveOptions {
+  /** Force-disconnect every endpoint first (also stale ones), then remove. */
+  readonly force?: boolean | undefined
+}
+
+/** The containers attached to a network: each endpoint, with the container's ID (`Id`). */
+export type NetworkContainersResult = ReadonlyArray<EndpointResource & { readonly Id: string }>
+
+/**
+ * Every network operation: the generated pass-throughs (`NetworkClient`: inspect, prune) and the
+ * methods below, which decide something.
+ */
+export interface NetworksShape extends NetworkClient {
+  /** `GET /networks`, with `names` (exact) and `ids` (prefixes) added to the filters. */
+  readonly list: (options?: NetworkListOptions) => Effect.Effect<NetworkList.Response, DockerError>
+  /** `POST /networks/create`; a name in use is `Conflict` on every version. */
+  readonly create: (
+    name: string,
+    options?: NetworkCreateOptions
+  ) => Effect.Effect<NetworkCreate.Response, DockerError>
+  /** `DELETE /networks/{id}`; `force` disconnects everything attached first. */
+  readonly remove: (network: string, options?: NetworkRemoveOptions) => Effect.Effect<void, DockerError>
+  /** `POST /networks/{id}/connect`. */
+  readonly connect: (
+    network: string,
+    container: string,
+    options?: NetworkConnectOptions
+  ) => Effect.Effect<void, DockerError>
+  /** `POST /networks/{id}/disconnect`. */
+  readonly disconnect: (
+    network: string,
+    container: string,
+    options?: NetworkDisconnectOptions
+  ) => Effect.Effect<void, DockerError>
+  /** The containers attached to `network` on this node (from its inspect). */
+  readonly containers: (network: string) => Effect.Effect<NetworkContainersResult, DockerError>
+  /**
+   * `container`'s endpoint on `network` (its `NetworkSettings.Networks` entry: addresses, aliases,
+   * DNS names); `NotFound` when the container is not connected to it.
+   */
+  readonly endpoint: (network: string, container: string) => Effect.Effect<EndpointSettings, DockerError>
+  /**
+   * A network removed when `scope` closes — force-disconnecting whatever is still attached, stale
+   * endpoints included. A failure to remove it is logged (a finalizer cannot fail).
+   */
+  readonly scoped: (
+    name: string,
+    options?: NetworkCreateOptions
+  ) => Effect.Effect<NetworkCreate.Response, DockerError, Scope.Scope>
+}
+
+const createBody = (name: string, options: NetworkCreateOptions): NetworkCreateBody =>
+  definedOnly({
+    Name: name,
+    // Dropped by the descriptor where the version no longer has it (1.44+ always checks).
+    CheckDuplicate: true,
+    Driver: options.driver,
+    Options: options.options,
+    IPAM: options.ipam,
+    Internal: options.internal,
+    Labels: options.labels,
+    EnableIPv6: options.enableIPv6,
+    EnableIPv4: options.enableIPv4,
+    Attachable: options.attachable,
+    Scope: options.scope,
+    Ingress: options.ingress,
+    ConfigOnly: options.configOnly,
+    ConfigFrom: options.configFrom === undefined ? undefined : { Network: options.configFrom }
+  })
+
+const endpointConfig = (options: NetworkConnectOptions): EndpointSettings | undefined => {
+  const ipam = definedOnly({
+    IPv4Address: options.ipv4Address,
+    IPv6Address: options.ipv6Address,
+    LinkLocalIPs: options.linkLocalIps
+  })
+  const config = definedOnly({
+    Aliases: options.aliases,
+    Links: options.links,
+    DriverOpts: options.driverOpts,
+    MacAddress: options.macAddress,
+    IPAMConfig: Object.keys(ipam).length === 0 ? undefined : ipam
+  })
+  return Object.keys(config).length === 0 ? undefined : config
+}
+
+/** Swarm networks' load-balancer endpoint (`lb-<network>`): the daemon's own, removed with the network. */
+const isLoadBalancer = (key: string) => key.startsWith("lb-")
+
+/** The Networks service over `engine`: the generated pass-throughs, and the decisions. */
+export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
+  const client = makeNetworkClient(engine)
+
+  const disconnect: NetworksShape["disconnect"] = (network, container, options = {}) =>
+    engine.empty(NetworkDisconnect, {
+      id: network,
+      body: definedOnly({ Container: container, Force: options.force })
+    })
+
+  const containers: NetworksShape["containers"] = (network) =>
+    Effect.map(
+      client.inspect(network),
+      (inspected) => Object.entries(inspected.Containers ?? {}).map(([id, endpoint]) => ({ ...endpoint, Id: id }))
+    )
+
+  const remove: NetworksShape["remove"] = (network, options = {}) =>
+    options.force !== true
+      ? engine.empty(NetworkDelete, { id: network })
+      : Effect.gen(function*() {
+        const attached = yield* containers(network)
+        // By endpoint name: a stale endpoint's container no longer exists, and only a forced
+        // disconnect by name removes it. A container that went meanwhile is fine.
+        yield* Effect.forEach(
+          attached.filter((endpoint) => !isLoadBalancer(endpoint.Id)),
+          (endpoint) =>
+            disconnect(network, endpoint.Name ?? endpoint.Id, { force: true }).pipe(
+              Effect.catchTag("NotFound", () => Effect.void)
+            ),
+          { discard: true }
+        )
+        // A swarm network keeps a disconnected container's attachment task for a moment, and is
+        // refused meanwhile (400 "is in use by task"): retried for up to 10 s, only then.
+        yield* engine.empty(NetworkDelete, { id: network }).pipe(
+          Effect.retry({
+            schedule: Schedule.spaced("200 millis"),
+            times: 50,
+            while: (error) =>
+              attached.length > 0 && error._tag === "BadRequest" && /in use by task/.test(error.daemonMessage)
+          })
+        )
+      })
+
+  const create: NetworksShape["create"] = (name, options = {}) =>
+    engine.json(NetworkCreate, { body: createBody(name, options) })
+
+  return {
+    ...client,
+    list: (options = {}) => {
+      const filters = withFilterValues(
+        withFilterValues(options.filters, "name", options.names),
+        "id",
+        options.ids
+      )
+      const names = options.names
+      return Effect.map(
+        engine.json(NetworkList, filters === undefined ? {} : { filters }),
+        (networks) =>
+          names === undefined || names.length === 0
+            ? networks
+            : networks.filter((network) => network.Name !== undefined && names.includes(network.Name))
+      )
+    },
+    create,
+    remove,
+    connect: (network, container, options = {}) => {
+      const config = endpointConfig(options)
+      return engine.empty(NetworkConnect, {
+        id: network,
+        body: config === undefined ? { Container: container } : { Container: container, EndpointConfig: config }
+      })
+    },
+    disconnect,
+    containers,
+    endpoint: (network, container) =>
+      Effect.flatMap(
+        Effect.all([engine.json(ContainerInspect, { id: container }), client.inspect(network)], { concurrency: 2 }),
+        ([inspected, net]) => {
+          // Keyed by network name; matched by ID too, as `network` may be either (or a prefix).
+          const entry = Object.entries(inspected.NetworkSettings?.Networks ?? {}).find(([key, settings]) =>
+            key === net.Name || (settings?.NetworkID !== undefined && settings.NetworkID === net.Id)
+          )
+          const settings = entry?.[1]
+          if (settings !== undefined && settings !== null) return Effect.succeed(settings)
+          const daemonMessage = `container ${container} is not connected to network ${network}`
+          return Effect.fail(
+            new NotFound({
+              operation: "ContainerInspect",
+              status: 404,
+              daemonMessage,
+              message: `Networks.endpoint: ${daemonMessage}`
+            })
+          )
+        }
+      ),
+    scoped: (name, options) =>
+      Effect.acquireRelease(create(name, options), (created) =>
+        remove(created.Id, { force: true }).pipe(
+          Effect.catchTag("NotFound", () => Effect.void),
+          Effect.catch((error) =>
+            Effect.logWarning(`Networks.scoped: could not remove network ${name}: ${error.message}`)
+          )
+        ))
+  }
+}
+
+export class Networks extends Context.Service<Networks, NetworksShape>()("effect-docker/Networks") {
+  static readonly layer: Layer.Layer<Networks, never, DockerEngine> = Layer.effect(Networks)(
+    Effect.map(DockerEngine, makeNetworks)
+  )
+}

@@ -1,0 +1,111 @@
+/**
+ * `Volumes`: every volume operation of the Engine API — create, inspect, list, remove, prune and
+ * update (cluster volumes, API 1.42+) — plus a volume that lives as long as a scope.
+ *
+ * Decisions that show in the API:
+ * - **Prune and named volumes.** From API 1.42 the daemon prunes only anonymous volumes unless the
+ *   `all` filter says otherwise; before, it prunes every unused volume, named ones included, and
+ *   refuses an `all` filter ("Invalid filter 'all'"). So `prune({ all: true })` sends `all=true`
+ *   from 1.42 and nothing before (it is what that version does anyway), and `prune({ all: false })`
+ *   before 1.42 fails with `ApiVersionError`: such a daemon cannot spare named volumes.
+ * - **In use.** Removing a volume a container uses is `Conflict` (the daemon names the containers);
+ *   `force` does not override that, it only ignores a volume that does not exist.
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import { definedOnly } from "../core/defined.js"
+import { ApiVersionError, type DockerError } from "../core/errors.js"
+import { compareApiVersions } from "../engine/api-version.js"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { makeVolumeClient, type VolumeClient } from "../generated/clients/volume.js"
+import { VolumeCreate } from "../generated/operations/volume/VolumeCreate.js"
+import { VolumePrune } from "../generated/operations/volume/VolumePrune.js"
+import type { ClusterVolumeSpec } from "../generated/schemas/ClusterVolumeSpec.js"
+import type { Filters } from "../generated/schemas/Filters.js"
+import { withFilterValues } from "../wire/filters.js"
+
+export interface VolumeCreateOptions {
+  /** The volume driver (default `local`). */
+  readonly driver?: string | undefined
+  /** Driver options (for `local`: `type`, `device`, `o`, as `mount` takes them). */
+  readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  /** A cluster volume (API 1.42+, a swarm manager and a CSI plugin). */
+  readonly clusterVolumeSpec?: ClusterVolumeSpec | undefined
+}
+
+export interface VolumePruneOptions {
+  /** The daemon's filters (`label`, `label!`…). */
+  readonly filters?: Filters | undefined
+  /** Named volumes too, not only anonymous ones (see the module's note on versions). */
+  readonly all?: boolean | undefined
+}
+
+/**
+ * Every volume operation: the generated pass-throughs (`VolumeClient`: inspect, list, remove,
+ * update) and the methods below, which decide something.
+ */
+export interface VolumesShape extends VolumeClient {
+  /** `POST /volumes/create`; without a name the daemon makes one up (an anonymous volume). */
+  readonly create: (name?: string, options?: VolumeCreateOptions) => Effect.Effect<VolumeCreate.Response, DockerError>
+  /** `POST /volumes/prune`: removes unused volumes (`all` as the version allows it). */
+  readonly prune: (options?: VolumePruneOptions) => Effect.Effect<VolumePrune.Response, DockerError>
+  /** A volume removed (force) when `scope` closes; a failure to remove it is logged. */
+  readonly scoped: (
+    name?: string,
+    options?: VolumeCreateOptions
+  ) => Effect.Effect<VolumeCreate.Response, DockerError, Scope.Scope>
+}
+
+/** The Volumes service over `engine`: the generated pass-throughs, and the decisions. */
+export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
+  const client = makeVolumeClient(engine)
+
+  const create: VolumesShape["create"] = (name, options = {}) =>
+    engine.json(VolumeCreate, {
+      body: definedOnly({
+        Name: name,
+        Driver: options.driver,
+        DriverOpts: options.driverOpts,
+        Labels: options.labels,
+        ClusterVolumeSpec: options.clusterVolumeSpec
+      })
+    })
+
+  const prune: VolumesShape["prune"] = (options = {}) =>
+    Effect.flatMap(engine.apiVersion, (version) => {
+      const hasAll = compareApiVersions(version, "1.42") >= 0
+      if (!hasAll && options.all === false) {
+        return Effect.fail(
+          new ApiVersionError({
+            operation: "VolumePrune",
+            apiVersion: version,
+            required: "1.42",
+            message: `VolumePrune: all: false needs API 1.42; API ${version} prunes named volumes too`
+          })
+        )
+      }
+      const filters = hasAll && options.all !== undefined
+        ? withFilterValues(options.filters, "all", [String(options.all)])
+        : options.filters
+      return engine.json(VolumePrune, filters === undefined ? {} : { filters })
+    })
+
+  return {
+    ...client,
+    create,
+    prune,
+    scoped: (name, options) =>
+      Effect.acquireRelease(create(name, options), (created) =>
+        client.remove(created.Name, { force: true }).pipe(
+          Effect.catch((error) =>
+            Effect.logWarning(`Volumes.scoped: could not remove volume ${created.Name}: ${error.message}`)
+          )
+        ))
+  }
+}
+
+export class Volumes extends Context.Service<Volumes, VolumesShape>()("effect-docker/Volumes") {
+  static readonly layer: Layer.Layer<Volumes, never, DockerEngine> = Layer.effect(Volumes)(
+    Effect.map(DockerEngine, makeVolumes)
+  )
+}
