@@ -374,7 +374,25 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
           }))
       )
       const exitCode = yield* container.exitCode
-      return { id: container.id, exitCode, ...read } satisfies ContainerRunResult
+      if (!read.outputRead) return { id: container.id, exitCode, ...read } satisfies ContainerRunResult
+      // Docker 20.10 can end a follow stream at the container's exit before the last chunk reached
+      // its log (seen under load: a TTY's final "b" without a newline went missing). The finished
+      // log is complete: read it once more and take what the follow missed (given to `onOutput`).
+      const full = yield* collectOutput(logs(container.id, { tty: container.tty }))
+      const missed = (seen: string, all: string) => all.startsWith(seen) ? all.slice(seen.length) : ""
+      const tail = { stdout: missed(read.stdout, full.stdout), stderr: missed(read.stderr, full.stderr) }
+      if (onOutput !== undefined) {
+        for (const stream of ["stdout", "stderr"] as const) {
+          if (tail[stream] !== "") yield* onOutput({ stream, data: new TextEncoder().encode(tail[stream]) })
+        }
+      }
+      return {
+        id: container.id,
+        exitCode,
+        outputRead: true,
+        stdout: read.stdout + tail.stdout,
+        stderr: read.stderr + tail.stderr
+      } satisfies ContainerRunResult
     })
 
   const run: ContainersShape["run"] = (config, options = {}) =>
