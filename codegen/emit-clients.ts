@@ -137,12 +137,13 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
       if (op.response === "json" || op.response === "void") effect = true
       else stream = true
     }
-    const fx = [effect ? "Effect" : "", stream ? "Stream" : ""].filter(Boolean).join(", ")
+    const fx = [effect ? "Effect" : "", stream ? "Stream" : ""].filter(Boolean)
+      .map((m) => `import type * as ${m} from "effect/${m}"\n`).join("")
     const type = `${pascal(group)}Client`
     files.set(
       `clients/${group}.ts`,
       HEADER +
-        `import type { ${fx} } from "effect"\n` +
+        fx +
         `import type { OperationRunner } from "../../core/descriptor.js"\n` +
         `import type { DockerError } from "../../core/errors.js"\n` +
         [...new Set(imports)].sort().join("\n") + "\n\n" +

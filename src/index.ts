@@ -4,7 +4,7 @@
  * Provide `Docker.layerFromEnv` (or `DockerEngine.layer({ host, apiVersion })` + the service
  * layers) and use the services: `System`, `Containers`, `Exec`, and more as they land.
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { DockerEngine } from "./engine/engine.js"
 import { Containers } from "./services/containers.js"
 import { Exec } from "./services/exec.js"

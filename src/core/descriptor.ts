@@ -3,7 +3,10 @@
  * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
  * Schemas: nothing here performs I/O.
  */
-import type { Duration, Effect, Schema, Stream } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import type { DockerError } from "./errors.js"
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"

@@ -15,7 +15,15 @@
  *   no bound); `wait`, `logs`, `stats`, `export`, `attach` and archive transfers have none
  *   (interrupt them, or use `Effect.timeout`).
  */
-import { Context, Data, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
 import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"

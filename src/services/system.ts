@@ -2,7 +2,10 @@
  * `System`: the daemon itself — ping, version, info, events, disk usage. (`POST /auth`, docker-py's
  * `login`, is `Images.login`, next to the registry credentials it checks.)
  */
-import { Context, Effect, Layer, type Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Stream from "effect/Stream"
 import type { DockerError } from "../core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeSystemClient, type SystemClient } from "../generated/clients/system.js"
