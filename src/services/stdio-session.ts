@@ -10,7 +10,8 @@
  * daemon died with stdin bytes of ours unread). The bytes cannot tell the two apart, so a clean
  * end is only believed once the daemon answers a ping.
  */
-import { NodeSink, NodeStream } from "@effect/platform-node"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Effect from "effect/Effect"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
