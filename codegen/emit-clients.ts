@@ -96,14 +96,18 @@ const clientMethod = (op: ClientOperation, name: string) => {
     : forwarded.length === 0
     ? "options"
     : `{ ...options, ${forwarded.join(", ")} }`
-  const call = `engine.${runner(op)}(${op.id}${args === undefined ? "" : `, ${args}`})`
+  // The descriptor module is imported on first use (src/core/lazy.ts): a program evaluates only
+  // the generated modules of the operations it calls.
+  const lazy = op.response === "jsonStream" || op.response === "binary" ? "streamWithDescriptor" : "withDescriptor"
+  const call = `${lazy}(${op.id}$, (d) => engine.${runner(op)}(d${args === undefined ? "" : `, ${args}`}))`
   const doc = [
     `${op.summary ?? op.id} — \`${op.method} ${op.path}\` (${op.id}).`,
     op.description && op.description !== op.summary ? op.description : undefined
   ].filter(Boolean).join(" ")
   return {
     signature: jsdoc(doc, "  ") + `  readonly ${name}: (${params.join(", ")}) => ${returnType(op)}\n`,
-    implementation: `  ${name}: (${params.map((p) => p.split(":")[0]!.replace("?", "")).join(", ")}) => ${call}`
+    implementation: `  ${name}: (${params.map((p) => p.split(":")[0]!.replace("?", "")).join(", ")}) => ${call}`,
+    lazy
   }
 }
 
@@ -117,6 +121,8 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
     const signatures: Array<string> = []
     const implementations: Array<string> = []
     const imports: Array<string> = []
+    const lazies: Array<string> = []
+    const helpers = new Set<string>(["lazyDescriptor"])
     let effect = false
     let stream = false
     for (const [id, name] of methods) {
@@ -130,7 +136,15 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
         ...(op.otherKeys.length > 0 ? [`type ${id}Args`] : []),
         ...(op.jsonBody?.from === "operation" ? [`type ${op.jsonBody.type}`] : [])
       ]
-      imports.push(`import { ${[id, ...types].join(", ")} } from "../operations/${group}/${id}.js"`)
+      const named = [
+        ...(returnType(op).includes(`${id}.`) ? [id] : []),
+        ...types.map((t) => t.slice("type ".length))
+      ]
+      if (named.length > 0) imports.push(`import type { ${named.join(", ")} } from "../operations/${group}/${id}.js"`)
+      lazies.push(
+        `const ${id}$ = lazyDescriptor(() => import("../operations/${group}/${id}.js").then((m) => m.${id}))\n`
+      )
+      helpers.add(m.lazy)
       if (op.jsonBody?.from === "schema") {
         imports.push(`import type { ${op.jsonBody.type} } from "../schemas/${op.jsonBody.type}.js"`)
       }
@@ -146,7 +160,9 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
         fx +
         `import type { OperationRunner } from "../../core/descriptor.js"\n` +
         `import type { DockerError } from "../../core/errors.js"\n` +
+        `import { ${[...helpers].sort().join(", ")} } from "../../core/lazy.js"\n` +
         [...new Set(imports)].sort().join("\n") + "\n\n" +
+        lazies.join("") + "\n" +
         jsdoc(`The ${group} operations that only forward their arguments (spec/clients.yaml).`, "") +
         `export interface ${type} {\n${signatures.join("")}}\n\n` +
         jsdoc(`The ${group} pass-through methods over \`engine\`.`, "") +

@@ -3,21 +3,35 @@ import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { OperationRunner } from "../../core/descriptor.js"
 import type { DockerError } from "../../core/errors.js"
-import { ContainerChanges } from "../operations/container/ContainerChanges.js"
-import { ContainerCreate, type ContainerCreateArgs, type ContainerCreateBody } from "../operations/container/ContainerCreate.js"
-import { ContainerDelete, type ContainerDeleteArgs } from "../operations/container/ContainerDelete.js"
-import { ContainerExport } from "../operations/container/ContainerExport.js"
-import { ContainerInspect, type ContainerInspectArgs } from "../operations/container/ContainerInspect.js"
-import { ContainerKill, type ContainerKillArgs } from "../operations/container/ContainerKill.js"
-import { ContainerList, type ContainerListArgs } from "../operations/container/ContainerList.js"
-import { ContainerPause } from "../operations/container/ContainerPause.js"
-import { ContainerPrune, type ContainerPruneArgs } from "../operations/container/ContainerPrune.js"
-import { ContainerRename, type ContainerRenameArgs } from "../operations/container/ContainerRename.js"
-import { ContainerResize, type ContainerResizeArgs } from "../operations/container/ContainerResize.js"
-import { ContainerTop, type ContainerTopArgs } from "../operations/container/ContainerTop.js"
-import { ContainerUnpause } from "../operations/container/ContainerUnpause.js"
-import { ContainerUpdate, type ContainerUpdateBody } from "../operations/container/ContainerUpdate.js"
-import { ContainerWait, type ContainerWaitArgs } from "../operations/container/ContainerWait.js"
+import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../../core/lazy.js"
+import type { ContainerChanges } from "../operations/container/ContainerChanges.js"
+import type { ContainerCreate, ContainerCreateArgs, ContainerCreateBody } from "../operations/container/ContainerCreate.js"
+import type { ContainerDeleteArgs } from "../operations/container/ContainerDelete.js"
+import type { ContainerInspect, ContainerInspectArgs } from "../operations/container/ContainerInspect.js"
+import type { ContainerKillArgs } from "../operations/container/ContainerKill.js"
+import type { ContainerList, ContainerListArgs } from "../operations/container/ContainerList.js"
+import type { ContainerPrune, ContainerPruneArgs } from "../operations/container/ContainerPrune.js"
+import type { ContainerRenameArgs } from "../operations/container/ContainerRename.js"
+import type { ContainerResizeArgs } from "../operations/container/ContainerResize.js"
+import type { ContainerTop, ContainerTopArgs } from "../operations/container/ContainerTop.js"
+import type { ContainerUpdate, ContainerUpdateBody } from "../operations/container/ContainerUpdate.js"
+import type { ContainerWait, ContainerWaitArgs } from "../operations/container/ContainerWait.js"
+
+const ContainerList$ = lazyDescriptor(() => import("../operations/container/ContainerList.js").then((m) => m.ContainerList))
+const ContainerCreate$ = lazyDescriptor(() => import("../operations/container/ContainerCreate.js").then((m) => m.ContainerCreate))
+const ContainerInspect$ = lazyDescriptor(() => import("../operations/container/ContainerInspect.js").then((m) => m.ContainerInspect))
+const ContainerTop$ = lazyDescriptor(() => import("../operations/container/ContainerTop.js").then((m) => m.ContainerTop))
+const ContainerChanges$ = lazyDescriptor(() => import("../operations/container/ContainerChanges.js").then((m) => m.ContainerChanges))
+const ContainerExport$ = lazyDescriptor(() => import("../operations/container/ContainerExport.js").then((m) => m.ContainerExport))
+const ContainerResize$ = lazyDescriptor(() => import("../operations/container/ContainerResize.js").then((m) => m.ContainerResize))
+const ContainerKill$ = lazyDescriptor(() => import("../operations/container/ContainerKill.js").then((m) => m.ContainerKill))
+const ContainerUpdate$ = lazyDescriptor(() => import("../operations/container/ContainerUpdate.js").then((m) => m.ContainerUpdate))
+const ContainerRename$ = lazyDescriptor(() => import("../operations/container/ContainerRename.js").then((m) => m.ContainerRename))
+const ContainerPause$ = lazyDescriptor(() => import("../operations/container/ContainerPause.js").then((m) => m.ContainerPause))
+const ContainerUnpause$ = lazyDescriptor(() => import("../operations/container/ContainerUnpause.js").then((m) => m.ContainerUnpause))
+const ContainerWait$ = lazyDescriptor(() => import("../operations/container/ContainerWait.js").then((m) => m.ContainerWait))
+const ContainerDelete$ = lazyDescriptor(() => import("../operations/container/ContainerDelete.js").then((m) => m.ContainerDelete))
+const ContainerPrune$ = lazyDescriptor(() => import("../operations/container/ContainerPrune.js").then((m) => m.ContainerPrune))
 
 /** The container operations that only forward their arguments (spec/clients.yaml). */
 export interface ContainerClient {
@@ -55,19 +69,19 @@ export interface ContainerClient {
 
 /** The container pass-through methods over `engine`. */
 export const makeContainerClient = (engine: OperationRunner): ContainerClient => ({
-  list: (options) => engine.json(ContainerList, options),
-  create: (body, options) => engine.json(ContainerCreate, { ...options, body }),
-  inspect: (id, options) => engine.json(ContainerInspect, { ...options, id }),
-  top: (id, options) => engine.json(ContainerTop, { ...options, id }),
-  changes: (id) => engine.json(ContainerChanges, { id }),
-  export: (id) => engine.stream(ContainerExport, { id }),
-  resize: (id, options) => engine.empty(ContainerResize, { ...options, id }),
-  kill: (id, options) => engine.empty(ContainerKill, { ...options, id }),
-  update: (id, body) => engine.json(ContainerUpdate, { id, body }),
-  rename: (id, options) => engine.empty(ContainerRename, { ...options, id }),
-  pause: (id) => engine.empty(ContainerPause, { id }),
-  unpause: (id) => engine.empty(ContainerUnpause, { id }),
-  wait: (id, options) => engine.json(ContainerWait, { ...options, id }),
-  remove: (id, options) => engine.empty(ContainerDelete, { ...options, id }),
-  prune: (options) => engine.json(ContainerPrune, options)
+  list: (options) => withDescriptor(ContainerList$, (d) => engine.json(d, options)),
+  create: (body, options) => withDescriptor(ContainerCreate$, (d) => engine.json(d, { ...options, body })),
+  inspect: (id, options) => withDescriptor(ContainerInspect$, (d) => engine.json(d, { ...options, id })),
+  top: (id, options) => withDescriptor(ContainerTop$, (d) => engine.json(d, { ...options, id })),
+  changes: (id) => withDescriptor(ContainerChanges$, (d) => engine.json(d, { id })),
+  export: (id) => streamWithDescriptor(ContainerExport$, (d) => engine.stream(d, { id })),
+  resize: (id, options) => withDescriptor(ContainerResize$, (d) => engine.empty(d, { ...options, id })),
+  kill: (id, options) => withDescriptor(ContainerKill$, (d) => engine.empty(d, { ...options, id })),
+  update: (id, body) => withDescriptor(ContainerUpdate$, (d) => engine.json(d, { id, body })),
+  rename: (id, options) => withDescriptor(ContainerRename$, (d) => engine.empty(d, { ...options, id })),
+  pause: (id) => withDescriptor(ContainerPause$, (d) => engine.empty(d, { id })),
+  unpause: (id) => withDescriptor(ContainerUnpause$, (d) => engine.empty(d, { id })),
+  wait: (id, options) => withDescriptor(ContainerWait$, (d) => engine.json(d, { ...options, id })),
+  remove: (id, options) => withDescriptor(ContainerDelete$, (d) => engine.empty(d, { ...options, id })),
+  prune: (options) => withDescriptor(ContainerPrune$, (d) => engine.json(d, options))
 })

@@ -2,9 +2,14 @@
 import type * as Effect from "effect/Effect"
 import type { OperationRunner } from "../../core/descriptor.js"
 import type { DockerError } from "../../core/errors.js"
-import { ContainerExec, type ContainerExecBody } from "../operations/exec/ContainerExec.js"
-import { ExecInspect } from "../operations/exec/ExecInspect.js"
-import { ExecResize, type ExecResizeArgs } from "../operations/exec/ExecResize.js"
+import { lazyDescriptor, withDescriptor } from "../../core/lazy.js"
+import type { ContainerExec, ContainerExecBody } from "../operations/exec/ContainerExec.js"
+import type { ExecInspect } from "../operations/exec/ExecInspect.js"
+import type { ExecResizeArgs } from "../operations/exec/ExecResize.js"
+
+const ContainerExec$ = lazyDescriptor(() => import("../operations/exec/ContainerExec.js").then((m) => m.ContainerExec))
+const ExecInspect$ = lazyDescriptor(() => import("../operations/exec/ExecInspect.js").then((m) => m.ExecInspect))
+const ExecResize$ = lazyDescriptor(() => import("../operations/exec/ExecResize.js").then((m) => m.ExecResize))
 
 /** The exec operations that only forward their arguments (spec/clients.yaml). */
 export interface ExecClient {
@@ -18,7 +23,7 @@ export interface ExecClient {
 
 /** The exec pass-through methods over `engine`. */
 export const makeExecClient = (engine: OperationRunner): ExecClient => ({
-  create: (id, body) => engine.json(ContainerExec, { id, body }),
-  inspect: (id) => engine.json(ExecInspect, { id }),
-  resize: (id, options) => engine.empty(ExecResize, { ...options, id })
+  create: (id, body) => withDescriptor(ContainerExec$, (d) => engine.json(d, { id, body })),
+  inspect: (id) => withDescriptor(ExecInspect$, (d) => engine.json(d, { id })),
+  resize: (id, options) => withDescriptor(ExecResize$, (d) => engine.empty(d, { ...options, id }))
 })

@@ -2,12 +2,20 @@
 import type * as Effect from "effect/Effect"
 import type { OperationRunner } from "../../core/descriptor.js"
 import type { DockerError } from "../../core/errors.js"
-import { BuildPrune, type BuildPruneArgs } from "../operations/image/BuildPrune.js"
-import { ImageDelete, type ImageDeleteArgs } from "../operations/image/ImageDelete.js"
-import { ImageHistory, type ImageHistoryArgs } from "../operations/image/ImageHistory.js"
-import { ImageInspect, type ImageInspectArgs } from "../operations/image/ImageInspect.js"
-import { ImageList, type ImageListArgs } from "../operations/image/ImageList.js"
-import { ImagePrune, type ImagePruneArgs } from "../operations/image/ImagePrune.js"
+import { lazyDescriptor, withDescriptor } from "../../core/lazy.js"
+import type { BuildPrune, BuildPruneArgs } from "../operations/image/BuildPrune.js"
+import type { ImageDelete, ImageDeleteArgs } from "../operations/image/ImageDelete.js"
+import type { ImageHistory, ImageHistoryArgs } from "../operations/image/ImageHistory.js"
+import type { ImageInspect, ImageInspectArgs } from "../operations/image/ImageInspect.js"
+import type { ImageList, ImageListArgs } from "../operations/image/ImageList.js"
+import type { ImagePrune, ImagePruneArgs } from "../operations/image/ImagePrune.js"
+
+const ImageList$ = lazyDescriptor(() => import("../operations/image/ImageList.js").then((m) => m.ImageList))
+const ImageInspect$ = lazyDescriptor(() => import("../operations/image/ImageInspect.js").then((m) => m.ImageInspect))
+const ImageHistory$ = lazyDescriptor(() => import("../operations/image/ImageHistory.js").then((m) => m.ImageHistory))
+const ImageDelete$ = lazyDescriptor(() => import("../operations/image/ImageDelete.js").then((m) => m.ImageDelete))
+const ImagePrune$ = lazyDescriptor(() => import("../operations/image/ImagePrune.js").then((m) => m.ImagePrune))
+const BuildPrune$ = lazyDescriptor(() => import("../operations/image/BuildPrune.js").then((m) => m.BuildPrune))
 
 /** The image operations that only forward their arguments (spec/clients.yaml). */
 export interface ImageClient {
@@ -27,10 +35,10 @@ export interface ImageClient {
 
 /** The image pass-through methods over `engine`. */
 export const makeImageClient = (engine: OperationRunner): ImageClient => ({
-  list: (options) => engine.json(ImageList, options),
-  inspect: (name, options) => engine.json(ImageInspect, { ...options, name }),
-  history: (name, options) => engine.json(ImageHistory, { ...options, name }),
-  remove: (name, options) => engine.json(ImageDelete, { ...options, name }),
-  prune: (options) => engine.json(ImagePrune, options),
-  pruneBuildCache: (options) => engine.json(BuildPrune, options)
+  list: (options) => withDescriptor(ImageList$, (d) => engine.json(d, options)),
+  inspect: (name, options) => withDescriptor(ImageInspect$, (d) => engine.json(d, { ...options, name })),
+  history: (name, options) => withDescriptor(ImageHistory$, (d) => engine.json(d, { ...options, name })),
+  remove: (name, options) => withDescriptor(ImageDelete$, (d) => engine.json(d, { ...options, name })),
+  prune: (options) => withDescriptor(ImagePrune$, (d) => engine.json(d, options)),
+  pruneBuildCache: (options) => withDescriptor(BuildPrune$, (d) => engine.json(d, options))
 })

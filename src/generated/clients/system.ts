@@ -2,9 +2,14 @@
 import type * as Effect from "effect/Effect"
 import type { OperationRunner } from "../../core/descriptor.js"
 import type { DockerError } from "../../core/errors.js"
-import { SystemDataUsage, type SystemDataUsageArgs } from "../operations/system/SystemDataUsage.js"
-import { SystemInfo } from "../operations/system/SystemInfo.js"
-import { SystemVersion } from "../operations/system/SystemVersion.js"
+import { lazyDescriptor, withDescriptor } from "../../core/lazy.js"
+import type { SystemDataUsage, SystemDataUsageArgs } from "../operations/system/SystemDataUsage.js"
+import type { SystemInfo } from "../operations/system/SystemInfo.js"
+import type { SystemVersion } from "../operations/system/SystemVersion.js"
+
+const SystemVersion$ = lazyDescriptor(() => import("../operations/system/SystemVersion.js").then((m) => m.SystemVersion))
+const SystemInfo$ = lazyDescriptor(() => import("../operations/system/SystemInfo.js").then((m) => m.SystemInfo))
+const SystemDataUsage$ = lazyDescriptor(() => import("../operations/system/SystemDataUsage.js").then((m) => m.SystemDataUsage))
 
 /** The system operations that only forward their arguments (spec/clients.yaml). */
 export interface SystemClient {
@@ -18,7 +23,7 @@ export interface SystemClient {
 
 /** The system pass-through methods over `engine`. */
 export const makeSystemClient = (engine: OperationRunner): SystemClient => ({
-  version: () => engine.json(SystemVersion),
-  info: () => engine.json(SystemInfo),
-  dataUsage: (options) => engine.json(SystemDataUsage, options)
+  version: () => withDescriptor(SystemVersion$, (d) => engine.json(d)),
+  info: () => withDescriptor(SystemInfo$, (d) => engine.json(d)),
+  dataUsage: (options) => withDescriptor(SystemDataUsage$, (d) => engine.json(d, options))
 })
