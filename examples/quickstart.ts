@@ -1,7 +1,7 @@
 import { runMain } from "@effect/platform-node/NodeRuntime"
+import { Docker, System } from "effect-docker"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { Docker, System } from "effect-docker"
 
 const program = Effect.gen(function*() {
   const system = yield* System
