@@ -43,7 +43,17 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
-      ...engineList().flatMap((engine) => engineProjects(engine.id))
+      ...engineList().flatMap((engine) => engineProjects(engine.id)),
+      // The packed tarball, installed into a fresh project, run once against the newest engine.
+      {
+        extends: true,
+        test: {
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          env: { EFFECT_DOCKER_TEST_ENGINE: engineList().at(-1)!.id },
+          globalSetup: ["test/support/global-setup.ts"]
+        }
+      }
     ]
   }
 })

@@ -104,7 +104,10 @@ const clientMethod = (op: ClientOperation, name: string) => {
     : forwarded.length === 0
     ? "options"
     : `{ ...options, ${forwarded.join(", ")} }`
-  const call = `engine.${runner(op)}(${op.id}${args === undefined ? "" : `, ${args}`})`
+  // The descriptor module is imported on first use (src/core/lazy.ts): a program evaluates only
+  // the generated modules of the operations it calls.
+  const lazy = op.response === "jsonStream" || op.response === "binary" ? "streamWithDescriptor" : "withDescriptor"
+  const call = `${lazy}(${op.id}$, (d) => engine.${runner(op)}(d${args === undefined ? "" : `, ${args}`}))`
   // Some summaries are quoted and run over lines in the spec (VolumeUpdate's): one line, unquoted.
   const summary = op.summary?.replace(/\s+/g, " ").trim().replace(/^"(.*)"$/, "$1")
   const doc = [
@@ -113,7 +116,8 @@ const clientMethod = (op: ClientOperation, name: string) => {
   ].filter(Boolean).join(" ")
   return {
     signature: jsdoc(doc, "  ") + `  readonly ${name}: (${params.join(", ")}) => ${returnType(op)}\n`,
-    implementation: `  ${name}: (${params.map((p) => p.split(":")[0]!.replace("?", "")).join(", ")}) => ${call}`
+    implementation: `  ${name}: (${params.map((p) => p.split(":")[0]!.replace("?", "")).join(", ")}) => ${call}`,
+    lazy
   }
 }
 
@@ -127,6 +131,8 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
     const signatures: Array<string> = []
     const implementations: Array<string> = []
     const imports: Array<string> = []
+    const lazies: Array<string> = []
+    const helpers = new Set<string>(["lazyDescriptor"])
     let effect = false
     let stream = false
     for (const [id, name] of methods) {
@@ -140,22 +146,33 @@ export const emitClients = (ops: ReadonlyArray<ClientOperation>, table: ClientTa
         ...(op.otherKeys.length > 0 ? [`type ${id}Args`] : []),
         ...(op.jsonBody?.from === "operation" ? [`type ${op.jsonBody.type}`] : [])
       ]
-      imports.push(`import { ${[id, ...types].join(", ")} } from "../operations/${group}/${id}.js"`)
+      const named = [
+        ...(returnType(op).includes(`${id}.`) ? [id] : []),
+        ...types.map((t) => t.slice("type ".length))
+      ]
+      if (named.length > 0) imports.push(`import type { ${named.join(", ")} } from "../operations/${group}/${id}.js"`)
+      lazies.push(
+        `const ${id}$ = lazyDescriptor(() => import("../operations/${group}/${id}.js").then((m) => m.${id}))\n`
+      )
+      helpers.add(m.lazy)
       if (op.jsonBody?.from === "schema") {
         imports.push(`import type { ${op.jsonBody.type} } from "../schemas/${op.jsonBody.type}.js"`)
       }
       if (op.response === "json" || op.response === "void") effect = true
       else stream = true
     }
-    const fx = [effect ? "Effect" : "", stream ? "Stream" : ""].filter(Boolean).join(", ")
+    const fx = [effect ? "Effect" : "", stream ? "Stream" : ""].filter(Boolean)
+      .map((m) => `import type * as ${m} from "effect/${m}"\n`).join("")
     const type = `${pascal(group)}Client`
     files.set(
       `clients/${group}.ts`,
       HEADER +
-        `import type { ${fx} } from "effect"\n` +
+        fx +
         `import type { OperationRunner } from "../../core/descriptor.js"\n` +
         `import type { DockerError } from "../../core/errors.js"\n` +
+        `import { ${[...helpers].sort().join(", ")} } from "../../core/lazy.js"\n` +
         [...new Set(imports)].sort().join("\n") + "\n\n" +
+        lazies.join("") + "\n" +
         jsdoc(`The ${group} operations that only forward their arguments (spec/clients.yaml).`, "") +
         `export interface ${type} {\n${signatures.join("")}}\n\n` +
         jsdoc(`The ${group} pass-through methods over \`engine\`.`, "") +

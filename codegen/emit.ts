@@ -143,7 +143,8 @@ const aliased = (
 const importsBlock = (ctx: Ctx, from: string, code: string, self: string | undefined, dctx: DecoderCtx): string => {
   const fx = [/\bSchema\./.test(code) ? "Schema" : "", ctx.needsTransformation.value ? "SchemaTransformation" : ""]
     .filter(Boolean)
-  const lines = fx.length > 0 ? [`import { ${fx.join(", ")} } from "effect"`] : []
+  // Deep imports: the `effect` barrel evaluates every Effect module (bench/README.md, "Start-up").
+  const lines = fx.map((m) => `import * as ${m} from "effect/${m}"`)
   const runtime = new Set([...ctx.runtime, ...dctx.runtime])
   if (runtime.size > 0) lines.push(`import { ${[...runtime].sort().join(", ")} } from "${from}../core/runtime.js"`)
   for (const i of [...new Set([...ctx.imports, ...dctx.imports.keys()])].sort()) {

@@ -1,6 +1,7 @@
-import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { runMain } from "@effect/platform-node/NodeRuntime"
 import { Docker, System } from "effect-docker"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 
 const program = Effect.gen(function*() {
   const system = yield* System
@@ -12,4 +13,4 @@ const program = Effect.gen(function*() {
   Effect.provide(Docker.layerFromEnv) // DOCKER_HOST and DOCKER_API_VERSION, as the docker CLI reads them
 )
 
-NodeRuntime.runMain(program)
+runMain(program)

@@ -4,7 +4,9 @@
  * Provide `Docker.layerFromEnv` (or `DockerEngine.layer({ host, apiVersion })` + the service
  * layers) and use the services: `System`, `Containers`, `Exec`, `Images`, `Networks`, `Volumes`.
  */
-import { Layer } from "effect"
+// First: fails on a Node.js older than 22.19 with a message saying so (before undici is evaluated).
+import "./core/node-version.js"
+import * as Layer from "effect/Layer"
 import { DockerEngine } from "./engine/engine.js"
 import { Containers } from "./services/containers.js"
 import { Exec } from "./services/exec.js"

@@ -1,5 +1,5 @@
 /** What the archive functions fail with, and the one rule for what an entry name may be. */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 export class ArchiveError extends Data.TaggedError("ArchiveError")<{
   /**

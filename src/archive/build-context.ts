@@ -25,7 +25,8 @@
  *   content (a path given with `-f`) or fail (the default). Name an outside Dockerfile by its
  *   own path to send one on purpose; it must be a regular file.
  */
-import { Data, Stream } from "effect"
+import * as Data from "effect/Data"
+import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import { lstat, readdir, readlink, realpath } from "node:fs/promises"
 import { isAbsolute, join, relative, resolve, sep } from "node:path"

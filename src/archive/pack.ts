@@ -3,7 +3,7 @@
  * `Containers.putArchive`, builds, loads), written with the project's one tar writer
  * (`tar-writer.ts`): produced as it is read, file contents never held whole in memory.
  */
-import { Stream } from "effect"
+import * as Stream from "effect/Stream"
 import { lstat, readdir, readlink } from "node:fs/promises"
 import * as path from "node:path"
 import { ArchiveError, segmentsOf } from "./archive-error.js"

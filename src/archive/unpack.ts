@@ -16,7 +16,8 @@
  * Device nodes and FIFOs are skipped (and listed); set-uid/set-gid bits are dropped. An archive that
  * ends inside an entry's data fails with `"Corrupt"`, and the partial file is removed.
  */
-import { Effect, type Stream } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import { constants as fsConstants } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"

@@ -3,7 +3,10 @@
  * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
  * Schemas: nothing here performs I/O.
  */
-import { type Duration, type Effect, Schema, Stream } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { DockerError } from "./errors.js"
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"

@@ -4,7 +4,7 @@
  * Credentials never reach these values: requests are described by operation and path only, and
  * headers are never copied into an error.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 interface StatusFields {
   /** The Engine API operation, e.g. `ContainerInspect`. */

@@ -7,7 +7,7 @@
  * (or number); the TypeScript type keeps the documented literals for completion:
  * `"created" | "running" | (string & {})`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 // At run time an open enum is exactly a string (or number): since every value is accepted, a
 // union that first tries the literals only costs time (~20% of decoding a container inspect,

@@ -19,7 +19,9 @@
  *    directory exists or `SkipTLSVerify` is set; the TLS environment variables do not apply.
  * 4. The config directory is `DOCKER_CONFIG`, default `~/.docker`.
  */
-import { Config, Effect, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"

@@ -3,7 +3,9 @@
  * the server address on stdin, JSON on stdout. A failure names the helper and the registry, never
  * a secret (helpers print errors, not the secret they failed to find).
  */
-import { Data, Effect, Redacted } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import type { RegistryCredentials } from "../wire/registry-auth.js"
 

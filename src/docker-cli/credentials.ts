@@ -4,7 +4,8 @@
  * `$DOCKER_CONFIG/config.json` (default `~/.docker`). Secrets stay `Redacted`; a failure names
  * the registry and helper, never a secret.
  */
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { type RegistryCredentials } from "../wire/registry-auth.js"
 import { type ConfigAuthEntry, configDirectory, type DockerConfigFile, readConfigFile } from "./config-file.js"
 import { CredentialsError, credentialsFromHelper, helperServers } from "./credential-helpers.js"

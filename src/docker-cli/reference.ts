@@ -11,7 +11,7 @@
  *   tag       := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
  *   digest    := algorithm ":" hex, checked as the daemon checks it (sha256/384/512, exact length)
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** How Docker Hub's credentials are keyed in `config.json` and credential stores. */
 export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"

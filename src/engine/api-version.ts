@@ -2,7 +2,10 @@
  * API versions: comparison, the range this client supports, the CLI's negotiation rule, and the
  * once-per-layer negotiation itself (`versionResolver`).
  */
-import { Deferred, Effect, Exit, type Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
 import { ApiVersionError, type DockerError } from "../core/errors.js"
 
 import { newestVersion, oldestVersion } from "../generated/versions.js"

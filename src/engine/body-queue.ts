@@ -7,8 +7,10 @@
  * Why not undici's `Readable` body + `NodeStream.fromReadable`: on a log stream of 2–3 KiB chunks
  * that layer was a third of the client's CPU per MiB (bench/README.md, "Logs-follow").
  */
-import { Cause, Effect, Stream } from "effect"
 import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { Dispatcher } from "undici"
 
 /** Bytes queued before the connection is paused (the daemon then waits on a full socket). */

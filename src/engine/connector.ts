@@ -8,7 +8,8 @@
  *
  * Key material and passwords never reach an error or a log: errors name files and codes only.
  */
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as net from "node:net"

@@ -2,7 +2,15 @@
  * `DockerEngine`: one daemon, one connection pool, one effective API version. Every service
  * method goes through `call`: descriptor + arguments → request → decoded value or tagged error.
  */
-import { type Config, Context, Duration, Effect, Layer, Schedule, type Scope, Stream, Tracer } from "effect"
+import type * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
 import type { ArgsOf, CallArgs, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"

@@ -2,7 +2,7 @@
  * From an operation descriptor and an argument object to a request, and from a daemon's answer to
  * a value or a tagged error. Pure: no I/O here, so every rule is testable without a daemon.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Availability, OperationDescriptor, ParamSpec } from "../core/descriptor.js"
 import { ApiVersionError, type DockerError, InvalidArgumentError, statusErrorFor } from "../core/errors.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"

@@ -2,7 +2,9 @@
  * Engine options the way the Docker CLI would connect with the current environment: the context's
  * host and TLS material (`docker-cli/context.ts`, read now), and `DOCKER_API_VERSION` as a pin.
  */
-import { Config, Effect, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { EndpointError } from "../core/errors.js"
 import { dockerEnvConfig, resolveDockerContext } from "../docker-cli/context.js"
 import type { TlsOptions } from "./connector.js"

@@ -6,7 +6,9 @@
  * that may last as long as the daemon's work (streams, unbounded long polls) take connections of
  * their own, so they never hold up the bounded calls.
  */
-import { Effect, type Scope, type Stream } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type { IncomingHttpHeaders } from "node:http"
 import { createRequire } from "node:module"
 import { Readable } from "node:stream"

@@ -15,10 +15,19 @@
  *   no bound); `wait`, `logs`, `stats`, `export`, `attach` and archive transfers have none
  *   (interrupt them, or use `Effect.timeout`).
  */
-import { Context, Data, Duration, Effect, Layer, Option, Schema, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
 import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"
+import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
 import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
@@ -28,7 +37,7 @@ import type { ContainerCreateBody } from "../generated/operations/container/Cont
 import { ContainerLogs, type ContainerLogsArgs } from "../generated/operations/container/ContainerLogs.js"
 import { ContainerRestart } from "../generated/operations/container/ContainerRestart.js"
 import { ContainerStart } from "../generated/operations/container/ContainerStart.js"
-import { ContainerStats } from "../generated/operations/container/ContainerStats.js"
+import type { ContainerStats } from "../generated/operations/container/ContainerStats.js"
 import { ContainerStop } from "../generated/operations/container/ContainerStop.js"
 import { PutContainerArchive } from "../generated/operations/container/PutContainerArchive.js"
 import type { PortBinding } from "../generated/schemas/PortBinding.js"
@@ -41,6 +50,11 @@ import { unixSeconds } from "../wire/time.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
 /** `logs` options: the operation's query parameters, with friendlier `since` / `until` / `tail`. */
+
+// Its Schema (the stats sample) is evaluated on the first call only (src/core/lazy.ts).
+const ContainerStats$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerStats.js").then((m) => m.ContainerStats)
+)
 export interface ContainerLogsOptions extends Omit<ContainerLogsArgs, "id" | "since" | "until" | "tail"> {
   /** Only lines since this time: Unix seconds (fractions allowed) or a `Date`. */
   readonly since?: number | Date | undefined
@@ -415,22 +429,23 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   return {
     ...client,
     logs,
-    stats: (id) => engine.messages(ContainerStats, { id, stream: true }),
+    stats: (id) => streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })),
     statsOnce: (id, options = {}) =>
-      engine.messages(ContainerStats, { id, stream: false, ...definedOnly(options) }).pipe(
-        Stream.runHead,
-        Effect.flatMap(Option.match({
-          onNone: () =>
-            Effect.fail(
-              new DecodeError({
-                operation: "ContainerStats",
-                detail: "empty answer",
-                message: "ContainerStats: the daemon answered without a sample"
-              })
-            ),
-          onSome: Effect.succeed
-        }))
-      ),
+      streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: false, ...definedOnly(options) }))
+        .pipe(
+          Stream.runHead,
+          Effect.flatMap(Option.match({
+            onNone: () =>
+              Effect.fail(
+                new DecodeError({
+                  operation: "ContainerStats",
+                  detail: "empty answer",
+                  message: "ContainerStats: the daemon answered without a sample"
+                })
+              ),
+            onSome: Effect.succeed
+          }))
+        ),
     start,
     stop: (id, options = {}) =>
       engine.empty(ContainerStop, stopArgs(id, options), graceTimeout(options)).pipe(

@@ -8,7 +8,11 @@
  * `raw-stream`). `start` always sends `Tty` explicitly — the caller's, else the exec's own
  * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent.
  */
-import { Context, Effect, Layer, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { DockerError } from "../core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"

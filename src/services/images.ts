@@ -12,7 +12,11 @@
  * `credHelpers`), else explicit `RegistryCredentials` (secrets `Redacted`), or `"anonymous"`.
  * Push always sends `X-Registry-Auth` (`{}` when anonymous: Docker 20.10 refuses a push without it).
  */
-import { Context, Effect, Layer, Redacted, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { BuildContextError, directoryContext } from "../archive/build-context.js"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, IncompleteStreamError, Unauthorized } from "../core/errors.js"

@@ -19,7 +19,11 @@
  *   name with `Force`. A swarm network is refused for a moment after that (its attachment tasks
  *   go asynchronously, 400 "in use by task"): the removal is retried for up to 10 s then.
  */
-import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, NotFound } from "../core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"

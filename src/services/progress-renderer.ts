@@ -3,7 +3,8 @@
  * place, and build output above it. Nothing is written when the output is not a TTY (CI logs,
  * pipes), so the same program can always pass a renderer.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { ProgressBoard, type ProgressMessage } from "../wire/progress.js"
 
 export interface TerminalProgressOptions {

@@ -10,8 +10,11 @@
  * daemon died with stdin bytes of ours unread). The bytes cannot tell the two apart, so a clean
  * end is only believed once the daemon answers a ping.
  */
-import { NodeSink, NodeStream } from "@effect/platform-node"
-import { Effect, Sink, Stream } from "effect"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Effect from "effect/Effect"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
 import { ConnectionError, type DockerError } from "../core/errors.js"
 import type { DockerEngineShape, HijackedConnection } from "../engine/engine.js"
 import { SystemPing } from "../generated/operations/system/SystemPing.js"

@@ -2,16 +2,25 @@
  * `System`: the daemon itself — ping, version, info, events, disk usage. (`POST /auth`, docker-py's
  * `login`, is `Images.login`, next to the registry credentials it checks.)
  */
-import { Context, Effect, Layer, type Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Stream from "effect/Stream"
 import type { DockerError } from "../core/errors.js"
+import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeSystemClient, type SystemClient } from "../generated/clients/system.js"
-import { SystemEvents, type SystemEventsArgs } from "../generated/operations/system/SystemEvents.js"
+import type { SystemEvents, SystemEventsArgs } from "../generated/operations/system/SystemEvents.js"
 import { SystemPing } from "../generated/operations/system/SystemPing.js"
 import { firstHeader } from "../wire/headers.js"
 import { unixSeconds } from "../wire/time.js"
 
 /** What `_ping` tells about the daemon, from its response headers. */
+
+// Its Schema (EventMessage) is evaluated on the first call only (src/core/lazy.ts).
+const SystemEvents$ = lazyDescriptor(() =>
+  import("../generated/operations/system/SystemEvents.js").then((m) => m.SystemEvents)
+)
 export interface SystemPingResult {
   /** The body: `OK`. */
   readonly status: string
@@ -61,11 +70,12 @@ export const makeSystem = (engine: DockerEngineShape): SystemShape => ({
       swarm: firstHeader(answer.headers, "swarm")
     })),
   events: ({ since, until, ...rest } = {}) =>
-    engine.messages(SystemEvents, {
-      ...rest,
-      ...(since !== undefined ? { since: eventTime(since) } : {}),
-      ...(until !== undefined ? { until: eventTime(until) } : {})
-    })
+    streamWithDescriptor(SystemEvents$, (d) =>
+      engine.messages(d, {
+        ...rest,
+        ...(since !== undefined ? { since: eventTime(since) } : {}),
+        ...(until !== undefined ? { until: eventTime(until) } : {})
+      }))
 })
 
 export class System extends Context.Service<System, SystemShape>()("effect-docker/System") {

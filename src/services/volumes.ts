@@ -11,7 +11,10 @@
  * - **In use.** Removing a volume a container uses is `Conflict` (the daemon names the containers);
  *   `force` does not override that, it only ignores a volume that does not exist.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import { definedOnly } from "../core/defined.js"
 import { ApiVersionError, type DockerError } from "../core/errors.js"
 import { compareApiVersions } from "../engine/api-version.js"

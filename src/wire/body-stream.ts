@@ -4,7 +4,8 @@
  * itself (a file that cannot be read while packing) reaches the caller as that stream's own typed
  * error, not as the connection error the aborted request produces.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 
 export const withBodyStream = <A, E, R, E2, R2>(
   body: Stream.Stream<Uint8Array, E, R>,

@@ -4,7 +4,9 @@
  * produces the same value, several times faster; anything it refuses is decoded by the Schema,
  * which then either accepts it too or explains what is wrong.
  */
-import { Exit, Result, Schema } from "effect"
+import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { FastDecoder } from "../core/descriptor.js"
 import { DecodeError } from "../core/errors.js"
 import { Invalid } from "../core/runtime.js"

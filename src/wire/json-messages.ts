@@ -3,7 +3,10 @@
  * value per line → decoded message, failing with `InStreamError` when the daemon reports an error
  * after its 200. Pure Stream plumbing, no I/O.
  */
-import { Effect, Result, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { FastDecoder } from "../core/descriptor.js"
 import { DecodeError, InStreamError } from "../core/errors.js"
 import { decoderFor } from "./decode.js"

@@ -8,7 +8,7 @@
  *   (`+`, `/`) make an authenticated push quietly anonymous.
  * - `X-Registry-Config` (builds): the same encoding of a JSON map registry → AuthConfig.
  */
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 
 /**
  * Credentials for one registry. Secrets are `Redacted`: they print as `<redacted>` in logs, errors

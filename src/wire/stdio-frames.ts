@@ -14,8 +14,11 @@
  * no copying of the unread remainder. Only a header or payload that spans chunks is assembled
  * (into a payload buffer allocated once at its announced size). Pure Stream plumbing, no I/O.
  */
-import { Cause, Effect, Pull, Stream } from "effect"
 import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Pull from "effect/Pull"
+import * as Stream from "effect/Stream"
 import { StdioStreamError } from "../core/errors.js"
 
 /** Which standard stream a frame belongs to. */

@@ -6,7 +6,8 @@
  * practice) as stdout. Text is decoded as UTF-8 per stream, so a character or a line split across
  * chunks or frames — even with frames of the other stream in between — comes out whole.
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { StdioFrame } from "./stdio-frames.js"
 
 /** A line of output, without its line terminator, tagged with the stream it came from. */
