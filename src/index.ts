@@ -12,6 +12,7 @@ import { Containers } from "./services/containers.js"
 import { Exec } from "./services/exec.js"
 import { Images } from "./services/images.js"
 import { Networks } from "./services/networks.js"
+import { Plugins } from "./services/plugins.js"
 import { System } from "./services/system.js"
 import { Volumes } from "./services/volumes.js"
 
@@ -63,6 +64,7 @@ export * from "./services/containers.js"
 export * from "./services/exec.js"
 export * from "./services/images.js"
 export * from "./services/networks.js"
+export * from "./services/plugins.js"
 export * from "./services/progress-renderer.js"
 export type { StdioSession } from "./services/stdio-session.js"
 export * from "./services/system.js"
@@ -96,6 +98,7 @@ const services = Layer.mergeAll(
   Exec.layer,
   Images.layer,
   Networks.layer,
+  Plugins.layer,
   Volumes.layer
 )
 

@@ -19,19 +19,13 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { BuildContextError, directoryContext } from "../archive/build-context.js"
 import { definedOnly } from "../core/defined.js"
-import { type DockerError, IncompleteStreamError, Unauthorized } from "../core/errors.js"
-import {
-  allCredentials,
-  type CredentialLookupOptions,
-  type CredentialsError,
-  credentialsForRegistry
-} from "../docker-cli/credentials.js"
+import { type DockerError, IncompleteStreamError } from "../core/errors.js"
+import { allCredentials, type CredentialLookupOptions, type CredentialsError } from "../docker-cli/credentials.js"
 import {
   type ImageReference,
   InvalidReferenceError,
   parseReference,
   parseTaggableReference,
-  registryOfReference,
   tagProblem
 } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
@@ -69,16 +63,13 @@ import {
   type ImagePushResult,
   pullResult
 } from "../wire/progress.js"
-import { encodeRegistryAuth, encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
+import { encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
+import { registryAuthHeader, type RegistryAuthOption, registryRefusal } from "./registry-access.js"
 
 export { BuildContextError } from "../archive/build-context.js"
 export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
 
-/**
- * Which credentials a registry operation sends: `"config"` (default) what the Docker CLI would
- * send for the image's registry, `"anonymous"` none, or explicit credentials.
- */
-export type RegistryAuthOption = "config" | "anonymous" | RegistryCredentials
+export { type RegistryAuthOption, registryRefusal } from "./registry-access.js"
 
 /** Called with each progress message of a run-to-completion operation (e.g. `terminalProgress()`). */
 export type ProgressSink<M> = (message: M) => Effect.Effect<void>
@@ -279,33 +270,6 @@ export interface ImagesOptions {
   readonly credentials?: CredentialLookupOptions | undefined
 }
 
-/** What daemons say when a registry refused the credentials (or wanted some). */
-const REGISTRY_REFUSAL =
-  /\bunauthorized\b|authentication required|no basic auth credentials|incorrect username or password|status: 401\b/i
-
-/**
- * A registry's refusal of the credentials as `Unauthorized`, however the daemon reported it: 401
- * (28.x pull), 500 (20.10 pull; login on every version) or an in-stream error (push, build). The
- * `status` says what the daemon sent (200 for an in-stream error); the rest is left as it was.
- */
-export const registryRefusal = <E>(error: E): E | Unauthorized => {
-  const tagged = error as { readonly _tag?: string; readonly operation?: string; readonly daemonMessage?: string }
-  if (
-    (tagged._tag === "ServerError" || tagged._tag === "InStreamError") &&
-    typeof tagged.daemonMessage === "string" && REGISTRY_REFUSAL.test(tagged.daemonMessage)
-  ) {
-    const status = (error as { readonly status?: number }).status ?? 200
-    const operation = tagged.operation ?? ""
-    return new Unauthorized({
-      operation,
-      status,
-      daemonMessage: tagged.daemonMessage,
-      message: `${operation}: the registry refused the credentials: ${tagged.daemonMessage} (HTTP ${status})`
-    })
-  }
-  return error
-}
-
 const runToResult = <M, S, R, E>(
   operation: string,
   stream: Stream.Stream<M, E>,
@@ -329,18 +293,8 @@ const runToResult = <M, S, R, E>(
 export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {}): ImagesShape => {
   const lookup = options.credentials ?? {}
 
-  const credentialsFor = (
-    auth: RegistryAuthOption | undefined,
-    registry: string
-  ): Effect.Effect<RegistryCredentials | undefined, CredentialsError> =>
-    auth === undefined || auth === "config"
-      ? credentialsForRegistry(registry, lookup)
-      : auth === "anonymous"
-      ? Effect.succeed(undefined)
-      : Effect.succeed(auth)
-
   const authHeader = (auth: RegistryAuthOption | undefined, reference: string) =>
-    Effect.map(credentialsFor(auth, registryOfReference(reference)), encodeRegistryAuth)
+    registryAuthHeader(auth, reference, lookup)
 
   const pullStream = (
     reference: string,
