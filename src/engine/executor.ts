@@ -116,6 +116,24 @@ const removed = (operation: string, apiVersion: string, what: string, until: str
   })
 
 /**
+ * Why `apiVersion` cannot call the operation at all (too new for it, or removed), else `undefined`.
+ * For a service method that must read something before calling it, so that the refusal still
+ * comes before anything is sent.
+ */
+export const operationRefusal = (
+  descriptor: Pick<OperationDescriptor, "operationId" | "since" | "until">,
+  apiVersion: string
+): ApiVersionError | undefined => {
+  if (compareApiVersions(apiVersion, descriptor.since) < 0) {
+    return tooNew(descriptor.operationId, apiVersion, "this operation", descriptor.since)
+  }
+  if (descriptor.until !== undefined && compareApiVersions(apiVersion, descriptor.until) > 0) {
+    return removed(descriptor.operationId, apiVersion, "this operation", descriptor.until)
+  }
+  return undefined
+}
+
+/**
  * Builds the request for `descriptor` at `apiVersion`. Refuses, before anything is sent, an
  * operation or argument that the version cannot express: the daemon would silently ignore it.
  */
@@ -125,12 +143,8 @@ export const buildRequest = (
   apiVersion: string
 ): PreparedRequest | RequestRefusal => {
   const operation = descriptor.operationId
-  if (compareApiVersions(apiVersion, descriptor.since) < 0) {
-    return tooNew(operation, apiVersion, "this operation", descriptor.since)
-  }
-  if (descriptor.until !== undefined && compareApiVersions(apiVersion, descriptor.until) > 0) {
-    return removed(operation, apiVersion, "this operation", descriptor.until)
-  }
+  const refusal = operationRefusal(descriptor, apiVersion)
+  if (refusal !== undefined) return refusal
   let path = descriptor.path
   let query = ""
   let headers: Record<string, string> | undefined

@@ -16,15 +16,23 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { definedOnly } from "../core/defined.js"
-import { ApiVersionError, type DockerError } from "../core/errors.js"
+import { ApiVersionError, type DockerError, InvalidArgumentError } from "../core/errors.js"
+import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import { compareApiVersions } from "../engine/api-version.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { operationRefusal } from "../engine/executor.js"
+import { operationAvailability } from "../generated/availability.js"
 import { makeVolumeClient, type VolumeClient } from "../generated/clients/volume.js"
 import { VolumeCreate } from "../generated/operations/volume/VolumeCreate.js"
 import { VolumePrune } from "../generated/operations/volume/VolumePrune.js"
 import type { ClusterVolumeSpec } from "../generated/schemas/ClusterVolumeSpec.js"
 import type { Filters } from "../generated/schemas/Filters.js"
 import { withFilterValues } from "../wire/filters.js"
+import { retryOnceOutOfSequence } from "./versioned-update.js"
+
+const VolumeUpdate$ = lazyDescriptor(() =>
+  import("../generated/operations/volume/VolumeUpdate.js").then((m) => m.VolumeUpdate)
+)
 
 export interface VolumeCreateOptions {
   /** The volume driver (default `local`). */
@@ -44,10 +52,18 @@ export interface VolumePruneOptions {
 }
 
 /**
- * Every volume operation: the generated pass-throughs (`VolumeClient`: inspect, list, remove,
- * update) and the methods below, which decide something.
+ * Every volume operation: the generated pass-throughs (`VolumeClient`: inspect, list, remove) and
+ * the methods below, which decide something.
  */
 export interface VolumesShape extends VolumeClient {
+  /**
+   * `PUT /volumes/{id}` (API 1.42+, a cluster volume on a swarm manager): `patch` applied onto the
+   * volume's current cluster spec (in practice the daemon changes `Availability`). The volume is
+   * named as everywhere else (its name): the method reads it, and sends what the daemon wants — the
+   * cluster volume's ID (a name answers 404) and its current version — reading once more if another
+   * update slipped in between. A local volume is refused with `InvalidArgumentError`.
+   */
+  readonly update: (name: string, patch: Partial<ClusterVolumeSpec>) => Effect.Effect<void, DockerError>
   /** `POST /volumes/create`; without a name the daemon makes one up (an anonymous volume). */
   readonly create: (name?: string, options?: VolumeCreateOptions) => Effect.Effect<VolumeCreate.Response, DockerError>
   /** `POST /volumes/prune`: removes unused volumes (`all` as the version allows it). */
@@ -93,10 +109,35 @@ export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
       return engine.json(VolumePrune, filters === undefined ? {} : { filters })
     })
 
+  const update: VolumesShape["update"] = (name, patch) =>
+    Effect.flatMap(engine.apiVersion, (version) => {
+      const refusal = operationRefusal({ operationId: "VolumeUpdate", ...operationAvailability.VolumeUpdate }, version)
+      if (refusal !== undefined) return Effect.fail(refusal)
+      return retryOnceOutOfSequence(Effect.gen(function*() {
+        const cluster = (yield* client.inspect(name)).ClusterVolume
+        const id = cluster?.ID
+        const index = cluster?.Version?.Index
+        if (id === undefined || index === undefined) {
+          return yield* new InvalidArgumentError({
+            operation: "VolumeUpdate",
+            argument: "name",
+            message: `VolumeUpdate: name ${name} is a local volume; only cluster volumes can be updated`
+          })
+        }
+        yield* withDescriptor(VolumeUpdate$, (d) =>
+          engine.empty(d, {
+            name: id,
+            version: index,
+            body: { Spec: { ...cluster?.Spec, ...patch } }
+          }))
+      }))
+    })
+
   return {
     ...client,
     create,
     prune,
+    update,
     scoped: (name, options) =>
       Effect.acquireRelease(create(name, options), (created) =>
         client.remove(created.Name, { force: true }).pipe(

@@ -93,6 +93,16 @@ interface Deliberate {
   Service: "Spec" | "PreviousSpec"
   /** E17: the id decodes as `Id` (upstream `ID`). */
   ServiceCreateResponse: "ID" | "Id"
+  /** E31: `Secrets`, `AccessibilityRequirements`, `CapacityRange`, `Availability` beside `AccessMode`, not in it. */
+  ClusterVolumeSpec: "AccessMode" | "Secrets" | "AccessibilityRequirements" | "CapacityRange" | "Availability"
+  /** E31, via `Spec`. */
+  ClusterVolume: "Spec"
+  /** E31, via `ClusterVolumeSpec`. */
+  VolumeCreateRequest: "ClusterVolumeSpec"
+  /** E31, via `ClusterVolume.Spec`. */
+  Volume: "ClusterVolume"
+  /** E31, via `Volumes[].ClusterVolume.Spec`. */
+  VolumeListResponse: "Volumes"
   /** E23: the legacy `status`, `id` and `from` daemons still send. */
   EventMessage: "status" | "id" | "from"
   /** The container's default-network fields, removed after 1.51. */

@@ -6,12 +6,10 @@ import { lazyDescriptor, withDescriptor } from "../../core/lazy.js"
 import type { VolumeDeleteArgs } from "../operations/volume/VolumeDelete.js"
 import type { VolumeInspect } from "../operations/volume/VolumeInspect.js"
 import type { VolumeList, VolumeListArgs } from "../operations/volume/VolumeList.js"
-import type { VolumeUpdateArgs, VolumeUpdateBody } from "../operations/volume/VolumeUpdate.js"
 
 const VolumeInspect$ = lazyDescriptor(() => import("../operations/volume/VolumeInspect.js").then((m) => m.VolumeInspect))
 const VolumeList$ = lazyDescriptor(() => import("../operations/volume/VolumeList.js").then((m) => m.VolumeList))
 const VolumeDelete$ = lazyDescriptor(() => import("../operations/volume/VolumeDelete.js").then((m) => m.VolumeDelete))
-const VolumeUpdate$ = lazyDescriptor(() => import("../operations/volume/VolumeUpdate.js").then((m) => m.VolumeUpdate))
 
 /** The volume operations that only forward their arguments (spec/clients.yaml). */
 export interface VolumeClient {
@@ -21,14 +19,11 @@ export interface VolumeClient {
   readonly list: (options?: VolumeListArgs) => Effect.Effect<VolumeList.Response, DockerError>
   /** Remove a volume — `DELETE /volumes/{name}` (VolumeDelete). Instruct the driver to remove the volume. */
   readonly remove: (name: string, options?: Omit<VolumeDeleteArgs, "name">) => Effect.Effect<void, DockerError>
-  /** Update a volume. Valid only for Swarm cluster volumes — `PUT /volumes/{name}` (VolumeUpdate). */
-  readonly update: (name: string, body: VolumeUpdateBody | undefined, options: Omit<VolumeUpdateArgs, "name" | "body">) => Effect.Effect<void, DockerError>
 }
 
 /** The volume pass-through methods over `engine`. */
 export const makeVolumeClient = (engine: OperationRunner): VolumeClient => ({
   inspect: (name) => withDescriptor(VolumeInspect$, (d) => engine.json(d, { name })),
   list: (options) => withDescriptor(VolumeList$, (d) => engine.json(d, options)),
-  remove: (name, options) => withDescriptor(VolumeDelete$, (d) => engine.empty(d, { ...options, name })),
-  update: (name, body, options) => withDescriptor(VolumeUpdate$, (d) => engine.empty(d, { ...options, name, ...(body === undefined ? {} : { body }) }))
+  remove: (name, options) => withDescriptor(VolumeDelete$, (d) => engine.empty(d, { ...options, name }))
 })

@@ -15,67 +15,35 @@ export const ClusterVolumeSpec = /* @__PURE__ */ Schema.Struct({
     Sharing: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["none", "readonly", "onewriter", "all"])),
     /** Options for using this volume as a Mount-type volume. */
     MountVolume: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.Unknown))),
-    /** Swarm Secrets that are passed to the CSI storage plugin when operating on this volume. */
-    Secrets: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
-      /** Key is the name of the key of the key-value pair passed to the plugin. */
-      Key: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-      /** Secret is the swarm Secret object from which to read data. */
-      Secret: /* @__PURE__ */ Schema.optionalKey(Schema.String),
-    })))),
-    /** Requirements for the accessible topology of the volume. */
-    AccessibilityRequirements: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
-      /** A list of required topologies, at least one of which the volume must be accessible from. */
-      Requisite: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Topology))),
-      /** A list of topologies that the volume should attempt to be provisioned in. */
-      Preferred: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Topology))),
-    }))),
-    /** The desired capacity that the volume should be created with. */
-    CapacityRange: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
-      /** The volume must be at least this big. */
-      RequiredBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-      /** The volume must not be bigger than this. */
-      LimitBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
-    }))),
-    /** The availability of the volume for use in tasks. */
-    Availability: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["active", "pause", "drain"])),
   }))),
+  /** Swarm Secrets that are passed to the CSI storage plugin when operating on this volume. */
+  Secrets: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** Key is the name of the key of the key-value pair passed to the plugin. */
+    Key: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** Secret is the swarm Secret object (name or ID) from which to read data. */
+    Secret: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  })))),
+  /** Requirements for the accessible topology of the volume (see the CSI specification). */
+  AccessibilityRequirements: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** A list of required topologies, at least one of which the volume must be accessible from. */
+    Requisite: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Topology))),
+    /** A list of topologies that the volume should attempt to be provisioned in. */
+    Preferred: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Topology))),
+  }))),
+  /** The desired capacity that the volume should be created with. */
+  CapacityRange: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** The volume must be at least this big (0: no minimum). */
+    RequiredBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+    /** The volume must not be bigger than this (0: no maximum). */
+    LimitBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  }))),
+  /** The availability of the volume for use in tasks: active, pause (no new workloads), drain (workloads stopped and rescheduled). */
+  Availability: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["active", "pause", "drain"])),
 })
 export type ClusterVolumeSpec = typeof ClusterVolumeSpec.Type
 
 const _d1 = (u: any): any => decodeRecord(u, decodeUnknown)
 const _d2 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  let v: any = undefined
-  v = u.Key
-  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Key = v }
-  v = u.Secret
-  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Secret = v }
-  return o
-}
-const _d3 = (u: any): any => decodeArray(u, _d2)
-const _d4 = (u: any): any => decodeArray(u, decodeTopology)
-const _d5 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  let v: any = undefined
-  v = u.Requisite
-  if (v !== undefined) { if (v === null) o.Requisite = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Requisite = v } }
-  v = u.Preferred
-  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d4(v); if (v === Invalid) return Invalid; o.Preferred = v } }
-  return o
-}
-const _d6 = (u: any): any => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
-  const o: any = {}
-  let v: any = undefined
-  v = u.RequiredBytes
-  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.RequiredBytes = v }
-  v = u.LimitBytes
-  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.LimitBytes = v }
-  return o
-}
-const _d7 = (u: any): any => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
   const o: any = {}
   let v: any = undefined
@@ -85,14 +53,38 @@ const _d7 = (u: any): any => {
   if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Sharing = v }
   v = u.MountVolume
   if (v !== undefined) { if (v === null) o.MountVolume = null; else { v = _d1(v); if (v === Invalid) return Invalid; o.MountVolume = v } }
-  v = u.Secrets
-  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d3(v); if (v === Invalid) return Invalid; o.Secrets = v } }
-  v = u.AccessibilityRequirements
-  if (v !== undefined) { if (v === null) o.AccessibilityRequirements = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.AccessibilityRequirements = v } }
-  v = u.CapacityRange
-  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d6(v); if (v === Invalid) return Invalid; o.CapacityRange = v } }
-  v = u.Availability
-  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Availability = v }
+  return o
+}
+const _d3 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Key
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Key = v }
+  v = u.Secret
+  if (v !== undefined) { if (typeof v !== "string") return Invalid; o.Secret = v }
+  return o
+}
+const _d4 = (u: any): any => decodeArray(u, _d3)
+const _d5 = (u: any): any => decodeArray(u, decodeTopology)
+const _d6 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.Requisite
+  if (v !== undefined) { if (v === null) o.Requisite = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.Requisite = v } }
+  v = u.Preferred
+  if (v !== undefined) { if (v === null) o.Preferred = null; else { v = _d5(v); if (v === Invalid) return Invalid; o.Preferred = v } }
+  return o
+}
+const _d7 = (u: any): any => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return Invalid
+  const o: any = {}
+  let v: any = undefined
+  v = u.RequiredBytes
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.RequiredBytes = v }
+  v = u.LimitBytes
+  if (v !== undefined) { if (typeof v !== "number") return Invalid; o.LimitBytes = v }
   return o
 }
 export const decodeClusterVolumeSpecFields = (u: any, o: any): boolean => {
@@ -100,7 +92,15 @@ export const decodeClusterVolumeSpecFields = (u: any, o: any): boolean => {
   v = u.Group
   if (v !== undefined) { if (typeof v !== "string") return false; o.Group = v }
   v = u.AccessMode
-  if (v !== undefined) { if (v === null) o.AccessMode = null; else { v = _d7(v); if (v === Invalid) return false; o.AccessMode = v } }
+  if (v !== undefined) { if (v === null) o.AccessMode = null; else { v = _d2(v); if (v === Invalid) return false; o.AccessMode = v } }
+  v = u.Secrets
+  if (v !== undefined) { if (v === null) o.Secrets = null; else { v = _d4(v); if (v === Invalid) return false; o.Secrets = v } }
+  v = u.AccessibilityRequirements
+  if (v !== undefined) { if (v === null) o.AccessibilityRequirements = null; else { v = _d6(v); if (v === Invalid) return false; o.AccessibilityRequirements = v } }
+  v = u.CapacityRange
+  if (v !== undefined) { if (v === null) o.CapacityRange = null; else { v = _d7(v); if (v === Invalid) return false; o.CapacityRange = v } }
+  v = u.Availability
+  if (v !== undefined) { if (typeof v !== "string") return false; o.Availability = v }
   return true
 }
 /** Decodes a JSON value as `ClusterVolumeSpec` does, or returns `Invalid` (then decode with the Schema). */

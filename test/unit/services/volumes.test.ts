@@ -101,19 +101,66 @@ describe("Volumes.remove / scoped / update", () => {
       expect(daemon.queryOf("DELETE /volumes/data")).toEqual({ force: "1" })
     }))
 
-  it.live("update (cluster volumes): 1.42+ sends the version and spec; 1.41 refuses before sending", () =>
+  const clusterVolume = (index: number) =>
+    json({
+      Name: "c",
+      Driver: "csi",
+      Mountpoint: "",
+      Scope: "global",
+      ClusterVolume: { ID: "cv1", Version: { Index: index }, Spec: { Group: "g", Availability: "active" } }
+    })
+
+  it.live("update (cluster volumes): reads the volume, sends its cluster ID, current version and the patched spec", () =>
     Effect.gen(function*() {
       const { daemon } = yield* withVolumes(
-        routes({ "PUT /volumes/c": empty(200) }),
-        (volumes) => volumes.update("c", { Spec: { Group: "g" } }, { version: 7 }),
+        routes({ "GET /volumes/c": clusterVolume(7), "PUT /volumes/cv1": empty(200) }),
+        (volumes) => volumes.update("c", { Availability: "drain" }),
         "1.51"
       )
-      expect(daemon.queryOf("PUT /volumes/c")).toEqual({ version: "7" })
-      expect(daemon.bodyOf("PUT /volumes/c")).toEqual({ Spec: { Group: "g" } })
+      expect(daemon.calls()).toEqual(["GET /volumes/c", "PUT /volumes/cv1"])
+      expect(daemon.queryOf("PUT /volumes/cv1")).toEqual({ version: "7" })
+      expect(daemon.bodyOf("PUT /volumes/cv1")).toEqual({ Spec: { Group: "g", Availability: "drain" } })
+    }))
+
+  it.live("update: an update that lost a race is read and sent once more; a second loss is the caller's", () =>
+    Effect.gen(function*() {
+      let reads = 0
+      let writes = 0
+      const outOfSequence = refuse(500, "rpc error: code = Unknown desc = update out of sequence")
+      const { daemon } = yield* withVolumes(
+        routes({
+          "GET /volumes/c": () => clusterVolume(7 + reads++),
+          "PUT /volumes/cv1": () => (writes++ === 0 ? outOfSequence : empty(200))
+        }),
+        (volumes) => volumes.update("c", { Availability: "pause" }),
+        "1.51"
+      )
+      expect(daemon.calls()).toEqual(["GET /volumes/c", "PUT /volumes/cv1", "GET /volumes/c", "PUT /volumes/cv1"])
+      expect(daemon.requests().filter((r) => r.method === "PUT").map((r) => r.query.get("version"))).toEqual(["7", "8"])
+      const racing = yield* withVolumes(
+        routes({ "GET /volumes/c": clusterVolume(7), "PUT /volumes/cv1": outOfSequence }),
+        (volumes) => Effect.flip(volumes.update("c", { Availability: "pause" })),
+        "1.51"
+      )
+      expect(racing.daemon.calls()).toHaveLength(4)
+      expect(racing.result._tag).toBe("ServerError")
+    }))
+
+  it.live("update: a local volume is refused after the read; 1.41 refuses before anything is sent", () =>
+    Effect.gen(function*() {
+      const local = yield* withVolumes(
+        routes({ "GET /volumes/c": json({ Name: "c", Driver: "local", Mountpoint: "/v/c", Scope: "local" }) }),
+        (volumes) => Effect.flip(volumes.update("c", { Availability: "drain" })),
+        "1.51"
+      )
+      expect(local.daemon.calls()).toEqual(["GET /volumes/c"])
+      expect(local.result._tag).toBe("InvalidArgumentError")
+      expect(local.result.message).toMatch(/local volume/)
       const old = yield* withVolumes(
         routes({}),
-        (volumes) => Effect.flip(volumes.update("c", undefined, { version: 1 }))
+        (volumes) => Effect.flip(volumes.update("c", { Availability: "drain" }))
       )
+      expect(old.daemon.calls()).toEqual([])
       expect(old.result._tag).toBe("ApiVersionError")
     }))
 })
