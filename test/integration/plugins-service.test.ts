@@ -4,7 +4,7 @@
  * Plugins cannot carry labels: their names start with this run's prefix, and each is disabled
  * and force-removed in a finalizer.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -14,6 +14,7 @@ import { join } from "node:path"
 import { DockerEngine } from "../../src/engine/engine.js"
 import { Plugins, type PluginsShape, registryCredentials } from "../../src/index.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
+import { losslessEngineLayer } from "../support/lossless.js"
 import { dummyPluginConfig, pluginDirectory, removePlugin } from "../support/plugin-fixture.js"
 import { uniqueName } from "../support/resources.js"
 
@@ -28,9 +29,11 @@ const auth = registryCredentials({
 // No config.json of the machine's is ever read: an empty Docker config directory.
 const emptyConfig = mkdtempSync(join(tmpdir(), "ed-plugins-cfg-"))
 process.on("exit", () => rmSync(emptyConfig, { recursive: true, force: true }))
+// Every read (list, inspect, privileges) through the lossless probe: what the daemon sent, decoded.
+const lossless = losslessEngineLayer(target.host)
 const Live = Layer.provideMerge(
   Plugins.layerWith({ credentials: { configDir: emptyConfig, env: {} } }),
-  DockerEngine.layer({ host: target.host })
+  lossless.layer
 )
 
 const live = (
@@ -46,6 +49,8 @@ const owned = (name: string) =>
   )
 
 describe(`Plugins service on engine ${target.id}`, () => {
+  afterAll(() => expect(lossless.unexplained()).toEqual([]))
+
   live("create from a directory, configure, enable, disable, remove", (plugins) =>
     Effect.gen(function*() {
       const name = yield* owned(`${uniqueName("psvc")}:1`)

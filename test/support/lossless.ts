@@ -22,6 +22,10 @@ export const DELIBERATE: ReadonlyArray<{ readonly pattern: RegExp; readonly reas
   {
     pattern: /^(SecretCreate|ConfigCreate|ServiceCreate) ID: renamed to Id$/,
     reason: "one rule for created objects' ids (spec/errata/E17): decoded as `Id`, whatever casing the daemon sends"
+  },
+  {
+    pattern: /^SystemDataUsage BuildCache\[\d+\]\. Parents: renamed to Parents$/,
+    reason: "moby's JSON tag `\" Parents\"` (spec/errata/E32): decoded as the documented `Parents`"
   }
 ]
 
@@ -39,7 +43,7 @@ export const differences = (raw: unknown, decoded: unknown, path = ""): Array<st
     return Object.keys(raw).flatMap((key) => {
       const at = path === "" ? key : `${path}.${key}`
       if (key in decoded) return differences(raw[key], decoded[key], at)
-      const renamed = Object.keys(decoded).find((k) => k !== key && k.toLowerCase() === key.toLowerCase())
+      const renamed = Object.keys(decoded).find((k) => k !== key && k.toLowerCase() === key.trim().toLowerCase())
       return [
         renamed !== undefined
           ? `${at}: renamed to ${renamed}`
