@@ -28,7 +28,7 @@ import { VolumePrune } from "../generated/operations/volume/VolumePrune.js"
 import type { ClusterVolumeSpec } from "../generated/schemas/ClusterVolumeSpec.js"
 import type { Filters } from "../generated/schemas/Filters.js"
 import { withFilterValues } from "../wire/filters.js"
-import { retryOnceOutOfSequence } from "./versioned-update.js"
+import { updateAtCurrentVersion } from "./versioned-update.js"
 
 const VolumeUpdate$ = lazyDescriptor(() =>
   import("../generated/operations/volume/VolumeUpdate.js").then((m) => m.VolumeUpdate)
@@ -113,24 +113,21 @@ export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
     Effect.flatMap(engine.apiVersion, (version) => {
       const refusal = operationRefusal({ operationId: "VolumeUpdate", ...operationAvailability.VolumeUpdate }, version)
       if (refusal !== undefined) return Effect.fail(refusal)
-      return retryOnceOutOfSequence(Effect.gen(function*() {
-        const cluster = (yield* client.inspect(name)).ClusterVolume
-        const id = cluster?.ID
-        const index = cluster?.Version?.Index
-        if (id === undefined || index === undefined) {
-          return yield* new InvalidArgumentError({
-            operation: "VolumeUpdate",
-            argument: "name",
-            message: `VolumeUpdate: name ${name} is a local volume; only cluster volumes can be updated`
-          })
-        }
-        yield* withDescriptor(VolumeUpdate$, (d) =>
-          engine.empty(d, {
-            name: id,
-            version: index,
-            body: { Spec: { ...cluster?.Spec, ...patch } }
-          }))
-      }))
+      const cluster = Effect.flatMap(client.inspect(name), (volume) => {
+        const found = volume.ClusterVolume
+        return found?.ID === undefined || found.Version?.Index === undefined
+          ? Effect.fail(
+            new InvalidArgumentError({
+              operation: "VolumeUpdate",
+              argument: "name",
+              message: `VolumeUpdate: name ${name} is a local volume; only cluster volumes can be updated`
+            })
+          )
+          : Effect.succeed({ ...found, ID: found.ID })
+      })
+      return updateAtCurrentVersion(cluster, (current, index) =>
+        withDescriptor(VolumeUpdate$, (d) =>
+          engine.empty(d, { name: current.ID, version: index, body: { Spec: { ...current.Spec, ...patch } } })))
     })
 
   return {

@@ -150,7 +150,7 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
         const update = yield* volumes.update(name, { Availability: "drain" }).pipe(Effect.flip)
         if (yield* apiAtLeast142) {
           // No swarm on this engine: a cluster volume needs a manager.
-          expect(create._tag).toBe("ServiceUnavailable")
+          expect(create._tag).toBe("NotInSwarm")
           // The update reads the volume first: there is none.
           expect(update._tag).toBe("NotFound")
         } else {
