@@ -1,0 +1,221 @@
+/**
+ * A three-node swarm on this machine, for the files under test/integration/cluster/ (the vitest
+ * project `cluster`, which runs its files one after another and after every other project).
+ *
+ * The daemons are the test bed's cluster-1..3 (scripts/engines/cluster.sh: docker-latest's
+ * generation, each its own data root and socket); engines.env says where they are and which
+ * 127.0.0.1 ports their swarm uses (kept apart from the one-node swarms of test/support/swarm.ts).
+ * `threeNodeCluster` makes the swarm: node 1 inits and is the manager, nodes 2 and 3 join as workers
+ * over 127.0.0.1. A crashed run's leftovers are cleaned first (a node whose daemon a test killed is
+ * started again, a node still in a swarm leaves it), and every node leaves the swarm (force) when the
+ * scope closes, whatever the tests did.
+ */
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import type { DockerError } from "../../src/core/errors.js"
+import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
+import { NodeList } from "../../src/generated/operations/node/NodeList.js"
+import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
+import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
+import { SwarmJoin } from "../../src/generated/operations/swarm/SwarmJoin.js"
+import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
+import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
+import { SystemPing } from "../../src/generated/operations/system/SystemPing.js"
+import { Docker } from "../../src/index.js"
+import { engineEnv } from "./engines.js"
+import { testLabels } from "./labels.js"
+import { pollUntil } from "./resources.js"
+
+/** A node of the test bed's cluster, as engines.env describes it. */
+export interface ClusterNodeTarget {
+  /** 1, 2 or 3: node 1 inits the swarm. */
+  readonly index: number
+  /** `unix:///…/cluster-<n>/docker.sock` */
+  readonly host: string
+  /** Its swarm listen and advertise address, `127.0.0.1:<port>`. */
+  readonly swarmAddr: string
+  /** Its dockerd's pidfile (the tests that kill a daemon read it). */
+  readonly pidfile: string
+}
+
+export const CLUSTER_SIZE = 3
+
+const START_CLUSTER = fileURLToPath(new URL("../../scripts/engines.sh", import.meta.url))
+
+export const HOW_TO_START_CLUSTER = "Start the test bed's swarm nodes with `sudo bash scripts/engines.sh start` " +
+  "(or only them: `sudo bash scripts/engines.sh cluster start`); `bash scripts/test.sh` does it for you."
+
+/** The cluster's nodes from engines.env; throws, saying how to start them, when they are not there. */
+export const clusterTargets = (env = engineEnv()): ReadonlyArray<ClusterNodeTarget> =>
+  Array.from({ length: CLUSTER_SIZE }, (_, i) => {
+    const key = `EFFECT_DOCKER_CLUSTER_NODE_${i + 1}`
+    const host = env[key], swarmAddr = env[`${key}_SWARM_ADDR`], pidfile = env[`${key}_PIDFILE`]
+    if (host === undefined || swarmAddr === undefined || pidfile === undefined) {
+      throw new Error(`The three-node swarm tests need ${key} (and _SWARM_ADDR, _PIDFILE). ${HOW_TO_START_CLUSTER}`)
+    }
+    return { index: i + 1, host, swarmAddr, pidfile }
+  })
+
+/** The cluster's VXLAN data-path port (engines.env; one for the whole swarm). */
+export const clusterDataPathPort = (env = engineEnv()): number => {
+  const port = Number(env.EFFECT_DOCKER_CLUSTER_DATA_PATH_PORT)
+  if (!Number.isInteger(port)) {
+    throw new Error(`EFFECT_DOCKER_CLUSTER_DATA_PATH_PORT is not set. ${HOW_TO_START_CLUSTER}`)
+  }
+  return port
+}
+
+/** The subnets of the cluster's overlay networks (ingress included): apart from the engines' pools. */
+export const CLUSTER_ADDR_POOL = "10.220.0.0/16"
+/** Nodes report themselves every second, so a dead one is seen as down within seconds. */
+export const HEARTBEAT = Duration.seconds(1)
+
+type Services = Layer.Success<ReturnType<typeof Docker.layer>>
+
+/** A node of the running cluster: where it is, its swarm node ID, and every service over its daemon. */
+export interface ClusterNode extends ClusterNodeTarget {
+  readonly nodeId: string
+  readonly engine: DockerEngineShape
+  /** `Docker.layer({ host })` of this node, built once: `onNode(node, effect)` runs `effect` against it. */
+  readonly context: Context.Context<Services>
+}
+
+export interface Cluster {
+  /** Node 1 (manager, leader at first), node 2 and node 3 (workers at first). */
+  readonly nodes: readonly [ClusterNode, ClusterNode, ClusterNode]
+  readonly swarmId: string
+  readonly managerToken: string
+}
+
+export class ThreeNodeCluster extends Context.Service<ThreeNodeCluster, Cluster>()("test/ThreeNodeCluster") {}
+
+/** Runs `effect` with the services of `node`'s daemon. */
+export const onNode = <A, E>(node: ClusterNode, effect: Effect.Effect<A, E, Services>): Effect.Effect<A, E> =>
+  Effect.provideContext(effect, node.context)
+
+const ping = (engine: DockerEngineShape) =>
+  engine.raw(SystemPing).pipe(
+    Effect.map((answer) => answer.status === 200),
+    Effect.timeout("3 seconds"),
+    Effect.catch(() => Effect.succeed(false))
+  )
+
+/** `scripts/engines.sh cluster start`: starts the nodes whose daemon is not running (idempotent, bounded). */
+export const startClusterDaemons: Effect.Effect<void, Error> = Effect.callback<void, Error>((resume, signal) => {
+  execFile(
+    "bash",
+    [START_CLUSTER, "cluster", "start"],
+    { signal, timeout: 120_000 },
+    (error, _stdout, stderr) =>
+      resume(
+        error === null
+          ? Effect.void
+          : Effect.fail(new Error(`engines.sh cluster start failed: ${error.message}\n${stderr}`))
+      )
+  )
+})
+
+/** SIGKILLs `node`'s dockerd (its containers keep running under containerd) and waits until it is gone. */
+export const killDaemon = (node: ClusterNodeTarget & { readonly engine: DockerEngineShape }) =>
+  Effect.gen(function*() {
+    const pid = Number(readFileSync(node.pidfile, "utf8").trim())
+    if (!Number.isInteger(pid) || pid <= 1) return yield* Effect.fail(new Error(`bad pidfile ${node.pidfile}`))
+    process.kill(pid, "SIGKILL")
+    yield* pollUntil(ping(node.engine), (up) => !up, { within: "10 seconds", what: `node ${node.index} daemon gone` })
+  })
+
+/** This daemon's view of its swarm membership (`inactive`, `pending`, `active`, `error`, `locked`). */
+export const localNodeState = (engine: DockerEngineShape) =>
+  Effect.map(engine.json(SystemInfo), (info) => info.Swarm?.LocalNodeState ?? "inactive")
+
+const leave = (engine: DockerEngineShape) =>
+  engine.empty(SwarmLeave, { force: true }).pipe(
+    Effect.timeout("60 seconds"),
+    // 503: not (or no longer) part of a swarm.
+    Effect.catchTag("ServiceUnavailable", () => Effect.void)
+  )
+
+/** Every node out of any swarm: a crashed run's cluster (or a node a test killed) is cleaned up first. */
+const cleanUp = (engines: ReadonlyArray<DockerEngineShape>) =>
+  Effect.gen(function*() {
+    const up = yield* Effect.forEach(engines, ping)
+    if (up.some((alive) => !alive)) yield* startClusterDaemons
+    // Workers first: a manager that leaves first would leave the others with a dead swarm to leave.
+    for (const engine of [...engines].reverse()) {
+      if ((yield* localNodeState(engine)) !== "inactive") yield* leave(engine)
+    }
+  })
+
+const releaseCluster = (engines: ReadonlyArray<DockerEngineShape>) =>
+  cleanUp(engines).pipe(
+    Effect.timeout("3 minutes"),
+    Effect.catch((error) => Effect.logWarning(`could not take the cluster apart: ${String(error)}`))
+  )
+
+/** Makes the three-node swarm (node 1 manager, 2 and 3 workers, all ready); taken apart with the scope. */
+export const threeNodeCluster: Effect.Effect<Cluster, DockerError | Error, Scope.Scope> = Effect.gen(function*() {
+  const targets = clusterTargets()
+  const nodes = yield* Effect.forEach(
+    targets,
+    (target) =>
+      Effect.map(Layer.build(Docker.layer({ host: target.host })), (context) => ({
+        ...target,
+        context,
+        engine: Context.get(context, DockerEngine)
+      }))
+  )
+  const engines = nodes.map((node) => node.engine)
+  yield* cleanUp(engines)
+  const [first, ...others] = nodes
+  yield* Effect.acquireRelease(
+    first!.engine.json(SwarmInit, {
+      body: {
+        ListenAddr: first!.swarmAddr,
+        AdvertiseAddr: first!.swarmAddr,
+        DataPathPort: clusterDataPathPort(),
+        DefaultAddrPool: [CLUSTER_ADDR_POOL],
+        SubnetSize: 24,
+        Spec: {
+          Labels: testLabels(),
+          Dispatcher: { HeartbeatPeriod: Duration.toMillis(HEARTBEAT) * 1_000_000 },
+          // Enough history to see a rolling update replace every task.
+          Orchestration: { TaskHistoryRetentionLimit: 20 }
+        }
+      }
+    }).pipe(Effect.timeout("60 seconds")),
+    () => releaseCluster(engines)
+  )
+  const swarm = yield* first!.engine.json(SwarmInspect)
+  for (const node of others) {
+    yield* node.engine.empty(SwarmJoin, {
+      body: {
+        ListenAddr: node.swarmAddr,
+        AdvertiseAddr: node.swarmAddr,
+        RemoteAddrs: [first!.swarmAddr],
+        JoinToken: swarm.JoinTokens!.Worker!
+      }
+    }).pipe(Effect.timeout("60 seconds"))
+  }
+  const ids = yield* Effect.forEach(
+    nodes,
+    (node) => Effect.map(node.engine.json(SystemInfo), (info) => info.Swarm?.NodeID ?? "")
+  )
+  yield* pollUntil(
+    first!.engine.json(NodeList),
+    (list) => ids.every((id) => list.some((n) => n.ID === id && n.Status?.State === "ready")),
+    { within: "60 seconds", every: "250 millis", what: "three ready nodes" }
+  )
+  const withIds = nodes.map((node, i) => ({ ...node, nodeId: ids[i]! }))
+  return {
+    nodes: [withIds[0]!, withIds[1]!, withIds[2]!] as const,
+    swarmId: swarm.ID!,
+    managerToken: swarm.JoinTokens!.Manager!
+  }
+})
+
+/** The same for a whole file, as a layer. */
+export const threeNodeClusterLayer: Layer.Layer<ThreeNodeCluster, DockerError | Error> = Layer.effect(
+  ThreeNodeCluster
+)(threeNodeCluster)
