@@ -34,7 +34,19 @@ export class NotFound extends Data.TaggedError("NotFound")<StatusFields> {}
 export class Conflict extends Data.TaggedError("Conflict")<StatusFields> {}
 /** 500: the daemon failed. */
 export class ServerError extends Data.TaggedError("ServerError")<StatusFields> {}
-/** 503: the node is not part of a swarm, or the daemon is shutting down. */
+/**
+ * 503 (or 406): this node is not part of a swarm, so a swarm operation (inspect, leave, services,
+ * nodes, secrets, cluster volumes…) cannot run here. Daemons word it two ways: "This node is not
+ * part of a swarm" (leave, unlock key) and "This node is not a swarm manager. Use \"docker swarm
+ * init\" or \"docker swarm join\" …" (the rest).
+ */
+export class NotInSwarm extends Data.TaggedError("NotInSwarm")<StatusFields> {}
+/**
+ * 503 (or 406): this node is in a swarm as a worker, and the operation needs a manager ("Worker
+ * nodes can't be used to view or modify cluster state").
+ */
+export class NotAManager extends Data.TaggedError("NotAManager")<StatusFields> {}
+/** 503: the daemon cannot serve the request now (shutting down, a locked swarm…). */
 export class ServiceUnavailable extends Data.TaggedError("ServiceUnavailable")<StatusFields> {}
 /** Any other non-success status. */
 export class UnexpectedStatus extends Data.TaggedError("UnexpectedStatus")<StatusFields> {}
@@ -47,8 +59,23 @@ export type StatusError =
   | NotFound
   | Conflict
   | ServerError
+  | NotInSwarm
+  | NotAManager
   | ServiceUnavailable
   | UnexpectedStatus
+
+// What moby's daemon/cluster/errors.go says (errNoSwarm, errSwarmNotManager and the "not a manager,
+// use swarm init or join" answer of a node in no swarm), checked on 20.10 and 28.x.
+const NOT_IN_SWARM = /not part of a swarm|use "docker swarm init" or "docker swarm join"/i
+const NOT_A_MANAGER = /worker nodes can't be used|not a swarm manager\. worker/i
+
+/** The swarm-state errors a 503 or 406 can mean, told apart by the daemon's message. */
+const swarmStateError = (args: StatusFields): NotInSwarm | NotAManager | undefined =>
+  NOT_A_MANAGER.test(args.daemonMessage)
+    ? new NotAManager(args)
+    : NOT_IN_SWARM.test(args.daemonMessage)
+    ? new NotInSwarm(args)
+    : undefined
 
 /** Maps a daemon's non-success answer to its tagged error. */
 export const statusErrorFor = (fields: StatusArgs): StatusError => {
@@ -69,7 +96,9 @@ export const statusErrorFor = (fields: StatusArgs): StatusError => {
     case 500:
       return new ServerError(args)
     case 503:
-      return new ServiceUnavailable(args)
+      return swarmStateError(args) ?? new ServiceUnavailable(args)
+    case 406:
+      return swarmStateError(args) ?? new UnexpectedStatus(args)
     default:
       return new UnexpectedStatus(args)
   }

@@ -46,7 +46,7 @@ import { decodeJsonBody } from "../wire/decode.js"
 import { firstHeader } from "../wire/headers.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
-import { unixSeconds } from "../wire/time.js"
+import { logQuery, type LogsOptions } from "./log-query.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
 /** `logs` options: the operation's query parameters, with friendlier `since` / `until` / `tail`. */
@@ -55,13 +55,9 @@ import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 const ContainerStats$ = lazyDescriptor(() =>
   import("../generated/operations/container/ContainerStats.js").then((m) => m.ContainerStats)
 )
-export interface ContainerLogsOptions extends Omit<ContainerLogsArgs, "id" | "since" | "until" | "tail"> {
-  /** Only lines since this time: Unix seconds (fractions allowed) or a `Date`. */
-  readonly since?: number | Date | undefined
+export interface ContainerLogsOptions extends LogsOptions {
   /** Only lines before this time: Unix seconds (fractions allowed) or a `Date`. */
   readonly until?: number | Date | undefined
-  /** Only this many lines from the end (`"all"` by default). */
-  readonly tail?: number | "all" | undefined
   /** The container's `Config.Tty`, when known (saves an inspect); decides raw vs framed. */
   readonly tty?: boolean | undefined
 }
@@ -327,16 +323,7 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
 
   const logs: ContainersShape["logs"] = (id, options = {}) =>
     Stream.unwrap(Effect.map(ttyOf(id, options.tty), (tty) => {
-      const { since, tail, tty: _tty, until, ...rest } = options
-      const args: ContainerLogsArgs = {
-        id,
-        stdout: true,
-        stderr: true,
-        ...definedOnly(rest),
-        ...(since !== undefined ? { since: unixSeconds(since) } : {}),
-        ...(until !== undefined ? { until: unixSeconds(until) } : {}),
-        ...(tail !== undefined ? { tail: String(tail) } : {})
-      }
+      const args: ContainerLogsArgs = { id, ...logQuery(options) }
       return engine.stream(ContainerLogs, args).pipe(stdioFrames("ContainerLogs", { tty }))
     }))
 

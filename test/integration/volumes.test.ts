@@ -150,8 +150,8 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
         const update = yield* volumes.update(name, { Spec: spec }, { version: 1 }).pipe(Effect.flip)
         if (yield* apiAtLeast142) {
           // No swarm on this engine: a cluster volume needs a manager.
-          expect(create._tag).toBe("ServiceUnavailable")
-          expect(update._tag).toBe("ServiceUnavailable")
+          expect(create._tag).toBe("NotInSwarm")
+          expect(update._tag).toBe("NotInSwarm")
         } else {
           expect(create._tag).toBe("ApiVersionError")
           expect(update._tag).toBe("ApiVersionError")

@@ -35,8 +35,8 @@ export class SwarmNode extends Context.Service<SwarmNode, { readonly nodeId: str
 export const leaveSwarm = (engine: DockerEngineShape): Effect.Effect<void> =>
   engine.empty(SwarmLeave, { force: true }).pipe(
     Effect.timeout("60 seconds"),
-    // 503: this node is not part of a swarm (any more): nothing to leave.
-    Effect.catchTag("ServiceUnavailable", () => Effect.void),
+    // This node is not part of a swarm (any more): nothing to leave.
+    Effect.catchTag("NotInSwarm", () => Effect.void),
     // Swarm mode creates the `docker_gwbridge` network and leaving keeps it: remove it too, so the
     // engine is left as it was (a 403/409 means something else uses it: keep it then).
     Effect.andThen(
@@ -55,7 +55,7 @@ export const oneNodeSwarm = (
   Effect.gen(function*() {
     const leftover = yield* engine.json(SwarmInspect).pipe(
       Effect.as(true),
-      Effect.catchTag("ServiceUnavailable", () => Effect.succeed(false))
+      Effect.catchTag("NotInSwarm", () => Effect.succeed(false))
     )
     if (leftover) yield* leaveSwarm(engine)
     return yield* Effect.acquireRelease(

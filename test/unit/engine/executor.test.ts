@@ -347,6 +347,26 @@ describe("daemon answers", () => {
     ])
   })
 
+  it("tells the swarm states apart by the daemon's message (as 20.10 and 28.x word them)", () => {
+    const tag = (status: number, message: string) =>
+      failureFromResponse("Op", "1.41", status, JSON.stringify({ message }))._tag
+    // A node in no swarm: inspect, services, nodes… answer the first; leave and unlockkey the second.
+    const noSwarm =
+      "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again."
+    expect(tag(503, noSwarm)).toBe("NotInSwarm")
+    expect(tag(503, "This node is not part of a swarm")).toBe("NotInSwarm")
+    // A worker (moby's errSwarmNotManager).
+    const worker =
+      "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager."
+    expect(tag(503, worker)).toBe("NotAManager")
+    expect(tag(406, worker)).toBe("NotAManager")
+    expect(tag(406, noSwarm)).toBe("NotInSwarm")
+    // Other 503s and 406s keep their tags; a 500 that mentions a swarm is still a daemon failure.
+    expect(tag(503, "Swarm is encrypted and needs to be unlocked before it can be used.")).toBe("ServiceUnavailable")
+    expect(tag(406, "m")).toBe("UnexpectedStatus")
+    expect(tag(500, "This node is not part of a swarm")).toBe("ServerError")
+  })
+
   it("turns a refused version into ApiVersionError", () => {
     const error = failureFromResponse(
       "SystemInfo",

@@ -1,0 +1,48 @@
+/**
+ * `Tasks`: the swarm's tasks — the generated pass-throughs (`TaskClient`: list, inspect) and
+ * `logs`, framed unless the task's container has a TTY (`Spec.ContainerSpec.TTY`, inspected
+ * unless the caller says `tty`), as the daemon decides.
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { definedOnly } from "../core/defined.js"
+import type { DockerError } from "../core/errors.js"
+import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
+import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
+import { makeTaskClient, type TaskClient } from "../generated/clients/task.js"
+import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
+import { logQuery } from "./log-query.js"
+import type { SwarmLogsOptions } from "./services.js"
+
+const TaskLogs$ = lazyDescriptor(() => import("../generated/operations/task/TaskLogs.js").then((m) => m.TaskLogs))
+
+export interface TasksShape extends TaskClient {
+  /** `GET /tasks/{id}/logs` as stdio frames; framing from the task's TTY. */
+  readonly logs: (id: string, options?: SwarmLogsOptions) => Stream.Stream<StdioFrame, DockerError>
+}
+
+/** The Tasks service over `engine`. */
+export const makeTasks = (engine: DockerEngineShape): TasksShape => {
+  const client = makeTaskClient(engine)
+  const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
+    tty !== undefined ? Effect.succeed(tty) : Effect.map(client.inspect(id), (t) => t.Spec?.ContainerSpec?.TTY === true)
+  return {
+    ...client,
+    logs: (id, options = {}) =>
+      Stream.unwrap(
+        Effect.map(ttyOf(id, options.tty), (tty) =>
+          streamWithDescriptor(TaskLogs$, (d) =>
+            engine.stream(d, { id, ...logQuery(options), ...definedOnly({ details: options.details }) }).pipe(
+              stdioFrames("TaskLogs", { tty })
+            )))
+      )
+  }
+}
+
+export class Tasks extends Context.Service<Tasks, TasksShape>()("effect-docker/Tasks") {
+  static readonly layer: Layer.Layer<Tasks, never, DockerEngine> = Layer.effect(Tasks)(
+    Effect.map(DockerEngine, makeTasks)
+  )
+}
