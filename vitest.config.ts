@@ -55,7 +55,9 @@ export default defineConfig({
           include: ["test/integration/cluster/**/*.test.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
-          globalSetup: ["test/support/cluster-setup.ts"]
+          globalSetup: ["test/support/cluster-setup.ts"],
+          // Each test waits (bounded) for schedulers, updates, deaths and elections.
+          testTimeout: 240_000
         }
       },
       // The packed tarball, installed into a fresh project, run once against the newest engine.

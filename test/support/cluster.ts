@@ -10,20 +10,17 @@
  * started again, a node still in a swarm leaves it), and every node leaves the swarm (force) when the
  * scope closes, whatever the tests did.
  */
-import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, type Redacted, type Scope } from "effect"
 import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import type { DockerError } from "../../src/core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
 import { NodeList } from "../../src/generated/operations/node/NodeList.js"
-import { SwarmInit } from "../../src/generated/operations/swarm/SwarmInit.js"
-import { SwarmInspect } from "../../src/generated/operations/swarm/SwarmInspect.js"
-import { SwarmJoin } from "../../src/generated/operations/swarm/SwarmJoin.js"
-import { SwarmLeave } from "../../src/generated/operations/swarm/SwarmLeave.js"
 import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemPing } from "../../src/generated/operations/system/SystemPing.js"
-import { Docker } from "../../src/index.js"
+import type { ServiceSpec } from "../../src/generated/schemas/ServiceSpec.js"
+import { Docker, Services as ServicesApi, Swarm } from "../../src/index.js"
 import { engineEnv } from "./engines.js"
 import { testLabels } from "./labels.js"
 import { pollUntil } from "./resources.js"
@@ -82,18 +79,52 @@ export interface ClusterNode extends ClusterNodeTarget {
   readonly context: Context.Context<Services>
 }
 
+/** A node's target with its services, before the swarm gave it an ID. */
+type NodeServices = ClusterNodeTarget & Pick<ClusterNode, "engine" | "context">
+
 export interface Cluster {
   /** Node 1 (manager, leader at first), node 2 and node 3 (workers at first). */
   readonly nodes: readonly [ClusterNode, ClusterNode, ClusterNode]
   readonly swarmId: string
-  readonly managerToken: string
+  readonly managerToken: Redacted.Redacted<string>
 }
 
 export class ThreeNodeCluster extends Context.Service<ThreeNodeCluster, Cluster>()("test/ThreeNodeCluster") {}
 
 /** Runs `effect` with the services of `node`'s daemon. */
-export const onNode = <A, E>(node: ClusterNode, effect: Effect.Effect<A, E, Services>): Effect.Effect<A, E> =>
-  Effect.provideContext(effect, node.context)
+export const onNode = <A, E, R>(
+  node: Pick<ClusterNode, "context">,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, Services>> => Effect.provideContext(effect, node.context)
+
+/** A service created through `node` (a manager) with `Services.create`, removed when the scope closes. */
+export const scopedService = (node: ClusterNode, spec: ServiceSpec) =>
+  onNode(
+    node,
+    Effect.gen(function*() {
+      const services = yield* ServicesApi
+      const created = yield* Effect.acquireRelease(services.create(spec), (service) =>
+        services.remove(service.Id).pipe(
+          Effect.timeout("30 seconds"),
+          Effect.catch((error) => Effect.logWarning(`could not remove service ${service.Id}: ${String(error)}`))
+        ))
+      return created.Id
+    })
+  )
+
+/** Every task the swarm keeps of service `id` (old ones included), as `node` (a manager) lists them. */
+export const taskHistory = (node: ClusterNode, id: string) =>
+  onNode(node, Effect.flatMap(ServicesApi, (services) => services.tasks(id)))
+
+/** How many tasks of service `id` run on each of `nodes`, in their order. */
+export const runningPerNode = (node: ClusterNode, id: string, nodes: ReadonlyArray<ClusterNode>) =>
+  Effect.map(
+    onNode(
+      node,
+      Effect.flatMap(ServicesApi, (services) => services.tasks(id, { filters: { "desired-state": ["running"] } }))
+    ),
+    (tasks) => nodes.map((n) => tasks.filter((t) => t.NodeID === n.nodeId && t.Status?.State === "running").length)
+  )
 
 const ping = (engine: DockerEngineShape) =>
   engine.raw(SystemPing).pipe(
@@ -130,26 +161,26 @@ export const killDaemon = (node: ClusterNodeTarget & { readonly engine: DockerEn
 export const localNodeState = (engine: DockerEngineShape) =>
   Effect.map(engine.json(SystemInfo), (info) => info.Swarm?.LocalNodeState ?? "inactive")
 
-const leave = (engine: DockerEngineShape) =>
-  engine.empty(SwarmLeave, { force: true }).pipe(
+const leave = (node: NodeServices) =>
+  onNode(node, Effect.flatMap(Swarm, (swarm) => swarm.leave({ force: true }))).pipe(
     Effect.timeout("60 seconds"),
-    // 503: not (or no longer) part of a swarm.
-    Effect.catchTag("ServiceUnavailable", () => Effect.void)
+    // Not (or no longer) part of a swarm: nothing to leave.
+    Effect.catchTag("NotInSwarm", () => Effect.void)
   )
 
 /** Every node out of any swarm: a crashed run's cluster (or a node a test killed) is cleaned up first. */
-const cleanUp = (engines: ReadonlyArray<DockerEngineShape>) =>
+const cleanUp = (nodes: ReadonlyArray<NodeServices>) =>
   Effect.gen(function*() {
-    const up = yield* Effect.forEach(engines, ping)
+    const up = yield* Effect.forEach(nodes, (node) => ping(node.engine))
     if (up.some((alive) => !alive)) yield* startClusterDaemons
     // Workers first: a manager that leaves first would leave the others with a dead swarm to leave.
-    for (const engine of [...engines].reverse()) {
-      if ((yield* localNodeState(engine)) !== "inactive") yield* leave(engine)
+    for (const node of [...nodes].reverse()) {
+      if ((yield* localNodeState(node.engine)) !== "inactive") yield* leave(node)
     }
   })
 
-const releaseCluster = (engines: ReadonlyArray<DockerEngineShape>) =>
-  cleanUp(engines).pipe(
+const releaseCluster = (nodes: ReadonlyArray<NodeServices>) =>
+  cleanUp(nodes).pipe(
     Effect.timeout("3 minutes"),
     Effect.catch((error) => Effect.logWarning(`could not take the cluster apart: ${String(error)}`))
   )
@@ -166,37 +197,41 @@ export const threeNodeCluster: Effect.Effect<Cluster, DockerError | Error, Scope
         engine: Context.get(context, DockerEngine)
       }))
   )
-  const engines = nodes.map((node) => node.engine)
-  yield* cleanUp(engines)
+  yield* cleanUp(nodes)
   const [first, ...others] = nodes
   yield* Effect.acquireRelease(
-    first!.engine.json(SwarmInit, {
-      body: {
-        ListenAddr: first!.swarmAddr,
-        AdvertiseAddr: first!.swarmAddr,
-        DataPathPort: clusterDataPathPort(),
-        DefaultAddrPool: [CLUSTER_ADDR_POOL],
-        SubnetSize: 24,
-        Spec: {
-          Labels: testLabels(),
-          Dispatcher: { HeartbeatPeriod: Duration.toMillis(HEARTBEAT) * 1_000_000 },
-          // Enough history to see a rolling update replace every task.
-          Orchestration: { TaskHistoryRetentionLimit: 20 }
-        }
-      }
-    }).pipe(Effect.timeout("60 seconds")),
-    () => releaseCluster(engines)
+    onNode(
+      first!,
+      Effect.flatMap(Swarm, (swarm) =>
+        swarm.init({
+          listenAddr: first!.swarmAddr,
+          advertiseAddr: first!.swarmAddr,
+          dataPathPort: clusterDataPathPort(),
+          defaultAddrPool: [CLUSTER_ADDR_POOL],
+          subnetSize: 24,
+          spec: {
+            Labels: testLabels(),
+            Dispatcher: { HeartbeatPeriod: Duration.toMillis(HEARTBEAT) * 1_000_000 },
+            // Enough history to see a rolling update replace every task.
+            Orchestration: { TaskHistoryRetentionLimit: 20 }
+          }
+        }))
+    ).pipe(Effect.timeout("60 seconds")),
+    () => releaseCluster(nodes)
   )
-  const swarm = yield* first!.engine.json(SwarmInspect)
+  const swarm = yield* onNode(first!, Effect.flatMap(Swarm, (api) => api.inspect()))
+  const tokens = yield* onNode(first!, Effect.flatMap(Swarm, (api) => api.joinTokens()))
   for (const node of others) {
-    yield* node.engine.empty(SwarmJoin, {
-      body: {
-        ListenAddr: node.swarmAddr,
-        AdvertiseAddr: node.swarmAddr,
-        RemoteAddrs: [first!.swarmAddr],
-        JoinToken: swarm.JoinTokens!.Worker!
-      }
-    }).pipe(Effect.timeout("60 seconds"))
+    yield* onNode(
+      node,
+      Effect.flatMap(Swarm, (api) =>
+        api.join({
+          listenAddr: node.swarmAddr,
+          advertiseAddr: node.swarmAddr,
+          remoteAddrs: [first!.swarmAddr],
+          joinToken: tokens.worker
+        }))
+    ).pipe(Effect.timeout("60 seconds"))
   }
   const ids = yield* Effect.forEach(
     nodes,
@@ -211,7 +246,7 @@ export const threeNodeCluster: Effect.Effect<Cluster, DockerError | Error, Scope
   return {
     nodes: [withIds[0]!, withIds[1]!, withIds[2]!] as const,
     swarmId: swarm.ID!,
-    managerToken: swarm.JoinTokens!.Manager!
+    managerToken: tokens.manager
   }
 })
 
