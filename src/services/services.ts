@@ -185,6 +185,16 @@ const sameJson = (a: unknown, b: unknown): boolean => {
     ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
 }
 
+/**
+ * Whether a task runs the service's current task template: the task's spec is the template the
+ * orchestrator copied, except `Runtime` (the daemon reports `"container"` on the service only).
+ */
+const sameTaskSpec = (task: Task["Spec"], template: ServiceSpec["TaskTemplate"]): boolean => {
+  const { Runtime: _t, ...fromTask } = task ?? {}
+  const { Runtime: _s, ...fromTemplate } = template ?? {}
+  return sameJson(fromTask, fromTemplate)
+}
+
 const PAUSED: ReadonlySet<string> = new Set(["paused", "rollback_paused"])
 const IN_PROGRESS: ReadonlySet<string> = new Set(["updating", "rollback_started"])
 
@@ -254,7 +264,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
         nodeId: task.NodeID,
         state: task.Status?.State,
         desiredState: task.DesiredState,
-        current: sameJson(task.Spec, template),
+        current: sameTaskSpec(task.Spec, template),
         message: task.Status?.Message,
         error: task.Status?.Err
       }))
