@@ -134,6 +134,14 @@ describe("a three-node swarm", () => {
             expect(managers.filter((n) => n.ManagerStatus?.Leader === true).map((n) => n.ID)).toEqual([leader.nodeId])
           })
         )
+        // Each promoted node serves as a manager itself (it answers 503 "Manager is being prepared" before).
+        for (const node of [survivor, third]) {
+          yield* pollUntil(
+            onNode(node, Effect.flatMap(System, (system) => system.info())),
+            (info) => info.Swarm?.ControlAvailable === true,
+            { within: "60 seconds", every: "250 millis", what: `node ${node.index} a manager` }
+          )
+        }
         const id = yield* scopedService(survivor, sleeper("leader-death", 3))
         yield* onNode(
           survivor,
