@@ -20,9 +20,10 @@ import { NodeList } from "../../src/generated/operations/node/NodeList.js"
 import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemPing } from "../../src/generated/operations/system/SystemPing.js"
 import type { ServiceSpec } from "../../src/generated/schemas/ServiceSpec.js"
-import { Docker, Services as ServicesApi, Swarm } from "../../src/index.js"
+import { Nodes, Services as ServicesApi, Swarm, System, Tasks } from "../../src/index.js"
 import { engineEnv } from "./engines.js"
 import { testLabels } from "./labels.js"
+import { type LosslessProbe, losslessProbe } from "./lossless.js"
 import { pollUntil } from "./resources.js"
 
 /** A node of the test bed's cluster, as engines.env describes it. */
@@ -69,13 +70,37 @@ export const CLUSTER_ADDR_POOL = "10.220.0.0/16"
 /** Nodes report themselves every second, so a dead one is seen as down within seconds. */
 export const HEARTBEAT = Duration.seconds(1)
 
-type Services = Layer.Success<ReturnType<typeof Docker.layer>>
+/** The services the cluster tests use, over one node's engine. */
+const nodeServices = Layer.mergeAll(Swarm.layer, Nodes.layer, ServicesApi.layer, Tasks.layer, System.layer)
+type Services = DockerEngine | Layer.Success<typeof nodeServices>
+
+/**
+ * Every node's engine reads through a lossless probe (test/support/lossless.ts): a file's `afterAll`
+ * asserts `clusterDifferences()` is empty — three-node answers (managers, down nodes, task
+ * history) decoded without losing a key.
+ */
+const probes: Array<LosslessProbe> = []
+export const clusterDifferences = (): ReadonlyArray<string> => probes.flatMap((probe) => probe.unexplained())
+/** The reads every cluster test file makes (the fixture's and the tests'), checked by the probe. */
+export const CLUSTER_READS = ["SwarmInspect", "SystemInfo", "NodeList", "NodeInspect", "ServiceInspect", "TaskList"]
+export const clusterComparedOperations = (): ReadonlySet<string> =>
+  new Set(probes.flatMap((probe) => [...probe.compared()]))
+
+const nodeLayer = (host: string) =>
+  Layer.provideMerge(
+    nodeServices,
+    Layer.effect(DockerEngine)(Effect.map(DockerEngine, (engine) => {
+      const probe = losslessProbe(engine)
+      probes.push(probe)
+      return probe.engine
+    })).pipe(Layer.provide(DockerEngine.layer({ host })))
+  )
 
 /** A node of the running cluster: where it is, its swarm node ID, and every service over its daemon. */
 export interface ClusterNode extends ClusterNodeTarget {
   readonly nodeId: string
   readonly engine: DockerEngineShape
-  /** `Docker.layer({ host })` of this node, built once: `onNode(node, effect)` runs `effect` against it. */
+  /** The services over this node's (probed) engine, built once: `onNode(node, effect)` runs `effect` against it. */
   readonly context: Context.Context<Services>
 }
 
@@ -191,7 +216,7 @@ export const threeNodeCluster: Effect.Effect<Cluster, DockerError | Error, Scope
   const nodes = yield* Effect.forEach(
     targets,
     (target) =>
-      Effect.map(Layer.build(Docker.layer({ host: target.host })), (context) => ({
+      Effect.map(Layer.build(nodeLayer(target.host)), (context) => ({
         ...target,
         context,
         engine: Context.get(context, DockerEngine)

@@ -8,11 +8,14 @@
  * how long after a worker's death the manager reports it down and its tasks run elsewhere, and how
  * long three managers take to elect a new leader after the leader's death.
  */
-import { describe, expect, layer } from "@effect/vitest"
+import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Nodes, Services, Swarm, System } from "../../../src/index.js"
 import { serviceSpec } from "../../../src/services/service-spec.js"
 import {
+  CLUSTER_READS,
+  clusterComparedOperations,
+  clusterDifferences,
   type ClusterNode,
   killDaemon,
   localNodeState,
@@ -63,6 +66,10 @@ const killedUntilScopeEnds = (victim: ClusterNode, observer: () => ClusterNode) 
     ))
 
 describe("a three-node swarm", () => {
+  // Every read of the file decoded losslessly, the swarm reads among them.
+  afterAll(() => expect(clusterDifferences()).toEqual([]))
+  afterAll(() => expect([...clusterComparedOperations()]).toEqual(expect.arrayContaining(CLUSTER_READS)))
+
   layer(threeNodeClusterLayer, { excludeTestServices: true, timeout: "400 seconds" })("failures", (it) => {
     it.effect("a worker's daemon killed: reported down, its tasks rescheduled, the manager unaffected", () =>
       Effect.gen(function*() {

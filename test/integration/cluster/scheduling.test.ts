@@ -6,11 +6,14 @@
  * Measured here (logged by each test; numbers of the runs are in bench/README.md, "Three-node swarm"):
  * the spread of 6 replicas and the time from `Nodes.drain` to its tasks running elsewhere.
  */
-import { describe, expect, layer } from "@effect/vitest"
+import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Nodes, Services } from "../../../src/index.js"
 import { serviceSpec } from "../../../src/services/service-spec.js"
 import {
+  CLUSTER_READS,
+  clusterComparedOperations,
+  clusterDifferences,
   onNode,
   runningPerNode,
   scopedService,
@@ -35,6 +38,10 @@ const sleeper = (name: string, replicas: number, more: Partial<Parameters<typeof
   })
 
 describe("a three-node swarm", () => {
+  // Every read of the file decoded losslessly, the swarm reads among them.
+  afterAll(() => expect(clusterDifferences()).toEqual([]))
+  afterAll(() => expect([...clusterComparedOperations()]).toEqual(expect.arrayContaining(CLUSTER_READS)))
+
   layer(threeNodeClusterLayer, { excludeTestServices: true, timeout: "300 seconds" })("scheduling", (it) => {
     it.effect("6 replicas spread 2/2/2 over the three nodes", () =>
       Effect.gen(function*() {
