@@ -21,10 +21,11 @@ import { SystemInfo } from "../../src/generated/operations/system/SystemInfo.js"
 import { SystemPing } from "../../src/generated/operations/system/SystemPing.js"
 import type { ServiceSpec } from "../../src/generated/schemas/ServiceSpec.js"
 import { Nodes, Services as ServicesApi, Swarm, System, Tasks } from "../../src/index.js"
+import { serviceSpec, type ServiceSpecOptions } from "../../src/services/service-spec.js"
 import { engineEnv } from "./engines.js"
 import { testLabels } from "./labels.js"
 import { type LosslessProbe, losslessProbe } from "./lossless.js"
-import { pollUntil } from "./resources.js"
+import { pollUntil, TEST_IMAGE, uniqueName } from "./resources.js"
 
 /** A node of the test bed's cluster, as engines.env describes it. */
 export interface ClusterNodeTarget {
@@ -136,6 +137,26 @@ export const scopedService = (node: ClusterNode, spec: ServiceSpec) =>
       return created.Id
     })
   )
+
+/**
+ * A labelled `sleep` service of `replicas` busybox tasks (small: three daemons share two cores);
+ * stopped tasks go after 1 s (a `sleep` ignores SIGTERM as PID 1).
+ */
+export const sleeperSpec = (name: string, replicas: number, more: Partial<ServiceSpecOptions> = {}) =>
+  serviceSpec({
+    name: uniqueName(name),
+    image: TEST_IMAGE,
+    command: ["sleep", "3600"],
+    replicas,
+    labels: testLabels(),
+    containerLabels: testLabels(),
+    stopGracePeriod: "1 second",
+    ...more
+  })
+
+/** `Services.converged` through `node` (a manager), bounded by `timeout`. */
+export const convergedOn = (node: ClusterNode, id: string, timeout: Duration.Input = "60 seconds") =>
+  onNode(node, Effect.flatMap(ServicesApi, (services) => services.converged(id, { timeout })))
 
 /** Every task the swarm keeps of service `id` (old ones included), as `node` (a manager) lists them. */
 export const taskHistory = (node: ClusterNode, id: string) =>

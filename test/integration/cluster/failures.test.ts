@@ -11,34 +11,24 @@
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Nodes, Services, Swarm, System } from "../../../src/index.js"
-import { serviceSpec } from "../../../src/services/service-spec.js"
 import {
   CLUSTER_READS,
   clusterComparedOperations,
   clusterDifferences,
   type ClusterNode,
+  convergedOn,
   killDaemon,
   localNodeState,
   onNode,
   runningPerNode,
   scopedService,
+  sleeperSpec,
   startClusterDaemons,
   ThreeNodeCluster,
   threeNodeClusterLayer
 } from "../../support/cluster.js"
 import { testLabels } from "../../support/labels.js"
-import { pollUntil, TEST_IMAGE, uniqueName } from "../../support/resources.js"
-
-const sleeper = (name: string, replicas: number) =>
-  serviceSpec({
-    name: uniqueName(name),
-    image: TEST_IMAGE,
-    command: ["sleep", "3600"],
-    replicas,
-    labels: testLabels(),
-    containerLabels: testLabels(),
-    stopGracePeriod: "1 second"
-  })
+import { pollUntil } from "../../support/resources.js"
 
 /**
  * Kills `victim`'s daemon; when the scope closes, starts it again and waits until `observer` (a
@@ -75,11 +65,8 @@ describe("a three-node swarm", () => {
       Effect.gen(function*() {
         const { nodes } = yield* ThreeNodeCluster
         const [manager, , victim] = nodes
-        const id = yield* scopedService(manager, sleeper("worker-death", 6))
-        yield* onNode(
-          manager,
-          Effect.flatMap(Services, (services) => services.converged(id, { timeout: "60 seconds" }))
-        )
+        const id = yield* scopedService(manager, sleeperSpec("worker-death", 6))
+        yield* convergedOn(manager, id)
         expect(yield* runningPerNode(manager, id, nodes)).toEqual([2, 2, 2])
 
         yield* killedUntilScopeEnds(victim, () => manager)
@@ -149,11 +136,8 @@ describe("a three-node swarm", () => {
             { within: "60 seconds", every: "250 millis", what: `node ${node.index} a manager` }
           )
         }
-        const id = yield* scopedService(survivor, sleeper("leader-death", 3))
-        yield* onNode(
-          survivor,
-          Effect.flatMap(Services, (services) => services.converged(id, { timeout: "60 seconds" }))
-        )
+        const id = yield* scopedService(survivor, sleeperSpec("leader-death", 3))
+        yield* convergedOn(survivor, id)
 
         // A layer pointed at a surviving manager (node 2) is what the client keeps using.
         yield* killedUntilScopeEnds(leader, () => survivor)
@@ -179,7 +163,7 @@ describe("a three-node swarm", () => {
             expect(info.Swarm?.ControlAvailable).toBe(true)
             const services = yield* Services
             yield* services.converged(id, { timeout: "90 seconds" })
-            const created = yield* scopedService(survivor, sleeper("after-election", 2))
+            const created = yield* scopedService(survivor, sleeperSpec("after-election", 2))
             const seen = yield* services.converged(created, { timeout: "60 seconds" })
             expect(seen.running).toBe(2)
             const perNode = yield* runningPerNode(survivor, created, nodes)

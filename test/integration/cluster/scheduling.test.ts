@@ -9,33 +9,21 @@
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Nodes, Services } from "../../../src/index.js"
-import { serviceSpec } from "../../../src/services/service-spec.js"
 import {
   CLUSTER_READS,
   clusterComparedOperations,
   clusterDifferences,
+  convergedOn,
   onNode,
   runningPerNode,
   scopedService,
+  sleeperSpec,
   taskHistory,
   ThreeNodeCluster,
   threeNodeClusterLayer
 } from "../../support/cluster.js"
-import { runId, testLabels } from "../../support/labels.js"
-import { pollUntil, TEST_IMAGE, uniqueName } from "../../support/resources.js"
-
-const sleeper = (name: string, replicas: number, more: Partial<Parameters<typeof serviceSpec>[0]> = {}) =>
-  serviceSpec({
-    name: uniqueName(name),
-    image: TEST_IMAGE,
-    command: ["sleep", "3600"],
-    replicas,
-    labels: testLabels(),
-    containerLabels: testLabels(),
-    // Stopped tasks go at once (a `sleep` ignores SIGTERM as PID 1).
-    stopGracePeriod: "1 second",
-    ...more
-  })
+import { runId } from "../../support/labels.js"
+import { pollUntil } from "../../support/resources.js"
 
 describe("a three-node swarm", () => {
   // Every read of the file decoded losslessly, the swarm reads among them.
@@ -48,11 +36,8 @@ describe("a three-node swarm", () => {
         const { nodes } = yield* ThreeNodeCluster
         const manager = nodes[0]
         const t0 = Date.now()
-        const id = yield* scopedService(manager, sleeper("spread", 6))
-        yield* onNode(
-          manager,
-          Effect.flatMap(Services, (services) => services.converged(id, { timeout: "60 seconds" }))
-        )
+        const id = yield* scopedService(manager, sleeperSpec("spread", 6))
+        yield* convergedOn(manager, id)
         const spread = yield* runningPerNode(manager, id, nodes)
         yield* Effect.log(`spread ${spread.join("/")}, converged ${Date.now() - t0} ms after create`)
         expect(spread).toEqual([2, 2, 2])
@@ -62,11 +47,8 @@ describe("a three-node swarm", () => {
       Effect.gen(function*() {
         const { nodes } = yield* ThreeNodeCluster
         const [manager, , drained] = nodes
-        const id = yield* scopedService(manager, sleeper("drain", 6))
-        yield* onNode(
-          manager,
-          Effect.flatMap(Services, (services) => services.converged(id, { timeout: "60 seconds" }))
-        )
+        const id = yield* scopedService(manager, sleeperSpec("drain", 6))
+        yield* convergedOn(manager, id)
         expect(yield* runningPerNode(manager, id, nodes)).toEqual([2, 2, 2])
 
         yield* onNode(
@@ -112,12 +94,9 @@ describe("a three-node swarm", () => {
         )
         const id = yield* scopedService(
           manager,
-          sleeper("pinned", 4, { constraints: [`node.labels.ed.zone==${zone}`] })
+          sleeperSpec("pinned", 4, { constraints: [`node.labels.ed.zone==${zone}`] })
         )
-        yield* onNode(
-          manager,
-          Effect.flatMap(Services, (services) => services.converged(id, { timeout: "60 seconds" }))
-        )
+        yield* convergedOn(manager, id)
         expect(yield* runningPerNode(manager, id, nodes)).toEqual([0, 4, 0])
         const inspected = yield* onNode(manager, Effect.flatMap(Services, (services) => services.inspect(id)))
         expect(inspected.Spec?.TaskTemplate?.Placement?.Constraints).toEqual([`node.labels.ed.zone==${zone}`])
@@ -129,7 +108,7 @@ describe("a three-node swarm", () => {
         const manager = nodes[0]
         const id = yield* scopedService(
           manager,
-          sleeper("rolling", 3, {
+          sleeperSpec("rolling", 3, {
             env: { GENERATION: "1" },
             updateConfig: {
               Parallelism: 1,
@@ -179,7 +158,7 @@ describe("a three-node swarm", () => {
         const manager = nodes[0]
         const id = yield* scopedService(
           manager,
-          sleeper("rollback", 3, {
+          sleeperSpec("rollback", 3, {
             updateConfig: {
               Parallelism: 1,
               Delay: 0,
