@@ -13,8 +13,9 @@
 # swarm on 127.0.0.1 gets it (and a one-node swarm of the other engines holding it takes it from
 # them all); the others log "Error in agentInit ... 7946: address already in use" and cannot attach
 # containers to overlay networks, ingress included. Tasks without networks run on every node, which
-# is all the cluster tests need; their vitest project runs after every other one (groupOrder), so
-# it never takes 7946 from the one-node swarm tests.
+# is all the cluster tests need; their vitest project runs in a group of its own (groupOrder, see
+# vitest.config.ts), never beside another project's files, so it never takes 7946 from the
+# one-node swarm tests.
 #
 # Environment (all optional; defaults chosen apart from everything else of the bed and from the
 # one-node swarms of test/support/swarm.ts, which use 2377+index and 4789+index):

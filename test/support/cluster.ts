@@ -1,6 +1,6 @@
 /**
  * A three-node swarm on this machine, for the files under test/integration/cluster/ (the vitest
- * project `cluster`, which runs its files one after another and after every other project).
+ * project `cluster`, which runs its files one after another, never beside another project's files).
  *
  * The daemons are the test bed's cluster-1..3 (scripts/engines/cluster.sh: docker-latest's
  * generation, each its own data root and socket); engines.env says where they are and which
