@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { Nodes, Services } from "../../../src/index.js"
+import { Nodes, Services, System } from "../../../src/index.js"
 import {
   CLUSTER_READS,
   clusterComparedOperations,
@@ -41,6 +41,21 @@ describe("a three-node swarm", () => {
         const spread = yield* runningPerNode(manager, id, nodes)
         yield* Effect.log(`spread ${spread.join("/")}, converged ${Date.now() - t0} ms after create`)
         expect(spread).toEqual([2, 2, 2])
+      }))
+
+    it.effect("a worker refuses the manager's calls with NotAManager, and knows its own swarm state", () =>
+      Effect.gen(function*() {
+        const { nodes } = yield* ThreeNodeCluster
+        const worker = nodes[1]
+        const refused = yield* onNode(worker, Effect.flip(Effect.flatMap(Services, (services) => services.list())))
+        expect(refused._tag).toBe("NotAManager")
+        const nodeList = yield* onNode(worker, Effect.flip(Effect.flatMap(Nodes, (nodesApi) => nodesApi.list())))
+        expect(nodeList._tag).toBe("NotAManager")
+        const info = yield* onNode(worker, Effect.flatMap(System, (system) => system.info()))
+        expect(info.Swarm?.LocalNodeState).toBe("active")
+        expect(info.Swarm?.ControlAvailable).toBe(false)
+        expect(info.Swarm?.NodeID).toBe(worker.nodeId)
+        expect(info.Swarm?.RemoteManagers).toEqual([{ NodeID: nodes[0].nodeId, Addr: nodes[0].swarmAddr }])
       }))
 
     it.effect("draining a node moves its tasks to the others, and none come back to it until activated", () =>
