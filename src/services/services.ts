@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { DockerError } from "../core/errors.js"
-import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
+import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import type { CredentialLookupOptions } from "../docker-cli/credentials.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeServiceClient, type ServiceClient } from "../generated/clients/service.js"
@@ -37,10 +37,10 @@ import type { ServiceSpec } from "../generated/schemas/ServiceSpec.js"
 import type { ServiceUpdateResponse } from "../generated/schemas/ServiceUpdateResponse.js"
 import type { Task } from "../generated/schemas/Task.js"
 import { withFilterValues } from "../wire/filters.js"
-import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
-import { logQuery, type LogsOptions } from "./log-query.js"
+import type { StdioFrame } from "../wire/stdio-frames.js"
 import { registryAuthHeader, type RegistryAuthOption, type RegistryError, registryRefusal } from "./registry-access.js"
 import { mergeSpec, type SpecPatch } from "./spec-merge.js"
+import { swarmLogs, type SwarmLogsOptions } from "./swarm-logs.js"
 import { updateAtCurrentVersion } from "./versioned-update.js"
 
 const ServiceCreate$ = lazyDescriptor(() =>
@@ -52,14 +52,6 @@ const ServiceUpdate$ = lazyDescriptor(() =>
 const ServiceLogs$ = lazyDescriptor(() =>
   import("../generated/operations/service/ServiceLogs.js").then((m) => m.ServiceLogs)
 )
-
-/** `logs` options of a service or a task. */
-export interface SwarmLogsOptions extends LogsOptions {
-  /** Show the task context (node, service, task IDs) the daemon adds. */
-  readonly details?: boolean | undefined
-  /** The tasks' `ContainerSpec.TTY`, when known (saves an inspect); decides raw vs framed. */
-  readonly tty?: boolean | undefined
-}
 
 export interface ServiceCreateOptions {
   /** Registry credentials for the nodes to pull the image with (default `"config"`). */
@@ -236,11 +228,6 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
         )
     )
 
-  const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
-    tty !== undefined
-      ? Effect.succeed(tty)
-      : Effect.map(client.inspect(id), (s) => s.Spec?.TaskTemplate?.ContainerSpec?.TTY === true)
-
   const convergence: ServicesShape["convergence"] = (id) =>
     Effect.gen(function*() {
       const service = yield* client.inspect(id)
@@ -372,12 +359,12 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
           send(id, version, service.Spec ?? {}, { rollback: "previous", registryAuthFrom: "previous-spec" })
       ),
     logs: (id, options = {}) =>
-      Stream.unwrap(
-        Effect.map(ttyOf(id, options.tty), (tty) =>
-          streamWithDescriptor(ServiceLogs$, (d) =>
-            engine.stream(d, { id, ...logQuery(options), ...definedOnly({ details: options.details }) }).pipe(
-              stdioFrames("ServiceLogs", { tty })
-            )))
+      swarmLogs(
+        engine,
+        ServiceLogs$,
+        id,
+        Effect.map(client.inspect(id), (s) => s.Spec?.TaskTemplate?.ContainerSpec?.TTY === true),
+        options
       ),
     tasks,
     convergence,
