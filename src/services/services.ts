@@ -187,6 +187,9 @@ const sameTaskSpec = (task: Task["Spec"], template: ServiceSpec["TaskTemplate"])
   return sameJson(fromTask, fromTemplate)
 }
 
+/** An image ID (`sha256:<hex>`, or the bare hex), which no node pulls. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{64}$/
+
 const PAUSED: ReadonlySet<string> = new Set(["paused", "rollback_paused"])
 const IN_PROGRESS: ReadonlySet<string> = new Set(["updating", "rollback_started"])
 
@@ -195,6 +198,10 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
   const client = makeServiceClient(engine)
   const taskClient = makeTaskClient(engine)
   const lookup = options.credentials ?? {}
+
+  // An image named by its ID is never pulled: no registry's credentials are looked up for it.
+  const credentialsFor = (auth: RegistryAuthOption | undefined, image: string) =>
+    registryAuthHeader((auth ?? "config") === "config" && IMAGE_ID.test(image) ? "anonymous" : auth, image, lookup)
 
   const tasks: ServicesShape["tasks"] = (id, { filters } = {}) =>
     taskClient.list({ filters: withFilterValues(filters, "service", [id]) ?? {} })
@@ -210,7 +217,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
         const spec = rollback === true ? current : mergeSpec<ServiceSpec>(current, patch)
         const registryAuth = auth === undefined
           ? undefined
-          : yield* registryAuthHeader(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "", lookup)
+          : yield* credentialsFor(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "")
         return yield* send(id, version, spec, {
           ...(rollback === true ? { rollback: "previous", registryAuthFrom: "previous-spec" } : {}),
           ...definedOnly({ registryAuth })
@@ -326,7 +333,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
     ...client,
     create: (spec, { auth } = {}) =>
       Effect.flatMap(
-        registryAuthHeader(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "", lookup),
+        credentialsFor(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? ""),
         (registryAuth) => withDescriptor(ServiceCreate$, (d) => engine.json(d, { body: spec, registryAuth }))
       ).pipe(Effect.mapError(registryRefusal)),
     update,
