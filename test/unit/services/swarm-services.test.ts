@@ -176,6 +176,17 @@ describe("update out of sequence", () => {
       expect(result[1]).toMatchObject({ _tag: "ServiceModeError", mode: "global", serviceId: "g" })
       expect(daemon.calls()).toEqual(["POST /services/create", "GET /services/g"])
     }))
+
+  it.live("create of an image named by its ID sends no registry's credentials (nothing is pulled)", () =>
+    Effect.gen(function*() {
+      const image = `sha256:${"ab".repeat(32)}`
+      const { daemon } = yield* withServices(
+        routes({ "POST /services/create": json({ ID: "svc" }, 201) }),
+        (services) => services.create({ TaskTemplate: { ContainerSpec: { Image: image } } }, {})
+      )
+      const header = daemon.only("POST /services/create").headers["x-registry-auth"]!
+      expect(JSON.parse(Buffer.from(header, "base64url").toString("utf8"))).toEqual({})
+    }))
 })
 
 describe("Swarm secrets", () => {
