@@ -21,7 +21,7 @@ const engineProjects = (id: EngineId): Array<TestProjectInlineConfiguration> => 
         ...common,
         name,
         include: ["test/integration/**/*.test.ts"],
-        exclude: ["test/integration/swarm/**"]
+        exclude: ["test/integration/swarm/**", "test/integration/cluster/**"]
       }
     },
     {
@@ -44,6 +44,25 @@ export default defineConfig({
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
       ...engineList().flatMap((engine) => engineProjects(engine.id)),
+      // The three-node swarm of the test bed (scripts/engines/cluster.sh, test/support/cluster.ts): its
+      // files one after another (one cluster at a time), in a group of their own (groupOrder): vitest
+      // runs groups one after the other (here: the parallel projects, then this one, then every
+      // project that runs one file at a time — on a 2-core machine that is all of them), so the
+      // cluster runs alone: its kills and elections are not slowed by the rest of the suite, and its
+      // nodes never take the swarm gossip port (127.0.0.1:7946, which no option moves) from the
+      // one-node swarms of the swarm projects.
+      {
+        extends: true,
+        test: {
+          name: "cluster",
+          include: ["test/integration/cluster/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          globalSetup: ["test/support/cluster-setup.ts"],
+          // Each test waits (bounded) for schedulers, updates, deaths and elections.
+          testTimeout: 240_000
+        }
+      },
       // The packed tarball, installed into a fresh project, run once against the newest engine.
       {
         extends: true,

@@ -6,6 +6,7 @@
 #   scripts/engines.sh status   say what runs; exit 1 if something is not up
 #   scripts/engines.sh env      print the env file written by `start`
 #   scripts/engines.sh reset    stop, then delete the runtime root entirely
+#   scripts/engines.sh cluster start|stop|status   only the three swarm nodes (see below)
 #
 # What `start` provides (this automates the team's verified "test-engines" recipe):
 #   engines   those of scripts/engines/engines.list, each at unix://$ROOT/<id>/docker.sock:
@@ -18,6 +19,9 @@
 #             with a test CA, a server and a client certificate generated under $ROOT/tls/
 #   ssh       one sshd per engine on 127.0.0.1 (ports: engines.list), key-only root login, whose
 #             sessions get DOCKER_HOST=<that engine's socket> (for ssh://…  `docker system dial-stdio`)
+#   cluster   three more daemons of docker-latest's generation, cluster-1..3, for the multi-node swarm
+#             tests (scripts/engines/cluster.sh): each its own containerd, roots, socket
+#             unix://$ROOT/cluster-<n>/docker.sock, bridge and TLS port; swarm ports kept for them
 #   env file  $ROOT/engines.env (KEY=VALUE lines: sockets, registries, versions, API versions,
 #             TLS and ssh endpoints with the client material to use them)
 #
@@ -33,7 +37,8 @@
 # The parts live in scripts/engines/, one file each (sourced in this order): common.sh
 # (configuration, engines.list, logging, process helpers, layout, locking), packages.sh (apt,
 # Debian unstable's docker), tls.sh, dockerd.sh (containerd + dockerd: engines of kind docker),
-# image.sh (busybox:local), registries.sh, ssh.sh, env-file.sh. A new engine of a known kind is a
+# cluster.sh (the swarm nodes, engines of kind docker outside engines.list), image.sh
+# (busybox:local), registries.sh, ssh.sh, env-file.sh. A new engine of a known kind is a
 # line in engines.list; a new kind is a new part defining <kind>_launch/_wait/_stop/_status/_alive;
 # any other new part is a new file sourced below and called from the commands.
 
@@ -52,6 +57,8 @@ source "$ENGINES_LIB/packages.sh"
 source "$ENGINES_LIB/tls.sh"
 # shellcheck source=engines/dockerd.sh
 source "$ENGINES_LIB/dockerd.sh"
+# shellcheck source=engines/cluster.sh
+source "$ENGINES_LIB/cluster.sh"
 # shellcheck source=engines/image.sh
 source "$ENGINES_LIB/image.sh"
 # shellcheck source=engines/registries.sh
@@ -73,12 +80,13 @@ all_up() {
   for e in "${ENGINES[@]}"; do
     alive "$(sshd_dir "$e")/pid" sshd || return 1
   done
+  cluster_up || return 1
   [[ -f $ENV_FILE ]]
 }
 
 any_engine_alive() {
   local e
-  for e in "${ENGINES[@]}"; do
+  for e in "${ENGINES[@]}" "${CLUSTER_NODES[@]}"; do
     if engine_do alive "$e"; then return 0; fi
   done
   return 1
@@ -113,6 +121,7 @@ cmd_start() {
 
   # Everything is launched first and waited for afterwards, so the daemons start in parallel.
   for e in "${ENGINES[@]}"; do engine_do launch "$e"; done
+  launch_cluster
   for k in auth noauth; do launch_registry "$k"; done
   for e in "${ENGINES[@]}"; do launch_sshd "$e"; done
   for e in "${ENGINES[@]}"; do engine_do wait "$e"; done
@@ -121,6 +130,7 @@ cmd_start() {
 
   build_rootfs
   for e in "${ENGINES[@]}"; do ensure_image "$e"; done
+  wait_cluster
   write_env_file
   log "ready in $((SECONDS - t0))s"
   print_summary
@@ -137,6 +147,8 @@ cmd_stop() {
     engine_do stop "$e" &
     pids+=("$!")
   done
+  stop_cluster &
+  pids+=("$!")
   for pid in "${pids[@]}"; do wait "$pid"; done
   for k in auth noauth; do stop_registry "$k"; done
   # With every engine gone, nothing under $ROOT should stay mounted (dockerd leaves its data-root
@@ -152,8 +164,37 @@ cmd_status() {
   for e in "${ENGINES[@]}"; do engine_do status "$e" || ok=1; done
   for k in auth noauth; do status_registry "$k" || ok=1; done
   for e in "${ENGINES[@]}"; do status_sshd "$e" || ok=1; done
+  status_cluster || ok=1
   if [[ -f $ENV_FILE ]]; then echo "env file: $ENV_FILE"; fi
   return "$ok"
+}
+
+# cmd_cluster start|stop|status: the swarm nodes alone (the other engines are left as they are):
+# start is what a test runs to bring back a node whose daemon it killed.
+cmd_cluster() {
+  case ${1:-} in
+    start)
+      need_root "starting the cluster"
+      check_socket_paths
+      mkdir -p "$ROOT"
+      lock
+      touch "$MARKER"
+      fetch_newest
+      ensure_tls
+      launch_cluster
+      build_rootfs
+      wait_cluster
+      write_cluster_env
+      status_cluster
+      ;;
+    stop)
+      need_root "stopping the cluster"
+      lock
+      stop_cluster
+      ;;
+    status) status_cluster ;;
+    *) usage 2 ;;
+  esac
 }
 
 cmd_env() {
@@ -178,14 +219,16 @@ cmd_reset() {
 }
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit "${1:-2}"
 }
 
 main() {
-  [[ $# -eq 1 ]] || usage 2
+  [[ $# -eq 1 || ( $# -eq 2 && $1 == cluster ) ]] || usage 2
   validate_config
+  validate_cluster
   case $1 in
+    cluster) cmd_cluster "$2" ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;

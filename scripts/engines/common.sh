@@ -111,6 +111,9 @@ engine_key() {
 # overridden by the environment (<key>_TLS_PORT, <key>_SSH_PORT, <key>_POOL, <key>_BRIDGE_CIDR).
 ENGINES=()
 declare -A ENGINE_KIND=() ENGINE_FROM=() ENGINE_TLS_PORT=() ENGINE_SSH_PORT=() ENGINE_POOL=() ENGINE_BRIDGE=()
+# ENGINE_ENV[id]: extra environment of its daemon (blank-separated KEY=VALUE; none for the listed
+# engines, see cluster.sh).
+declare -A ENGINE_ENV=()
 read_engine_list() {
   local id kind from tls ssh pool bridge extra key
   [[ -r $ENGINE_LIST ]] || die "cannot read $ENGINE_LIST"
@@ -162,8 +165,10 @@ pid_of() { cat "$1" 2>/dev/null || true; }
 
 # spawn PIDFILE LOGFILE PATH CMD...: start CMD detached from this script (new session, no
 # controlling terminal, stdin from /dev/null) so it survives the script's exit and any
-# process-group kill aimed at the caller. The wrapper shell writes its own pid and then execs
+# process-group kill aimed at the caller. CMD's environment also gets SPAWN_ENV (KEY=VALUE words;
+# a caller sets it as a local). The wrapper shell writes its own pid and then execs
 # CMD, so the pidfile is exact even if setsid had to fork.
+SPAWN_ENV=()
 spawn() {
   local pidfile=$1 logfile=$2 path=$3
   shift 3
@@ -171,7 +176,7 @@ spawn() {
   # 8>&- 9>&-: the daemon must not inherit our lock files' descriptors, or it would hold the
   # locks for its whole life and every later start/stop would wait for it.
   # shellcheck disable=SC2016  # $$ and "$@" are meant for the inner shell
-  setsid env PATH="$path" bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+  setsid env PATH="$path" "${SPAWN_ENV[@]}" bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
     </dev/null >>"$logfile" 2>&1 8>&- 9>&- &
   # Wait (briefly) until the pidfile is written and the wrapper has exec'ed CMD, so that callers
   # checking the process by name (see `alive`) never mistake the wrapper for a dead daemon.
@@ -227,7 +232,7 @@ http_code() { curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/nu
 check_socket_paths() {
   # Longest unix sockets we (or the daemons) create under $ROOT; the kernel limit is 107 bytes.
   local e p
-  for e in "${ENGINES[@]}"; do
+  for e in "${ENGINES[@]}" "${CLUSTER_NODES[@]}"; do
     for p in "$ROOT/$e/containerd/containerd.sock.ttrpc" "$ROOT/$e/run/libnetwork/0123456789ab.sock" "$ROOT/$e/docker.sock"; do
       ((${#p} <= 107)) || die "EFFECT_DOCKER_ENGINES_DIR is too long: $p would exceed the 107-byte unix socket limit"
     done

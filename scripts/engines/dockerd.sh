@@ -107,7 +107,8 @@ kill_leftover_shims() {
 # dockerd
 # ---------------------------------------------------------------------------------------------
 
-# dockerd_args E: engine E's dockerd command line (into DOCKERD_ARGS). It is also the engine's
+# dockerd_args E: engine E's dockerd command line (into DOCKERD_ARGS) and its extra environment
+# (into DOCKERD_ENV, from ENGINE_ENV). It is also the engine's
 # "configuration": a running dockerd started with other arguments (or other TLS material) is
 # restarted by docker_launch.
 # --bridge=<its own interface> --iptables=false --ip6tables=false: a default bridge network as real
@@ -130,6 +131,7 @@ dockerd_args() {
     --bridge="$(engine_bridge "$e")" --iptables=false --ip6tables=false
     --default-address-pool "$(engine_pool "$e")"
   )
+  read -ra DOCKERD_ENV <<<"${ENGINE_ENV[$e]:-}"
 }
 
 # engine_bridge E: the name of engine E's default-bridge interface, from its gateway address
@@ -158,6 +160,8 @@ engine_bridge_down() { ip link del "$(engine_bridge "$1")" 2>/dev/null || true; 
 engine_signature() {
   dockerd_args "$1"
   printf '%s\n' "${DOCKERD_ARGS[@]}"
+  # Nothing (not even an empty line) for an engine without extra environment.
+  ((${#DOCKERD_ENV[@]} == 0)) || printf 'env %s\n' "${DOCKERD_ENV[@]}"
   openssl x509 -noout -fingerprint -sha256 -in "$TLS_DIR/server-cert.pem" 2>/dev/null || echo no-server-cert
 }
 
@@ -214,6 +218,7 @@ docker_launch() {
   log "engine $e: starting $(engine_dockerd "$e") (TLS on 127.0.0.1:$port)"
   mv -f "$d/args.new" "$d/args"
   dockerd_args "$e"
+  local SPAWN_ENV=("${DOCKERD_ENV[@]}")
   # The wrapper's pid goes to launch.pid (same process as dockerd) so an early crash is noticed
   # before dockerd wrote its pidfile.
   spawn "$d/launch.pid" "$d/log" "$(engine_path "$e")" "${DOCKERD_ARGS[@]}"

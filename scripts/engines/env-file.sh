@@ -32,7 +32,26 @@ write_env_file() {
     echo "EFFECT_DOCKER_REGISTRY_NOAUTH=127.0.0.1:$REGISTRY_NOAUTH_PORT"
     echo "EFFECT_DOCKER_TEST_IMAGE=$TEST_IMAGE_REPO:$TEST_IMAGE_TAG"
     echo "EFFECT_DOCKER_ROOTFS_TAR=$ROOTFS_TAR"
+    cluster_env_lines
   } >"$ENV_FILE.tmp"
+  install_env_file
+}
+
+# write_cluster_env: the cluster's lines of the env file replaced, the rest kept as it is (for
+# `engines.sh cluster start`, which leaves the other engines alone).
+write_cluster_env() {
+  {
+    if [[ -f $ENV_FILE ]]; then
+      grep -v '^EFFECT_DOCKER_CLUSTER_' "$ENV_FILE" || true
+    else
+      echo "EFFECT_DOCKER_ENGINES_DIR=$ROOT"
+    fi
+    cluster_env_lines
+  } >"$ENV_FILE.tmp"
+  install_env_file
+}
+
+install_env_file() {
   # Readable by anyone: tests may run as a user other than the one that started the engines.
   chmod 644 "$ENV_FILE.tmp"
   mv -f "$ENV_FILE.tmp" "$ENV_FILE"
@@ -59,6 +78,10 @@ print_summary() {
     printf '  %-14s %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$e" \
       "$(env_value "${K}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
     printf '  %-14s %-29s ssh -F %s\n' "$e" "$(env_value "${K}_SSH")" "$(env_value EFFECT_DOCKER_SSH_CONFIG)"
+  done
+  for e in "${CLUSTER_NODES[@]}"; do
+    K=$(cluster_key "$e")
+    printf '  %-14s %-45s swarm on %s\n' "$e" "$(env_value "$K")" "$(env_value "${K}_SWARM_ADDR")"
   done
   echo "  logs           $ROOT/{$ids}/log, $ROOT/{$ids}/containerd/log, $ROOT/registry-{auth,noauth}/log, $SSH_DIR/{$ids}/log"
   echo "env file: $ENV_FILE    (load with: set -a; . $ENV_FILE; set +a)"

@@ -24,7 +24,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { DockerError } from "../core/errors.js"
-import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
+import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import type { CredentialLookupOptions } from "../docker-cli/credentials.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeServiceClient, type ServiceClient } from "../generated/clients/service.js"
@@ -37,10 +37,10 @@ import type { ServiceSpec } from "../generated/schemas/ServiceSpec.js"
 import type { ServiceUpdateResponse } from "../generated/schemas/ServiceUpdateResponse.js"
 import type { Task } from "../generated/schemas/Task.js"
 import { withFilterValues } from "../wire/filters.js"
-import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
-import { logQuery, type LogsOptions } from "./log-query.js"
+import type { StdioFrame } from "../wire/stdio-frames.js"
 import { registryAuthHeader, type RegistryAuthOption, type RegistryError, registryRefusal } from "./registry-access.js"
 import { mergeSpec, type SpecPatch } from "./spec-merge.js"
+import { swarmLogs, type SwarmLogsOptions } from "./swarm-logs.js"
 import { updateAtCurrentVersion } from "./versioned-update.js"
 
 const ServiceCreate$ = lazyDescriptor(() =>
@@ -52,14 +52,6 @@ const ServiceUpdate$ = lazyDescriptor(() =>
 const ServiceLogs$ = lazyDescriptor(() =>
   import("../generated/operations/service/ServiceLogs.js").then((m) => m.ServiceLogs)
 )
-
-/** `logs` options of a service or a task. */
-export interface SwarmLogsOptions extends LogsOptions {
-  /** Show the task context (node, service, task IDs) the daemon adds. */
-  readonly details?: boolean | undefined
-  /** The tasks' `ContainerSpec.TTY`, when known (saves an inspect); decides raw vs framed. */
-  readonly tty?: boolean | undefined
-}
 
 export interface ServiceCreateOptions {
   /** Registry credentials for the nodes to pull the image with (default `"config"`). */
@@ -195,6 +187,9 @@ const sameTaskSpec = (task: Task["Spec"], template: ServiceSpec["TaskTemplate"])
   return sameJson(fromTask, fromTemplate)
 }
 
+/** An image ID (`sha256:<hex>`, or the bare hex), which no node pulls. */
+const IMAGE_ID = /^(sha256:)?[0-9a-f]{64}$/
+
 const PAUSED: ReadonlySet<string> = new Set(["paused", "rollback_paused"])
 const IN_PROGRESS: ReadonlySet<string> = new Set(["updating", "rollback_started"])
 
@@ -203,6 +198,10 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
   const client = makeServiceClient(engine)
   const taskClient = makeTaskClient(engine)
   const lookup = options.credentials ?? {}
+
+  // An image named by its ID is never pulled: no registry's credentials are looked up for it.
+  const credentialsFor = (auth: RegistryAuthOption | undefined, image: string) =>
+    registryAuthHeader((auth ?? "config") === "config" && IMAGE_ID.test(image) ? "anonymous" : auth, image, lookup)
 
   const tasks: ServicesShape["tasks"] = (id, { filters } = {}) =>
     taskClient.list({ filters: withFilterValues(filters, "service", [id]) ?? {} })
@@ -218,7 +217,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
         const spec = rollback === true ? current : mergeSpec<ServiceSpec>(current, patch)
         const registryAuth = auth === undefined
           ? undefined
-          : yield* registryAuthHeader(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "", lookup)
+          : yield* credentialsFor(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "")
         return yield* send(id, version, spec, {
           ...(rollback === true ? { rollback: "previous", registryAuthFrom: "previous-spec" } : {}),
           ...definedOnly({ registryAuth })
@@ -235,11 +234,6 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
           (patch) => send(id, version, mergeSpec<ServiceSpec>(service.Spec ?? {}, patch), {})
         )
     )
-
-  const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
-    tty !== undefined
-      ? Effect.succeed(tty)
-      : Effect.map(client.inspect(id), (s) => s.Spec?.TaskTemplate?.ContainerSpec?.TTY === true)
 
   const convergence: ServicesShape["convergence"] = (id) =>
     Effect.gen(function*() {
@@ -339,7 +333,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
     ...client,
     create: (spec, { auth } = {}) =>
       Effect.flatMap(
-        registryAuthHeader(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? "", lookup),
+        credentialsFor(auth, spec.TaskTemplate?.ContainerSpec?.Image ?? ""),
         (registryAuth) => withDescriptor(ServiceCreate$, (d) => engine.json(d, { body: spec, registryAuth }))
       ).pipe(Effect.mapError(registryRefusal)),
     update,
@@ -372,12 +366,12 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
           send(id, version, service.Spec ?? {}, { rollback: "previous", registryAuthFrom: "previous-spec" })
       ),
     logs: (id, options = {}) =>
-      Stream.unwrap(
-        Effect.map(ttyOf(id, options.tty), (tty) =>
-          streamWithDescriptor(ServiceLogs$, (d) =>
-            engine.stream(d, { id, ...logQuery(options), ...definedOnly({ details: options.details }) }).pipe(
-              stdioFrames("ServiceLogs", { tty })
-            )))
+      swarmLogs(
+        engine,
+        ServiceLogs$,
+        id,
+        Effect.map(client.inspect(id), (s) => s.Spec?.TaskTemplate?.ContainerSpec?.TTY === true),
+        options
       ),
     tasks,
     convergence,

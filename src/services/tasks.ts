@@ -7,14 +7,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { definedOnly } from "../core/defined.js"
 import type { DockerError } from "../core/errors.js"
-import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
+import { lazyDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeTaskClient, type TaskClient } from "../generated/clients/task.js"
-import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
-import { logQuery } from "./log-query.js"
-import type { SwarmLogsOptions } from "./services.js"
+import type { StdioFrame } from "../wire/stdio-frames.js"
+import { swarmLogs, type SwarmLogsOptions } from "./swarm-logs.js"
 
 const TaskLogs$ = lazyDescriptor(() => import("../generated/operations/task/TaskLogs.js").then((m) => m.TaskLogs))
 
@@ -26,17 +24,15 @@ export interface TasksShape extends TaskClient {
 /** The Tasks service over `engine`. */
 export const makeTasks = (engine: DockerEngineShape): TasksShape => {
   const client = makeTaskClient(engine)
-  const ttyOf = (id: string, tty: boolean | undefined): Effect.Effect<boolean, DockerError> =>
-    tty !== undefined ? Effect.succeed(tty) : Effect.map(client.inspect(id), (t) => t.Spec?.ContainerSpec?.TTY === true)
   return {
     ...client,
     logs: (id, options = {}) =>
-      Stream.unwrap(
-        Effect.map(ttyOf(id, options.tty), (tty) =>
-          streamWithDescriptor(TaskLogs$, (d) =>
-            engine.stream(d, { id, ...logQuery(options), ...definedOnly({ details: options.details }) }).pipe(
-              stdioFrames("TaskLogs", { tty })
-            )))
+      swarmLogs(
+        engine,
+        TaskLogs$,
+        id,
+        Effect.map(client.inspect(id), (t) => t.Spec?.ContainerSpec?.TTY === true),
+        options
       )
   }
 }

@@ -177,6 +177,12 @@ describe(`swarm services on engine ${target.id} (${target.host})`, () => {
         expect((demote as { daemonMessage: string }).daemonMessage).toMatch(/last manager/)
         expect((yield* nodes.inspect(nodeId)).Spec?.Role).toBe("manager")
         expect((yield* nodes.inspect("ed-no-such-node").pipe(Effect.flip))._tag).toBe("NotFound")
+        // The daemon will not remove the node it runs on (a manager), force or not.
+        const removal = yield* Effect.all(
+          [nodes.remove(nodeId), nodes.remove(nodeId, { force: true })].map(Effect.flip)
+        )
+        expect(removal.map((e) => e._tag)).toEqual(["BadRequest", "BadRequest"])
+        expect((yield* nodes.list()).map((n) => n.ID)).toEqual([nodeId])
       }))
 
     it.effect("Secrets and Configs: base64 done here, data never returned for a secret, labels updated", () =>

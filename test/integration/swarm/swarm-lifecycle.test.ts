@@ -5,7 +5,7 @@
  * The swarm is left (force) in a finalizer whatever happens (test/support/swarm.ts).
  */
 import { afterAll, describe, expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { DockerEngine } from "../../../src/engine/engine.js"
 import { Nodes, Services, Swarm } from "../../../src/index.js"
 import { currentEngine } from "../../support/engines.js"
@@ -44,6 +44,20 @@ describe(`Swarm init / leave on engine ${target.id} (${target.host})`, () => {
         expect((outside[0] as { daemonMessage: string }).daemonMessage).toMatch(
           /^This node is not a swarm manager\. Use/
         )
+
+        // A join the daemon refuses (a malformed token: refused before it dials anyone — a
+        // well-formed one would keep trying in the background) leaves the node outside, and the
+        // token (given Redacted) is not in the error.
+        const token = "SWMTKN-1-ed-not-a-token"
+        const join = yield* Effect.acquireRelease(
+          swarm.join({ remoteAddrs: [LISTEN_ADDR], joinToken: Redacted.make(token), listenAddr: LISTEN_ADDR }).pipe(
+            Effect.flip
+          ),
+          () => leaveSwarm(engine)
+        )
+        expect(join).toMatchObject({ _tag: "ServerError", daemonMessage: "invalid join token" })
+        expect(join.message).not.toContain(token)
+        expect((yield* swarm.inspect().pipe(Effect.flip))._tag).toBe("NotInSwarm")
 
         const nodeId = yield* Effect.acquireRelease(
           swarm.init({
