@@ -1,8 +1,9 @@
 /**
  * Issue #12, volumes on a real engine: every `Volumes` method, its effect read back from the
  * daemon (inspect, list, a container's mounts), every read through the lossless probe. Cluster
- * volumes need a swarm (test/integration/swarm/volumes-swarm.test.ts); here: what each engine
- * answers without one.
+ * volumes, with a swarm and without one, are tested in the swarm project
+ * (test/integration/swarm/volumes-swarm.test.ts), whose files run one after another: this project
+ * runs beside it, so here the engine may be in a swarm or not.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, type Scope } from "effect"
@@ -129,35 +130,6 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
         expect(left.map((v) => v.Name)).toEqual(expect.arrayContaining([used.Name, kept.Name]))
         expect(left.map((v) => v.Name)).not.toEqual(expect.arrayContaining([a.Name]))
         expect(left.map((v) => v.Name)).not.toEqual(expect.arrayContaining([b.Name]))
-      })
-  )
-
-  live(
-    "cluster volumes without a swarm: refused before sending on 1.41; the daemon's answer on 1.42+",
-    (volumes) =>
-      Effect.gen(function*() {
-        const spec = {
-          Group: "ed",
-          AccessMode: { Scope: "single" as const, Sharing: "none" as const, MountVolume: {} }
-        }
-        const name = uniqueName("cluster")
-        const create = yield* volumes.create(name, {
-          driver: "ed-no-such-csi",
-          clusterVolumeSpec: spec,
-          labels: testLabels()
-        })
-          .pipe(Effect.flip)
-        const update = yield* volumes.update(name, { Availability: "drain" }).pipe(Effect.flip)
-        if (yield* apiAtLeast142) {
-          // No swarm on this engine: a cluster volume needs a manager.
-          expect(create._tag).toBe("NotInSwarm")
-          // The update reads the volume first: there is none.
-          expect(update._tag).toBe("NotFound")
-        } else {
-          expect(create._tag).toBe("ApiVersionError")
-          expect(update._tag).toBe("ApiVersionError")
-        }
-        expect((yield* volumes.inspect(name).pipe(Effect.flip))._tag).toBe("NotFound")
       })
   )
 })

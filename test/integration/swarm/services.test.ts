@@ -360,7 +360,7 @@ describe(`swarm services on engine ${target.id} (${target.host})`, () => {
     )
 
     it.effect(
-      "Services: scale refuses a global service; converged fails with what it saw",
+      "Services: scale refuses a global service; TTY logs are raw; converged fails with what it saw",
       () =>
         Effect.gen(function*() {
           const services = yield* Services
@@ -380,6 +380,23 @@ describe(`swarm services on engine ${target.id} (${target.host})`, () => {
           const refused = yield* services.scale(global.Id, 3).pipe(Effect.flip)
           expect(refused).toMatchObject({ _tag: "ServiceModeError", mode: "global", serviceId: global.Id })
           expect((yield* services.inspect(global.Id)).Spec?.Mode).toEqual({ Global: {} })
+
+          // A TTY service: its logs are one raw stream (stderr merged by the terminal, \r\n).
+          const tty = yield* scopedService(
+            yield* specFor({
+              name: swarmName("tty"),
+              labels: caseLabels(caseId),
+              tty: true,
+              command: ["sh", "-c", "echo out; echo err >&2; exec sleep 300"]
+            })
+          )
+          yield* services.converged(tty.Id, { timeout: "60 seconds" })
+          const ttyLogs = yield* pollUntil(
+            collectOutput(services.logs(tty.Id)),
+            (output) => output.stdout.includes("err"),
+            { within: "30 seconds", every: "300 millis", what: "the TTY service's output" }
+          )
+          expect(ttyLogs).toEqual({ stdout: "out\r\nerr\r\n", stderr: "" })
 
           // A constraint no node meets: the task stays pending, and converged says so.
           const stuck = yield* scopedService(
