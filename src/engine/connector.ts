@@ -16,9 +16,10 @@ import * as net from "node:net"
 import { join } from "node:path"
 import { Duplex } from "node:stream"
 import * as tls from "node:tls"
-import { buildConnector } from "undici"
+import type * as Undici from "undici"
 import { EndpointError } from "../core/errors.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
+import { buildConnector } from "./undici.js"
 
 /** PEM text (or its bytes). */
 export type Pem = string | Uint8Array
@@ -69,7 +70,7 @@ export interface Connector {
   /** The origin for undici (`http://docker` where the host part means nothing). */
   readonly origin: string
   /** undici's `connect` option: connection options, or a function making the socket. */
-  readonly connect: buildConnector.BuildOptions | buildConnector.connector
+  readonly connect: Undici.buildConnector.BuildOptions | Undici.buildConnector.connector
   /** Pool options this kind of connection wants (e.g. a longer keep-alive for ssh). */
   readonly poolOptions: { readonly keepAliveTimeout?: number }
   /** A fresh raw connection, for a request that takes the socket over (attach, exec). */
@@ -436,7 +437,7 @@ export const makeConnector = (
           ...(material.servername !== undefined ? { servername: material.servername } : {})
         }
         const base = buildConnector(tlsOptions)
-        const connect: buildConnector.connector = (opts, callback) =>
+        const connect: Undici.buildConnector.connector = (opts, callback) =>
           base(opts, (...result) => {
             if (result[0] !== null) callback(explainTlsError(result[0]), null)
             else callback(null, result[1])

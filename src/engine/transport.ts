@@ -12,7 +12,7 @@ import type * as Stream from "effect/Stream"
 import type { IncomingHttpHeaders } from "node:http"
 import { createRequire } from "node:module"
 import { Readable } from "node:stream"
-import { Pool } from "undici"
+import type * as Undici from "undici"
 import type { Dispatcher } from "undici"
 import type { HttpMethod } from "../core/descriptor.js"
 import { ConnectionError, EndpointError, OperationTimeoutError } from "../core/errors.js"
@@ -20,6 +20,7 @@ import { makeBodyQueue } from "./body-queue.js"
 import { makeConnector, type SshOptions, type TlsOptions } from "./connector.js"
 import { type Endpoint, formatEndpoint } from "./endpoint.js"
 import { type Dial, hijack, type HijackAnswer } from "./hijack.js"
+import { Pool } from "./undici.js"
 
 export interface TransportRequest {
   readonly method: HttpMethod
@@ -212,7 +213,7 @@ interface Exchange {
  * wherever it is — a queued request as soon as it leaves the queue — and does nothing once the
  * answer is complete.
  */
-const dispatch = (pool: Pool, req: TransportRequest, exchange: Exchange): (reason: Error) => void => {
+const dispatch = (pool: Undici.Pool, req: TransportRequest, exchange: Exchange): (reason: Error) => void => {
   let controller: Dispatcher.DispatchController | undefined
   /** Takes the request out of the queue it waits in (`kQueuedAbort`). */
   let dequeue: ((reason: Error) => void) | undefined
@@ -276,7 +277,7 @@ export const makeTransport = (
     const endpoint = connector.endpoint
     const address = formatEndpoint(endpoint)
     const connections = options.connections ?? DEFAULT_CONNECTIONS
-    const poolOptions: Pool.Options = {
+    const poolOptions: Undici.Pool.Options = {
       // No undici timeouts: waits (`/containers/{id}/wait`), event and log streams may idle for
       // hours; every bound is set per operation with Effect instead.
       headersTimeout: 0,

@@ -27,19 +27,13 @@ import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
 import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"
-import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
+import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
-import { ContainerArchive } from "../generated/operations/container/ContainerArchive.js"
-import { ContainerArchiveInfo } from "../generated/operations/container/ContainerArchiveInfo.js"
-import { ContainerAttach, type ContainerAttachArgs } from "../generated/operations/container/ContainerAttach.js"
+import type { ContainerAttachArgs } from "../generated/operations/container/ContainerAttach.js"
 import type { ContainerCreateBody } from "../generated/operations/container/ContainerCreate.js"
-import { ContainerLogs, type ContainerLogsArgs } from "../generated/operations/container/ContainerLogs.js"
-import { ContainerRestart } from "../generated/operations/container/ContainerRestart.js"
-import { ContainerStart } from "../generated/operations/container/ContainerStart.js"
+import type { ContainerLogsArgs } from "../generated/operations/container/ContainerLogs.js"
 import type { ContainerStats } from "../generated/operations/container/ContainerStats.js"
-import { ContainerStop } from "../generated/operations/container/ContainerStop.js"
-import { PutContainerArchive } from "../generated/operations/container/PutContainerArchive.js"
 import type { PortBinding } from "../generated/schemas/PortBinding.js"
 import { withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
@@ -48,6 +42,31 @@ import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
 import { logQuery, type LogsOptions } from "./log-query.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
+
+const ContainerArchive$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerArchive.js").then((m) => m.ContainerArchive)
+)
+const ContainerArchiveInfo$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerArchiveInfo.js").then((m) => m.ContainerArchiveInfo)
+)
+const ContainerAttach$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerAttach.js").then((m) => m.ContainerAttach)
+)
+const ContainerLogs$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerLogs.js").then((m) => m.ContainerLogs)
+)
+const ContainerRestart$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerRestart.js").then((m) => m.ContainerRestart)
+)
+const ContainerStart$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerStart.js").then((m) => m.ContainerStart)
+)
+const ContainerStop$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerStop.js").then((m) => m.ContainerStop)
+)
+const PutContainerArchive$ = lazyDescriptor(() =>
+  import("../generated/operations/container/PutContainerArchive.js").then((m) => m.PutContainerArchive)
+)
 
 /** `logs` options: the operation's query parameters, with friendlier `since` / `until` / `tail`. */
 
@@ -324,12 +343,14 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   const logs: ContainersShape["logs"] = (id, options = {}) =>
     Stream.unwrap(Effect.map(ttyOf(id, options.tty), (tty) => {
       const args: ContainerLogsArgs = { id, ...logQuery(options) }
-      return engine.stream(ContainerLogs, args).pipe(stdioFrames("ContainerLogs", { tty }))
+      return streamWithDescriptor(ContainerLogs$, (d) => engine.stream(d, args)).pipe(
+        stdioFrames("ContainerLogs", { tty })
+      )
     }))
 
   // 304 means "already in that state": start and stop are idempotent, as in moby's client.
   const start: ContainersShape["start"] = (id, options = {}) =>
-    engine.empty(ContainerStart, { id, ...definedOnly(options) }).pipe(
+    withDescriptor(ContainerStart$, (d) => engine.empty(d, { id, ...definedOnly(options) })).pipe(
       Effect.catchTag("NotModified", () => Effect.void)
     )
 
@@ -435,10 +456,11 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
         ),
     start,
     stop: (id, options = {}) =>
-      engine.empty(ContainerStop, stopArgs(id, options), graceTimeout(options)).pipe(
+      withDescriptor(ContainerStop$, (d) => engine.empty(d, stopArgs(id, options), graceTimeout(options))).pipe(
         Effect.catchTag("NotModified", () => Effect.void)
       ),
-    restart: (id, options = {}) => engine.empty(ContainerRestart, stopArgs(id, options), graceTimeout(options)),
+    restart: (id, options = {}) =>
+      withDescriptor(ContainerRestart$, (d) => engine.empty(d, stopArgs(id, options), graceTimeout(options))),
     attach: (id, options = {}) =>
       Effect.gen(function*() {
         const { stream: askedStream, tty: askedTty, ...rest } = options
@@ -448,24 +470,25 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
           : undefined
         const tty = askedTty ?? state?.tty === true
         const stream = askedStream ?? !(rest.logs === true && STOPPED.has(state?.status ?? ""))
-        const connection = yield* engine.hijack(ContainerAttach, {
-          id,
-          stdin: true,
-          stdout: true,
-          stderr: true,
-          ...definedOnly(rest),
-          stream
-        })
+        const connection = yield* withDescriptor(ContainerAttach$, (d) =>
+          engine.hijack(d, {
+            id,
+            stdin: true,
+            stdout: true,
+            stderr: true,
+            ...definedOnly(rest),
+            stream
+          }))
         return makeStdioSession(engine, "ContainerAttach", connection, tty)
       }),
     archiveInfo: (id, path) =>
       Effect.flatMap(
-        engine.raw(ContainerArchiveInfo, { id, path }),
+        withDescriptor(ContainerArchiveInfo$, (d) => engine.raw(d, { id, path })),
         (answer) => decodePathStat("ContainerArchiveInfo", firstHeader(answer.headers, PATH_STAT))
       ),
     getArchive: (id, path) =>
       Effect.gen(function*() {
-        const answer = yield* engine.open(ContainerArchive, { id, path })
+        const answer = yield* withDescriptor(ContainerArchive$, (d) => engine.open(d, { id, path }))
         const stat = yield* decodePathStat("ContainerArchive", firstHeader(answer.headers, PATH_STAT))
         return { stat, tar: answer.body } satisfies ArchiveDownload
       }),
@@ -476,19 +499,20 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
       options: ContainerPutArchiveOptions = {}
     ) =>
       withBodyStream(tar, (body) =>
-        engine.empty(
-          PutContainerArchive,
-          {
-            id,
-            path,
-            ...(options.noOverwriteDirNonDir !== undefined
-              ? { noOverwriteDirNonDir: options.noOverwriteDirNonDir ? "1" : "0" }
-              : {}),
-            ...(options.copyUIDGID !== undefined ? { copyUIDGID: options.copyUIDGID ? "1" : "0" } : {}),
-            body
-          },
-          { timeout: options.timeout ?? "none" }
-        )),
+        withDescriptor(PutContainerArchive$, (d) =>
+          engine.empty(
+            d,
+            {
+              id,
+              path,
+              ...(options.noOverwriteDirNonDir !== undefined
+                ? { noOverwriteDirNonDir: options.noOverwriteDirNonDir ? "1" : "0" }
+                : {}),
+              ...(options.copyUIDGID !== undefined ? { copyUIDGID: options.copyUIDGID ? "1" : "0" } : {}),
+              body
+            },
+            { timeout: options.timeout ?? "none" }
+          ))),
     run,
     runScoped,
     port: (id, privatePort, protocol = "tcp") =>

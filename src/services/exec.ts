@@ -14,12 +14,14 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { DockerError } from "../core/errors.js"
+import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"
 import type { ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
-import { ExecStart } from "../generated/operations/exec/ExecStart.js"
 import { collectOutput } from "../wire/stdio.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
+
+const ExecStart$ = lazyDescriptor(() => import("../generated/operations/exec/ExecStart.js").then((m) => m.ExecStart))
 
 export interface ExecStartOptions {
   /** Raw (TTY) or multiplexed output; default: the `Tty` the exec was created with. */
@@ -132,7 +134,7 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
   const start: ExecShape["start"] = (id, options = {}) =>
     Effect.gen(function*() {
       const { body, tty } = yield* startBody(id, options, false)
-      const connection = yield* engine.hijack(ExecStart, { id, body })
+      const connection = yield* withDescriptor(ExecStart$, (d) => engine.hijack(d, { id, body }))
       return makeStdioSession(engine, "ExecStart", connection, tty)
     })
 
@@ -172,7 +174,10 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
     ...client,
     start,
     startDetached: (id, options = {}) =>
-      Effect.flatMap(startBody(id, options, true), ({ body }) => engine.empty(ExecStart, { id, body })),
+      Effect.flatMap(
+        startBody(id, options, true),
+        ({ body }) => withDescriptor(ExecStart$, (d) => engine.empty(d, { id, body }))
+      ),
     run,
     spawn
   }

@@ -20,6 +20,7 @@ import * as Stream from "effect/Stream"
 import { BuildContextError, directoryContext } from "../archive/build-context.js"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, IncompleteStreamError } from "../core/errors.js"
+import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
 import { allCredentials, type CredentialLookupOptions, type CredentialsError } from "../docker-cli/credentials.js"
 import {
   type ImageReference,
@@ -30,17 +31,10 @@ import {
 } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ImageClient, makeImageClient } from "../generated/clients/image.js"
-import { DistributionInspect } from "../generated/operations/distribution/DistributionInspect.js"
-import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
-import { ImageCommit } from "../generated/operations/image/ImageCommit.js"
-import { ImageCreate } from "../generated/operations/image/ImageCreate.js"
-import { ImageGet } from "../generated/operations/image/ImageGet.js"
-import { ImageGetAll } from "../generated/operations/image/ImageGetAll.js"
-import { ImageLoad } from "../generated/operations/image/ImageLoad.js"
-import { ImagePush } from "../generated/operations/image/ImagePush.js"
-import { ImageSearch } from "../generated/operations/image/ImageSearch.js"
-import { ImageTag } from "../generated/operations/image/ImageTag.js"
-import { SystemAuth } from "../generated/operations/system/SystemAuth.js"
+import type { DistributionInspect } from "../generated/operations/distribution/DistributionInspect.js"
+import type { ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
+import type { ImageSearch } from "../generated/operations/image/ImageSearch.js"
+import type { SystemAuth } from "../generated/operations/system/SystemAuth.js"
 import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
 import type { ContainerConfig } from "../generated/schemas/ContainerConfig.js"
 import type { CreateImageInfo } from "../generated/schemas/CreateImageInfo.js"
@@ -65,6 +59,32 @@ import {
 } from "../wire/progress.js"
 import { encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
 import { registryAuthHeader, type RegistryAuthOption, registryRefusal } from "./registry-access.js"
+
+const DistributionInspect$ = lazyDescriptor(() =>
+  import("../generated/operations/distribution/DistributionInspect.js").then((m) => m.DistributionInspect)
+)
+const ImageBuild$ = lazyDescriptor(() =>
+  import("../generated/operations/image/ImageBuild.js").then((m) => m.ImageBuild)
+)
+const ImageCommit$ = lazyDescriptor(() =>
+  import("../generated/operations/image/ImageCommit.js").then((m) => m.ImageCommit)
+)
+const ImageCreate$ = lazyDescriptor(() =>
+  import("../generated/operations/image/ImageCreate.js").then((m) => m.ImageCreate)
+)
+const ImageGet$ = lazyDescriptor(() => import("../generated/operations/image/ImageGet.js").then((m) => m.ImageGet))
+const ImageGetAll$ = lazyDescriptor(() =>
+  import("../generated/operations/image/ImageGetAll.js").then((m) => m.ImageGetAll)
+)
+const ImageLoad$ = lazyDescriptor(() => import("../generated/operations/image/ImageLoad.js").then((m) => m.ImageLoad))
+const ImagePush$ = lazyDescriptor(() => import("../generated/operations/image/ImagePush.js").then((m) => m.ImagePush))
+const ImageSearch$ = lazyDescriptor(() =>
+  import("../generated/operations/image/ImageSearch.js").then((m) => m.ImageSearch)
+)
+const ImageTag$ = lazyDescriptor(() => import("../generated/operations/image/ImageTag.js").then((m) => m.ImageTag))
+const SystemAuth$ = lazyDescriptor(() =>
+  import("../generated/operations/system/SystemAuth.js").then((m) => m.SystemAuth)
+)
 
 export { BuildContextError } from "../archive/build-context.js"
 export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
@@ -303,16 +323,17 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     Stream.unwrap(Effect.gen(function*() {
       const ref = yield* checked(parseReference(reference, "ImageCreate"))
       const registryAuth = yield* authHeader(options.auth, reference)
-      return engine.messages(
-        ImageCreate,
-        definedOnly({
-          fromImage: ref.familiarName,
-          // A digest pins the content; the tag beside it (`name:tag@digest`) is only a label.
-          tag: ref.digest ?? ref.tag ?? (options.allTags ? undefined : "latest"),
-          platform: options.platform,
-          registryAuth
-        })
-      )
+      return streamWithDescriptor(ImageCreate$, (d) =>
+        engine.messages(
+          d,
+          definedOnly({
+            fromImage: ref.familiarName,
+            // A digest pins the content; the tag beside it (`name:tag@digest`) is only a label.
+            tag: ref.digest ?? ref.tag ?? (options.allTags ? undefined : "latest"),
+            platform: options.platform,
+            registryAuth
+          })
+        ))
     })).pipe(Stream.mapError(registryRefusal))
 
   const pushStream = (name: string, options: ImagePushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
@@ -321,10 +342,11 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       const tagRefused = options.tag === undefined ? undefined : tagProblem(options.tag, "ImagePush")
       if (tagRefused) return yield* tagRefused
       const registryAuth = yield* authHeader(options.auth, name)
-      return engine.messages(
-        ImagePush,
-        definedOnly({ name: ref.familiarName, tag: options.tag ?? ref.tag, platform: options.platform, registryAuth })
-      )
+      return streamWithDescriptor(ImagePush$, (d) =>
+        engine.messages(
+          d,
+          definedOnly({ name: ref.familiarName, tag: options.tag ?? ref.tag, platform: options.platform, registryAuth })
+        ))
     })).pipe(Stream.mapError(registryRefusal))
 
   const buildStream = <E>(
@@ -345,18 +367,29 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         const args = (dockerfile: string | undefined, extra: Partial<ImageBuildArgs> = {}) =>
           definedOnly({ version: "1" as const, ...query, dockerfile, registryConfig: header, ...extra })
         if ("remote" in source) {
-          return engine.messages(ImageBuild, args(source.dockerfile, { remote: source.remote }))
+          return streamWithDescriptor(
+            ImageBuild$,
+            (d) => engine.messages(d, args(source.dockerfile, { remote: source.remote }))
+          )
         }
         if ("directory" in source) {
           const context = directoryContext(source.directory, { dockerfile: source.dockerfile, ignore: source.ignore })
           return streamWithBodyStream(
             context.tar,
-            (body) => engine.messages(ImageBuild, args(context.dockerfile, { body, contentType: "application/x-tar" }))
+            (body) =>
+              streamWithDescriptor(
+                ImageBuild$,
+                (d) => engine.messages(d, args(context.dockerfile, { body, contentType: "application/x-tar" }))
+              )
           )
         }
         return streamWithBodyStream(
           source.tar,
-          (body) => engine.messages(ImageBuild, args(source.dockerfile, { body, contentType: "application/x-tar" }))
+          (body) =>
+            streamWithDescriptor(
+              ImageBuild$,
+              (d) => engine.messages(d, args(source.dockerfile, { body, contentType: "application/x-tar" }))
+            )
         )
       })
     ).pipe(Stream.mapError(registryRefusal))
@@ -373,8 +406,13 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       changes: options.changes,
       platform: options.platform
     })
-    if ("url" in source) return engine.messages(ImageCreate, { ...query, fromSrc: source.url })
-    return streamWithBodyStream(source, (body) => engine.messages(ImageCreate, { ...query, fromSrc: "-", body }))
+    if ("url" in source) {
+      return streamWithDescriptor(ImageCreate$, (d) => engine.messages(d, { ...query, fromSrc: source.url }))
+    }
+    return streamWithBodyStream(
+      source,
+      (body) => streamWithDescriptor(ImageCreate$, (d) => engine.messages(d, { ...query, fromSrc: "-", body }))
+    )
   }
 
   const loadStream = <E>(
@@ -384,7 +422,8 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     streamWithBodyStream(
       tar,
       (body) =>
-        engine.messages(ImageLoad, definedOnly({ quiet: options.quiet ?? false, platform: options.platform, body }))
+        streamWithDescriptor(ImageLoad$, (d) =>
+          engine.messages(d, definedOnly({ quiet: options.quiet ?? false, platform: options.platform, body })))
     )
 
   return {
@@ -392,7 +431,8 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     tag: (name, target) =>
       Effect.flatMap(
         checked(parseTaggableReference(target, "ImageTag")),
-        (ref) => engine.empty(ImageTag, { name, repo: ref.familiarName, tag: ref.tag ?? "latest" })
+        (ref) =>
+          withDescriptor(ImageTag$, (d) => engine.empty(d, { name, repo: ref.familiarName, tag: ref.tag ?? "latest" }))
       ),
     search: (term, options = {}) =>
       term === ""
@@ -407,10 +447,11 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         : Effect.flatMap(
           authHeader(options.auth ?? "config", term),
           (registryAuth) =>
-            engine.json(
-              ImageSearch,
-              definedOnly({ term, limit: options.limit, filters: options.filters, registryAuth })
-            )
+            withDescriptor(ImageSearch$, (d) =>
+              engine.json(
+                d,
+                definedOnly({ term, limit: options.limit, filters: options.filters, registryAuth })
+              ))
         ).pipe(Effect.mapError(registryRefusal)),
     commit: (container, options = {}) => {
       // `reference`, or `repo` with its `tag`, is what the new image is tagged as: checked whole.
@@ -423,26 +464,29 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       const parsed = target === undefined ? undefined : parseTaggableReference(target, "ImageCommit")
       if (parsed instanceof InvalidReferenceError) return Effect.fail(parsed)
       return Effect.map(
-        engine.json(
-          ImageCommit,
-          definedOnly({
-            container,
-            repo: parsed?.familiarName,
-            tag: parsed?.tag,
-            comment: options.comment,
-            author: options.author,
-            pause: options.pause,
-            changes: options.changes,
-            body: options.config
-          })
-        ),
+        withDescriptor(ImageCommit$, (d) =>
+          engine.json(
+            d,
+            definedOnly({
+              container,
+              repo: parsed?.familiarName,
+              tag: parsed?.tag,
+              comment: options.comment,
+              author: options.author,
+              pause: options.pause,
+              changes: options.changes,
+              body: options.config
+            })
+          )),
         (created) => created.Id
       )
     },
     save: (names, options = {}) =>
       typeof names === "string"
-        ? engine.stream(ImageGet, definedOnly({ name: names, platform: options.platform }))
-        : engine.stream(ImageGetAll, definedOnly({ names, platform: options.platform })),
+        ? streamWithDescriptor(ImageGet$, (d) =>
+          engine.stream(d, definedOnly({ name: names, platform: options.platform })))
+        : streamWithDescriptor(ImageGetAll$, (d) =>
+          engine.stream(d, definedOnly({ names, platform: options.platform }))),
     distribution: (reference, options = {}) =>
       Effect.gen(function*() {
         const ref = yield* checked(parseReference(reference, "DistributionInspect"))
@@ -450,16 +494,17 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         // Sent in its familiar form, as pull sends it; without a tag the daemon asks for `latest`.
         const name = `${ref.familiarName}${ref.tag === undefined ? "" : `:${ref.tag}`}` +
           (ref.digest === undefined ? "" : `@${ref.digest}`)
-        return yield* engine.json(DistributionInspect, { name, registryAuth })
+        return yield* withDescriptor(DistributionInspect$, (d) => engine.json(d, { name, registryAuth }))
       }).pipe(Effect.mapError(registryRefusal)),
     login: (options) =>
-      engine.json(SystemAuth, {
-        body: definedOnly({
-          username: options.username,
-          password: options.password === undefined ? undefined : redactedValue(options.password),
-          serveraddress: options.serverAddress
-        })
-      }).pipe(Effect.mapError(registryRefusal)),
+      withDescriptor(SystemAuth$, (d) =>
+        engine.json(d, {
+          body: definedOnly({
+            username: options.username,
+            password: options.password === undefined ? undefined : redactedValue(options.password),
+            serveraddress: options.serverAddress
+          })
+        })).pipe(Effect.mapError(registryRefusal)),
 
     buildStream,
     build: (source, options = {}) =>

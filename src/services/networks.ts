@@ -26,20 +26,36 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, NotFound } from "../core/errors.js"
+import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeNetworkClient, type NetworkClient } from "../generated/clients/network.js"
-import { ContainerInspect } from "../generated/operations/container/ContainerInspect.js"
-import { NetworkConnect } from "../generated/operations/network/NetworkConnect.js"
-import { NetworkCreate, type NetworkCreateBody } from "../generated/operations/network/NetworkCreate.js"
-import { NetworkDelete } from "../generated/operations/network/NetworkDelete.js"
-import { NetworkDisconnect } from "../generated/operations/network/NetworkDisconnect.js"
-import { NetworkList } from "../generated/operations/network/NetworkList.js"
+import type { NetworkCreate, NetworkCreateBody } from "../generated/operations/network/NetworkCreate.js"
+import type { NetworkList } from "../generated/operations/network/NetworkList.js"
 import type { EndpointResource } from "../generated/schemas/EndpointResource.js"
 import type { EndpointSettings } from "../generated/schemas/EndpointSettings.js"
 import type { Filters } from "../generated/schemas/Filters.js"
 import type { IPAM } from "../generated/schemas/IPAM.js"
 import type { IPAMConfig } from "../generated/schemas/IPAMConfig.js"
 import { withFilterValues } from "../wire/filters.js"
+
+const ContainerInspect$ = lazyDescriptor(() =>
+  import("../generated/operations/container/ContainerInspect.js").then((m) => m.ContainerInspect)
+)
+const NetworkConnect$ = lazyDescriptor(() =>
+  import("../generated/operations/network/NetworkConnect.js").then((m) => m.NetworkConnect)
+)
+const NetworkCreate$ = lazyDescriptor(() =>
+  import("../generated/operations/network/NetworkCreate.js").then((m) => m.NetworkCreate)
+)
+const NetworkDelete$ = lazyDescriptor(() =>
+  import("../generated/operations/network/NetworkDelete.js").then((m) => m.NetworkDelete)
+)
+const NetworkDisconnect$ = lazyDescriptor(() =>
+  import("../generated/operations/network/NetworkDisconnect.js").then((m) => m.NetworkDisconnect)
+)
+const NetworkList$ = lazyDescriptor(() =>
+  import("../generated/operations/network/NetworkList.js").then((m) => m.NetworkList)
+)
 
 /** One IPAM pool (docker-py's `IPAMPool`): a subnet, the range to allocate from, its gateway. */
 export interface IpamPoolOptions {
@@ -219,10 +235,11 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
   const client = makeNetworkClient(engine)
 
   const disconnect: NetworksShape["disconnect"] = (network, container, options = {}) =>
-    engine.empty(NetworkDisconnect, {
-      id: network,
-      body: definedOnly({ Container: container, Force: options.force })
-    })
+    withDescriptor(NetworkDisconnect$, (d) =>
+      engine.empty(d, {
+        id: network,
+        body: definedOnly({ Container: container, Force: options.force })
+      }))
 
   const containers: NetworksShape["containers"] = (network) =>
     Effect.map(
@@ -232,7 +249,7 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
 
   const remove: NetworksShape["remove"] = (network, options = {}) =>
     options.force !== true
-      ? engine.empty(NetworkDelete, { id: network })
+      ? withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: network }))
       : Effect.gen(function*() {
         const attached = yield* containers(network)
         // By endpoint name: a stale endpoint's container no longer exists, and only a forced
@@ -247,7 +264,7 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
         )
         // A swarm network keeps a disconnected container's attachment task for a moment, and is
         // refused meanwhile (400 "is in use by task"): retried for up to 10 s, only then.
-        yield* engine.empty(NetworkDelete, { id: network }).pipe(
+        yield* withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: network })).pipe(
           Effect.retry({
             schedule: Schedule.spaced("200 millis"),
             times: 50,
@@ -258,7 +275,7 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
       })
 
   const create: NetworksShape["create"] = (name, options = {}) =>
-    engine.json(NetworkCreate, { body: createBody(name, options) })
+    withDescriptor(NetworkCreate$, (d) => engine.json(d, { body: createBody(name, options) }))
 
   return {
     ...client,
@@ -270,7 +287,7 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
       )
       const names = options.names
       return Effect.map(
-        engine.json(NetworkList, filters === undefined ? {} : { filters }),
+        withDescriptor(NetworkList$, (d) => engine.json(d, filters === undefined ? {} : { filters })),
         (networks) =>
           names === undefined || names.length === 0
             ? networks
@@ -281,16 +298,20 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
     remove,
     connect: (network, container, options = {}) => {
       const config = endpointConfig(options)
-      return engine.empty(NetworkConnect, {
-        id: network,
-        body: config === undefined ? { Container: container } : { Container: container, EndpointConfig: config }
-      })
+      return withDescriptor(NetworkConnect$, (d) =>
+        engine.empty(d, {
+          id: network,
+          body: config === undefined ? { Container: container } : { Container: container, EndpointConfig: config }
+        }))
     },
     disconnect,
     containers,
     endpoint: (network, container) =>
       Effect.flatMap(
-        Effect.all([engine.json(ContainerInspect, { id: container }), client.inspect(network)], { concurrency: 2 }),
+        Effect.all([
+          withDescriptor(ContainerInspect$, (d) => engine.json(d, { id: container })),
+          client.inspect(network)
+        ], { concurrency: 2 }),
         ([inspected, net]) => {
           // Keyed by network name; matched by ID too, as `network` may be either (or a prefix).
           const entry = Object.entries(inspected.NetworkSettings?.Networks ?? {}).find(([key, settings]) =>

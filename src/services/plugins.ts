@@ -19,21 +19,33 @@ import { join } from "node:path"
 import type { ArchiveError } from "../archive/archive-error.js"
 import { packTar } from "../archive/pack.js"
 import { type DockerError, InvalidArgumentError } from "../core/errors.js"
+import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
 import type { CredentialLookupOptions } from "../docker-cli/credentials.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makePluginClient, type PluginClient } from "../generated/clients/plugin.js"
-import { GetPluginPrivileges } from "../generated/operations/plugin/GetPluginPrivileges.js"
-import { PluginCreate } from "../generated/operations/plugin/PluginCreate.js"
-import { PluginPull } from "../generated/operations/plugin/PluginPull.js"
-import { PluginPush } from "../generated/operations/plugin/PluginPush.js"
-import { PluginSet } from "../generated/operations/plugin/PluginSet.js"
-import { PluginUpgrade } from "../generated/operations/plugin/PluginUpgrade.js"
 import type { CreateImageInfo } from "../generated/schemas/CreateImageInfo.js"
 import type { Plugin } from "../generated/schemas/Plugin.js"
 import type { PluginPrivilege } from "../generated/schemas/PluginPrivilege.js"
 import type { PushImageInfo } from "../generated/schemas/PushImageInfo.js"
 import { foldPush, type ImagePushResult } from "../wire/progress.js"
 import { registryAuthHeader, type RegistryAuthOption, type RegistryError, registryRefusal } from "./registry-access.js"
+
+const GetPluginPrivileges$ = lazyDescriptor(() =>
+  import("../generated/operations/plugin/GetPluginPrivileges.js").then((m) => m.GetPluginPrivileges)
+)
+const PluginCreate$ = lazyDescriptor(() =>
+  import("../generated/operations/plugin/PluginCreate.js").then((m) => m.PluginCreate)
+)
+const PluginPull$ = lazyDescriptor(() =>
+  import("../generated/operations/plugin/PluginPull.js").then((m) => m.PluginPull)
+)
+const PluginPush$ = lazyDescriptor(() =>
+  import("../generated/operations/plugin/PluginPush.js").then((m) => m.PluginPush)
+)
+const PluginSet$ = lazyDescriptor(() => import("../generated/operations/plugin/PluginSet.js").then((m) => m.PluginSet))
+const PluginUpgrade$ = lazyDescriptor(() =>
+  import("../generated/operations/plugin/PluginUpgrade.js").then((m) => m.PluginUpgrade)
+)
 
 export interface PluginPullOptions {
   /** The local name (default: the remote reference). */
@@ -111,7 +123,7 @@ export const makePlugins = (engine: DockerEngineShape, options: PluginsOptions =
   const privileges: PluginsShape["privileges"] = (remote, { auth } = {}) =>
     Effect.flatMap(
       registryAuthHeader(auth, remote, lookup),
-      (registryAuth) => engine.json(GetPluginPrivileges, { remote, registryAuth })
+      (registryAuth) => withDescriptor(GetPluginPrivileges$, (d) => engine.json(d, { remote, registryAuth }))
     ).pipe(
       Effect.map((granted) => granted ?? []),
       Effect.mapError(registryRefusal)
@@ -128,25 +140,28 @@ export const makePlugins = (engine: DockerEngineShape, options: PluginsOptions =
     Stream.unwrap(Effect.gen(function*() {
       const body = yield* grant(remote, given, auth)
       const registryAuth = yield* registryAuthHeader(auth, remote, lookup)
-      return engine.messages(PluginPull, { remote, registryAuth, body, ...(name !== undefined ? { name } : {}) })
+      return streamWithDescriptor(
+        PluginPull$,
+        (d) => engine.messages(d, { remote, registryAuth, body, ...(name !== undefined ? { name } : {}) })
+      )
     })).pipe(Stream.mapError(registryRefusal))
 
   const upgradeStream: PluginsShape["upgradeStream"] = (name, remote, { auth, privileges: given } = {}) =>
     Stream.unwrap(Effect.gen(function*() {
       const body = yield* grant(remote, given, auth)
       const registryAuth = yield* registryAuthHeader(auth, remote, lookup)
-      return engine.messages(PluginUpgrade, { name, remote, registryAuth, body })
+      return streamWithDescriptor(PluginUpgrade$, (d) => engine.messages(d, { name, remote, registryAuth, body }))
     })).pipe(Stream.mapError(registryRefusal))
 
   const pushStream: PluginsShape["pushStream"] = (name, { auth } = {}) =>
     Stream.unwrap(
       Effect.map(registryAuthHeader(auth, name, lookup), (registryAuth) =>
-        engine.messages(PluginPush, { name, registryAuth }))
+        streamWithDescriptor(PluginPush$, (d) => engine.messages(d, { name, registryAuth })))
     ).pipe(Stream.mapError(registryRefusal))
 
   const create: PluginsShape["create"] = <E>(name: string, source: PluginCreateSource<E>) =>
     "tar" in source
-      ? engine.empty(PluginCreate, { name, body: source.tar })
+      ? withDescriptor(PluginCreate$, (d) => engine.empty(d, { name, body: source.tar }))
       : Effect.flatMap(
         Effect.tryPromise({
           try: () => stat(join(source.directory, "config.json")),
@@ -159,13 +174,14 @@ export const makePlugins = (engine: DockerEngineShape, options: PluginsOptions =
             })
         }),
         () =>
-          engine.empty(PluginCreate, {
-            name,
-            body: packTar([
-              { path: join(source.directory, "config.json"), name: "config.json" },
-              { path: join(source.directory, "rootfs"), name: "rootfs" }
-            ])
-          })
+          withDescriptor(PluginCreate$, (d) =>
+            engine.empty(d, {
+              name,
+              body: packTar([
+                { path: join(source.directory, "config.json"), name: "config.json" },
+                { path: join(source.directory, "rootfs"), name: "rootfs" }
+              ])
+            }))
       )
 
   return {
@@ -181,12 +197,13 @@ export const makePlugins = (engine: DockerEngineShape, options: PluginsOptions =
     push: (name, options = {}) =>
       Stream.runFold(pushStream(name, options), () => undefined as ImagePushResult | undefined, foldPush),
     configure: (name, settings) =>
-      engine.empty(PluginSet, {
-        name,
-        body: Array.isArray(settings)
-          ? [...settings]
-          : Object.entries(settings).map(([key, value]) => `${key}=${value}`)
-      }),
+      withDescriptor(PluginSet$, (d) =>
+        engine.empty(d, {
+          name,
+          body: Array.isArray(settings)
+            ? [...settings]
+            : Object.entries(settings).map(([key, value]) => `${key}=${value}`)
+        })),
     create
   }
 }

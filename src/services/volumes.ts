@@ -23,13 +23,19 @@ import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { operationRefusal } from "../engine/executor.js"
 import { operationAvailability } from "../generated/availability.js"
 import { makeVolumeClient, type VolumeClient } from "../generated/clients/volume.js"
-import { VolumeCreate } from "../generated/operations/volume/VolumeCreate.js"
-import { VolumePrune } from "../generated/operations/volume/VolumePrune.js"
+import type { VolumeCreate } from "../generated/operations/volume/VolumeCreate.js"
+import type { VolumePrune } from "../generated/operations/volume/VolumePrune.js"
 import type { ClusterVolumeSpec } from "../generated/schemas/ClusterVolumeSpec.js"
 import type { Filters } from "../generated/schemas/Filters.js"
 import { withFilterValues } from "../wire/filters.js"
 import { updateAtCurrentVersion } from "./versioned-update.js"
 
+const VolumeCreate$ = lazyDescriptor(() =>
+  import("../generated/operations/volume/VolumeCreate.js").then((m) => m.VolumeCreate)
+)
+const VolumePrune$ = lazyDescriptor(() =>
+  import("../generated/operations/volume/VolumePrune.js").then((m) => m.VolumePrune)
+)
 const VolumeUpdate$ = lazyDescriptor(() =>
   import("../generated/operations/volume/VolumeUpdate.js").then((m) => m.VolumeUpdate)
 )
@@ -80,15 +86,16 @@ export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
   const client = makeVolumeClient(engine)
 
   const create: VolumesShape["create"] = (name, options = {}) =>
-    engine.json(VolumeCreate, {
-      body: definedOnly({
-        Name: name,
-        Driver: options.driver,
-        DriverOpts: options.driverOpts,
-        Labels: options.labels,
-        ClusterVolumeSpec: options.clusterVolumeSpec
-      })
-    })
+    withDescriptor(VolumeCreate$, (d) =>
+      engine.json(d, {
+        body: definedOnly({
+          Name: name,
+          Driver: options.driver,
+          DriverOpts: options.driverOpts,
+          Labels: options.labels,
+          ClusterVolumeSpec: options.clusterVolumeSpec
+        })
+      }))
 
   const prune: VolumesShape["prune"] = (options = {}) =>
     Effect.flatMap(engine.apiVersion, (version) => {
@@ -106,7 +113,7 @@ export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
       const filters = hasAll && options.all !== undefined
         ? withFilterValues(options.filters, "all", [String(options.all)])
         : options.filters
-      return engine.json(VolumePrune, filters === undefined ? {} : { filters })
+      return withDescriptor(VolumePrune$, (d) => engine.json(d, filters === undefined ? {} : { filters }))
     })
 
   const update: VolumesShape["update"] = (name, patch) =>

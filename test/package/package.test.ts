@@ -66,6 +66,8 @@ describe(`the packed tarball on engine ${target.id}`, () => {
       expect(files.filter((f) => f.endsWith(".map"))).toEqual([])
       expect(files).toContain("dist/src/index.js")
       expect(files).toContain("dist/src/index.d.ts")
+      // the examples the README links, reachable from the package page
+      expect(files).toContain("examples/quickstart.ts")
 
       const app = join(dir, "app")
       run("mkdir", ["-p", app], dir)
