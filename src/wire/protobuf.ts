@@ -17,19 +17,27 @@ export class ProtoDecodeError extends Error {}
 
 const decoder = new TextDecoder("utf-8")
 
-/** Reads `bytes[at…]` as a varint: [value, next offset]. 64-bit values above 2^53 lose precision. */
+/**
+ * Reads `bytes[at…]` as a varint: [value, next offset]. Up to 7 bytes (49 bits, every length and
+ * most values) in plain arithmetic; longer ones as 64-bit two's complement (a negative int64 is
+ * 10 bytes), converted to a number (above 2^53 precision is lost).
+ */
 const readVarint = (bytes: Uint8Array, at: number): [number, number] => {
   let value = 0
   let scale = 1
-  for (let i = 0; i < 10; i++) {
-    if (at >= bytes.length) throw new ProtoDecodeError("truncated varint")
-    const byte = bytes[at++]!
+  for (let i = 0; i < 7; i++) {
+    if (at + i >= bytes.length) throw new ProtoDecodeError("truncated varint")
+    const byte = bytes[at + i]!
     value += (byte & 0x7f) * scale
-    if (byte < 0x80) {
-      // A negative int64 is sent as a 10-byte two's complement varint.
-      return [i === 9 && value >= 2 ** 63 ? value - 2 ** 64 : value, at]
-    }
+    if (byte < 0x80) return [value, at + i + 1]
     scale *= 128
+  }
+  let big = 0n
+  for (let i = 0; i < 10; i++) {
+    if (at + i >= bytes.length) throw new ProtoDecodeError("truncated varint")
+    const byte = bytes[at + i]!
+    big |= BigInt(byte & 0x7f) << BigInt(7 * i)
+    if (byte < 0x80) return [Number(BigInt.asIntN(64, big)), at + i + 1]
   }
   throw new ProtoDecodeError("varint longer than 10 bytes")
 }
@@ -89,12 +97,13 @@ export class ProtoWriter {
 
   private varint(value: number): this {
     const out: Array<number> = []
-    let v = value < 0 ? value + 2 ** 64 : value
-    while (v >= 128) {
-      out.push((v % 128) | 0x80)
-      v = Math.floor(v / 128)
+    // A negative int64 goes out as its 64-bit two's complement (10 bytes).
+    let v = BigInt.asUintN(64, BigInt(Math.trunc(value)))
+    while (v >= 128n) {
+      out.push(Number(v & 0x7fn) | 0x80)
+      v >>= 7n
     }
-    out.push(v)
+    out.push(Number(v))
     return this.push(Uint8Array.from(out))
   }
 
