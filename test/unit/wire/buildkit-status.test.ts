@@ -233,7 +233,7 @@ describe("decodeStatusResponse", () => {
     const vertex = new ProtoWriter().bytes(1, "sha256:a").bytes(3, "step").uint(99, 7).bytes(100, "new").finish()
     const [event] = decodeStatusResponse(new ProtoWriter().bytes(1, vertex).finish())
     expect(event).toMatchObject({ _tag: "Vertex", digest: "sha256:a", name: "step" })
-    const unknown = (event as { unknownFields: ReturnType<typeof readFields> }).unknownFields
+    const unknown = (event as unknown as { unknownFields: ReturnType<typeof readFields> }).unknownFields
     expect(unknown.map((f) => [f.field, f.wire])).toEqual([[99, 0], [100, 2]])
   })
 
