@@ -309,6 +309,29 @@ describe(`BuildKit interruption on engine ${target.id}`, () => {
     }).pipe(Effect.provide(layerWith({ configDir: emptyConfigDir }))), 90_000)
 })
 
+describe(`BuildKit session on engine ${target.id}`, () => {
+  it.live(
+    "the daemon checks the session's health service, and the session closes with its scope",
+    () =>
+      Effect.gen(function*() {
+        const engine = yield* DockerEngine
+        const { openSession } = yield* Effect.promise(() => import("../../src/buildkit/session.js"))
+        const session = yield* Effect.scoped(Effect.gen(function*() {
+          const session = yield* openSession(engine, {})
+          expect(session.methods).toEqual(["/grpc.health.v1.Health/Check"])
+          for (let i = 0; i < 200 && !session.calls.includes("/grpc.health.v1.Health/Check"); i++) {
+            yield* Effect.sleep("100 millis")
+          }
+          expect(session.calls).toContain("/grpc.health.v1.Health/Check")
+          expect(session.closed()).toBe(false)
+          return session
+        }))
+        expect(session.closed()).toBe(true)
+      }).pipe(Effect.provide(layerWith({ configDir: emptyConfigDir }))),
+    60_000
+  )
+})
+
 describe(`BuildKit registry credentials on engine ${target.id}`, () => {
   /** Pushes busybox:local as a private image in the authenticated registry; no local copy is kept. */
   const privateBase = (images: ImagesShape) =>
