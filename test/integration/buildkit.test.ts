@@ -7,7 +7,7 @@
  * its session closed. Images carry the test label or a unique tag removed in a finalizer.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted, type Scope, Stream } from "effect"
+import { Effect, Fiber, Layer, Logger, Redacted, References, type Scope, Stream, Tracer } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -369,17 +369,45 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
       expect(anonymous._tag).toBe("Unauthorized")
       expect(anonymous.message).not.toContain(PASSWORD)
 
-      for (
-        const layer of [
-          layerWith({ configDir: configWithAuths }),
-          layerWith({ configDir: helperDir, env: { PATH: `${helperDir}:${process.env.PATH ?? ""}` } })
-        ]
-      ) {
-        const { events, tag } = yield* Effect.flatMap(Images, (i) => fromPrivate(i, base)).pipe(Effect.provide(layer))
+      // Every span and log line of the builds, to search for the password.
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span: (options) => {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      const logged: Array<string> = []
+      const collector = Logger.make((options) => void logged.push(JSON.stringify(options.message)))
+      const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        effect.pipe(
+          Effect.withTracer(tracer),
+          Effect.provide(Logger.layer([collector])),
+          Effect.provideService(References.MinimumLogLevel, "All")
+        )
+      const layers = [
+        layerWith({ configDir: configWithAuths }),
+        layerWith({ configDir: helperDir, env: { PATH: `${helperDir}:${process.env.PATH ?? ""}` } })
+      ]
+      for (const layer of layers) {
+        const { events, tag } = yield* observed(Effect.flatMap(Images, (i) => fromPrivate(i, base))).pipe(
+          Effect.provide(layer)
+        )
         expect(yield* runOutput(tag, []).pipe(Effect.provide(layer))).toBe("from-private\n")
         expect(eventsText(events)).not.toContain(PASSWORD)
         expect(eventsText(events)).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString("base64"))
       }
+      const refusedAgain = yield* observed(fromPrivate(images, base)).pipe(Effect.flip)
+      expect(refusedAgain._tag).toBe("Unauthorized")
+      expect(JSON.stringify(refusedAgain)).not.toContain(PASSWORD)
+      expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["Session", "ImageBuild"]))
+      const spanText = JSON.stringify(
+        spans.map((s) => [s.name, [...s.attributes], s.status._tag === "Ended" ? String(s.status.exit) : ""]),
+        (_k, v) => typeof v === "bigint" ? String(v) : v
+      )
+      expect(spanText).not.toContain(PASSWORD)
+      expect(logged.join("\n")).not.toContain(PASSWORD)
     }).pipe(Effect.scoped, Effect.provide(layerWith({ configDir: emptyConfigDir })))
   }, 180_000)
 })
