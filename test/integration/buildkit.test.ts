@@ -7,10 +7,10 @@
  * its session closed. Images carry the test label or a unique tag removed in a finalizer.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger, Redacted, References, type Scope, Stream, Tracer } from "effect"
+import { Effect, Fiber, Layer, Logger, Redacted, References, type Scope, Stream } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
@@ -22,9 +22,11 @@ import { Containers } from "../../src/services/containers.js"
 import { type BuildKitBuildOptions, Images, type ImagesShape } from "../../src/services/images.js"
 import type { BuildKitEvent } from "../../src/wire/buildkit-status.js"
 import { registryCredentials } from "../../src/wire/registry-auth.js"
+import { writeCredentialHelper } from "../support/docker-config.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { testLabels } from "../support/labels.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
+import { recordingTracer } from "../support/tracing.js"
 
 const target = currentEngine()
 const env = engineEnv()
@@ -201,7 +203,11 @@ describe(`BuildKit builds on engine ${target.id} (${target.host})`, () => {
             "CMD [\"cat\", \"/sum\"]",
             ""
           ].join("\n")
-        }, { secrets: { token: Redacted.make(secret), fromfile: { file: secretFile } } })
+        }, {
+          // A secret's value is not part of BuildKit's cache key: without nocache an earlier run's step is reused.
+          nocache: true,
+          secrets: { token: Redacted.make(secret), fromfile: { file: secretFile } }
+        })
         const sha = (text: string) => createHash("sha256").update(text).digest("hex")
         const printed = yield* runOutput(tag, [])
         expect(printed).toBe(`${sha(secret)}  /run/secrets/token\n${sha(fileSecret)}  /run/secrets/fromfile\n`)
@@ -353,15 +359,7 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
       JSON.stringify({ auths: { [REGISTRY]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString("base64") } } })
     )
     const helperDir = tempDir("ed-bkhelper-")
-    const helper = join(helperDir, "docker-credential-edbk")
-    writeFileSync(
-      helper,
-      `#!/bin/sh\n[ "$1" = get ] || exit 1\nread server\n` +
-        `[ "$server" = "${REGISTRY}" ] || { echo "credentials not found in native keychain"; exit 1; }\n` +
-        `printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`
-    )
-    chmodSync(helper, 0o755)
-    writeFileSync(join(helperDir, "config.json"), JSON.stringify({ credHelpers: { [REGISTRY]: "edbk" } }))
+    writeCredentialHelper(helperDir, { name: "edbk", registry: REGISTRY, username: USER, secret: PASSWORD })
     return Effect.gen(function*() {
       const images = yield* Images
       const base = yield* privateBase(images)
@@ -370,14 +368,7 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
       expect(anonymous.message).not.toContain(PASSWORD)
 
       // Every span and log line of the builds, to search for the password.
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span: (options) => {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
+      const { spans, tracer } = recordingTracer()
       const logged: Array<string> = []
       const collector = Logger.make((options) => void logged.push(JSON.stringify(options.message)))
       const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -446,6 +437,7 @@ describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
         networkmode: "none",
         labels: testLabels(),
         t: [tag],
+        nocache: true, // the agent's keys are not part of the cache key either
         ssh: { default: { socket } }
       })
       expect(yield* runOutput(tag, [])).toContain(comment)
