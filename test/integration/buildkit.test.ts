@@ -192,13 +192,19 @@ describe(`BuildKit builds on engine ${target.id} (${target.host})`, () => {
       Effect.gen(function*() {
         const secret = `s3cret-${uniqueName("token")}`
         const fileSecret = `file-${uniqueName("secret")}`
+        const envSecret = `env-${uniqueName("secret")}`
+        const envName = `ED_BK_SECRET_${process.pid}`
+        process.env[envName] = envSecret
+        yield* Effect.addFinalizer(() => Effect.sync(() => delete process.env[envName]))
         const secretFile = join(tempDir("ed-secret-"), "value")
         writeFileSync(secretFile, fileSecret)
         const { events, tag } = yield* buildCollecting(images, {
           Dockerfile: [
             "FROM busybox:local",
             "RUN --mount=type=secret,id=token --mount=type=secret,id=fromfile " +
+            "--mount=type=secret,id=fromenv " +
             "busybox sha256sum /run/secrets/token > /sum && busybox sha256sum /run/secrets/fromfile >> /sum && " +
+            "busybox sha256sum /run/secrets/fromenv >> /sum && " +
             "echo mounted",
             "CMD [\"cat\", \"/sum\"]",
             ""
@@ -206,14 +212,17 @@ describe(`BuildKit builds on engine ${target.id} (${target.host})`, () => {
         }, {
           // A secret's value is not part of BuildKit's cache key: without nocache an earlier run's step is reused.
           nocache: true,
-          secrets: { token: Redacted.make(secret), fromfile: { file: secretFile } }
+          secrets: { token: Redacted.make(secret), fromfile: { file: secretFile }, fromenv: { env: envName } }
         })
         const sha = (text: string) => createHash("sha256").update(text).digest("hex")
         const printed = yield* runOutput(tag, [])
-        expect(printed).toBe(`${sha(secret)}  /run/secrets/token\n${sha(fileSecret)}  /run/secrets/fromfile\n`)
+        expect(printed).toBe(
+          `${sha(secret)}  /run/secrets/token\n${sha(fileSecret)}  /run/secrets/fromfile\n` +
+            `${sha(envSecret)}  /run/secrets/fromenv\n`
+        )
         const saved = yield* savedBytes(images, tag)
         expect(saved.contents.length).toBeGreaterThan(2)
-        for (const value of [secret, fileSecret]) {
+        for (const value of [secret, fileSecret, envSecret]) {
           expect(saved.outer.includes(value)).toBe(false)
           expect(saved.contents.some((c) => c.includes(value))).toBe(false)
           expect(eventsText(events)).not.toContain(value)
@@ -389,6 +398,14 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
         expect(eventsText(events)).not.toContain(PASSWORD)
         expect(eventsText(events)).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString("base64"))
       }
+      // Explicit credentials per registry host (no config at all).
+      const explicit = yield* observed(
+        buildCollecting(images, { Dockerfile: `FROM ${base}\nRUN echo explicit > /p\n` }, {
+          auth: { [REGISTRY]: registryCredentials({ username: USER, password: PASSWORD }) }
+        })
+      )
+      expect(explicit.result.imageId).toMatch(/^sha256:/)
+      expect(eventsText(explicit.events)).not.toContain(PASSWORD)
       const refusedAgain = yield* observed(fromPrivate(images, base)).pipe(Effect.flip)
       expect(refusedAgain._tag).toBe("Unauthorized")
       expect(JSON.stringify(refusedAgain)).not.toContain(PASSWORD)
