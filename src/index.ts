@@ -60,7 +60,6 @@ export type { NetworkSummary } from "./generated/schemas/NetworkSummary.js"
 export type { Volume } from "./generated/schemas/Volume.js"
 export type { VolumeCreateRequest } from "./generated/schemas/VolumeCreateRequest.js"
 export type { VolumeListResponse } from "./generated/schemas/VolumeListResponse.js"
-export * from "./services/buildkit-renderer.js"
 export * from "./services/containers.js"
 export * from "./services/exec.js"
 export * from "./services/images.js"
@@ -70,19 +69,18 @@ export * from "./services/progress-renderer.js"
 export type { StdioSession } from "./services/stdio-session.js"
 export * from "./services/system.js"
 export * from "./services/volumes.js"
-export {
-  BuildFailedError,
-  type BuildKitEvent,
-  BuildKitProgress,
-  type BuildMessageEvent,
-  type ImageIdEvent,
-  type ProgressGroup,
-  type ProtoTimestamp,
-  type StepState,
-  type VertexEvent,
-  type VertexLogEvent,
-  type VertexStatusEvent,
-  type VertexWarningEvent
+// BuildKit's event types (values: `effect-docker/buildkit`; `BuildFailedError` is in core/errors).
+export type {
+  BuildKitEvent,
+  BuildMessageEvent,
+  ImageIdEvent,
+  ProgressGroup,
+  ProtoTimestamp,
+  StepState,
+  VertexEvent,
+  VertexLogEvent,
+  VertexStatusEvent,
+  VertexWarningEvent
 } from "./wire/buildkit-status.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {

@@ -9,9 +9,11 @@
  * Decoding is lossless: fields this decoder does not name (a newer BuildKit's) are kept, raw, in
  * `unknownFields`; warnings' source info and ranges are kept as their protobuf bytes.
  */
-import * as Data from "effect/Data"
+import { BuildFailedError } from "../core/errors.js"
 import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
 import { type ProtoField, readFields, text } from "./protobuf.js"
+
+export { BuildFailedError } from "../core/errors.js"
 
 /** `google.protobuf.Timestamp`: seconds since the Unix epoch and nanoseconds within the second. */
 export interface ProtoTimestamp {
@@ -332,19 +334,6 @@ const emptyVertex = (digest: string): VertexEvent => ({
   name: "",
   cached: false
 })
-
-/**
- * A BuildKit build failed: the daemon's message, the step that failed (`step`: its name, e.g.
- * `[2/3] RUN make`, digest and error) and its last output lines (`logs`). A registry's refusal is
- * `Unauthorized` instead, as for pulls.
- */
-export class BuildFailedError extends Data.TaggedError("BuildFailedError")<{
-  readonly operation: string
-  readonly daemonMessage: string
-  readonly step: { readonly name: string; readonly digest: string; readonly error: string } | undefined
-  readonly logs: ReadonlyArray<string>
-  readonly message: string
-}> {}
 
 /** The error for a build the daemon reported failed (`daemonMessage`), from what the fold saw. */
 export const buildFailure = (
