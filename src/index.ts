@@ -102,6 +102,19 @@ export * from "./services/swarm.js"
 export * from "./services/system.js"
 export * from "./services/tasks.js"
 export * from "./services/volumes.js"
+// BuildKit's event types (values: `effect-docker/buildkit`; `BuildFailedError` is in core/errors).
+export type {
+  BuildKitEvent,
+  BuildMessageEvent,
+  ImageIdEvent,
+  ProgressGroup,
+  ProtoTimestamp,
+  StepState,
+  VertexEvent,
+  VertexLogEvent,
+  VertexStatusEvent,
+  VertexWarningEvent
+} from "./wire/buildkit-status.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,

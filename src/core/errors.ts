@@ -205,6 +205,19 @@ export type DockerError =
   | OperationTimeoutError
   | InvalidArgumentError
 
+/**
+ * A BuildKit build failed: the daemon's message, the step that failed (`step`: its name, e.g.
+ * `[2/3] RUN make`, digest and error) and its last output lines (`logs`). A registry's refusal is
+ * `Unauthorized` instead, as for pulls.
+ */
+export class BuildFailedError extends Data.TaggedError("BuildFailedError")<{
+  readonly operation: string
+  readonly daemonMessage: string
+  readonly step: { readonly name: string; readonly digest: string; readonly error: string } | undefined
+  readonly logs: ReadonlyArray<string>
+  readonly message: string
+}> {}
+
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
   readonly operation: string

@@ -147,7 +147,7 @@ export const buildRequest = (
   if (refusal !== undefined) return refusal
   let path = descriptor.path
   let query = ""
-  let headers: Record<string, string> | undefined
+  let headers: Record<string, string | ReadonlyArray<string>> | undefined
   let dropped: Array<string> | undefined
   for (const spec of descriptor.params) {
     // An always-sent parameter the caller omitted goes out with its default, where the version has it.
@@ -172,9 +172,16 @@ export const buildRequest = (
       continue
     }
     if (spec.in === "header") {
-      const text = encodeScalar(operation, spec, value)
-      if (typeof text !== "string") return text
-      ;(headers ??= {})[spec.name] = text
+      // A repeated header is one line per element; no value may end a line early (a CR or LF
+      // would let an argument write headers, or a request, of its own on a hijacked connection).
+      const texts = spec.encoding === "repeat" && Array.isArray(value)
+        ? value.map(String)
+        : encodeScalar(operation, spec, value)
+      if (typeof texts !== "string" && !Array.isArray(texts)) return texts
+      if ((typeof texts === "string" ? [texts] : texts).some((text) => /[\r\n\0]/.test(text))) {
+        return invalid(operation, spec.key, "holds a line break or NUL (not allowed in a header)")
+      }
+      ;(headers ??= {})[spec.name] = texts
       continue
     }
     const name = encodeURIComponent(spec.name)

@@ -1,5 +1,5 @@
 /**
- * Hijacked connections (`POST /containers/{id}/attach`, `POST /exec/{id}/start`): the request is
+ * Hijacked connections (`POST /containers/{id}/attach`, `POST /exec/{id}/start`, `POST /session`): the request is
  * written on a connection of its own, and after `101 UPGRADED` (or a `200` raw-stream answer from
  * a daemon that hijacks without the Upgrade headers) the socket carries raw bytes both ways.
  * Written by hand rather than with undici's `upgrade()`, because a refusal (404 no such exec, 409
@@ -35,9 +35,13 @@ const serialize = (request: TransportRequest, host: string): Buffer => {
     : typeof request.body === "string"
     ? Buffer.from(request.body)
     : Buffer.from(request.body as Uint8Array)
+  // `Upgrade: tcp` (attach, exec) unless the operation names its own protocol (`h2c` for /session).
+  const { Upgrade: upgrade = "tcp", ...headers } = request.headers ?? {}
   let head = `${request.method} ${request.path} HTTP/1.1\r\nHost: ${host}\r\n` +
-    `Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${body.length}\r\n`
-  for (const [name, value] of Object.entries(request.headers ?? {})) head += `${name}: ${value}\r\n`
+    `Connection: Upgrade\r\nUpgrade: ${String(upgrade)}\r\nContent-Length: ${body.length}\r\n`
+  for (const [name, value] of Object.entries(headers)) {
+    for (const line of typeof value === "string" ? [value] : value) head += `${name}: ${line}\r\n`
+  }
   return Buffer.concat([Buffer.from(`${head}\r\n`, "latin1"), body])
 }
 

@@ -26,7 +26,8 @@ export interface TransportRequest {
   readonly method: HttpMethod
   /** Absolute path including the version prefix and query string. */
   readonly path: string
-  readonly headers?: Record<string, string>
+  /** A list value is sent as one header line per element (`X-Docker-Expose-Session-Grpc-Method`). */
+  readonly headers?: Record<string, string | ReadonlyArray<string>>
   readonly body?: string | Uint8Array | Readable | AsyncIterable<Uint8Array>
 }
 
@@ -222,7 +223,7 @@ const dispatch = (pool: Undici.Pool, req: TransportRequest, exchange: Exchange):
   const options: Dispatcher.DispatchOptions = {
     method: req.method,
     path: req.path,
-    headers: req.headers ?? null,
+    headers: (req.headers ?? null) as NonNullable<Dispatcher.DispatchOptions["headers"]>,
     body: requestBody(req.body)
   }
   if (kQueuedAbort !== undefined) {

@@ -18,10 +18,17 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { BuildContextError, directoryContext } from "../archive/build-context.js"
+import type { SecretSource, SshAgentSource } from "../buildkit/providers.js"
+import type { BuildKitSessionError } from "../buildkit/session.js"
 import { definedOnly } from "../core/defined.js"
 import { type DockerError, IncompleteStreamError } from "../core/errors.js"
 import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
-import { allCredentials, type CredentialLookupOptions, type CredentialsError } from "../docker-cli/credentials.js"
+import {
+  allCredentials,
+  type CredentialLookupOptions,
+  type CredentialsError,
+  credentialsForRegistry
+} from "../docker-cli/credentials.js"
 import {
   type ImageReference,
   InvalidReferenceError,
@@ -42,6 +49,7 @@ import type { Filters } from "../generated/schemas/Filters.js"
 import type { OCIPlatform } from "../generated/schemas/OCIPlatform.js"
 import type { PushImageInfo } from "../generated/schemas/PushImageInfo.js"
 import { streamWithBodyStream } from "../wire/body-stream.js"
+import type { BuildFailedError, BuildKitEvent, StepState, VertexWarningEvent } from "../wire/buildkit-status.js"
 import {
   type BuildFold,
   buildResult,
@@ -87,6 +95,8 @@ const SystemAuth$ = lazyDescriptor(() =>
 )
 
 export { BuildContextError } from "../archive/build-context.js"
+export type { SecretSource, SshAgentSource } from "../buildkit/providers.js"
+export type { BuildKitSessionError } from "../buildkit/session.js"
 export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
 
 export { type RegistryAuthOption, registryRefusal } from "./registry-access.js"
@@ -139,6 +149,43 @@ export type ImageBuildOptions =
     readonly registryConfig?: "config" | "none" | Readonly<Record<string, RegistryCredentials>> | undefined
     readonly onProgress?: ProgressSink<BuildInfo> | undefined
   }
+
+/**
+ * A BuildKit build (`builder: "buildkit"`, `POST /build?version=2`): the same query parameters as a
+ * classic build, and what BuildKit asks the client for over the build's session.
+ */
+export type BuildKitBuildOptions =
+  & Omit<ImageBuildArgs, "body" | "dockerfile" | "remote" | "registryConfig" | "contentType" | "version" | "session">
+  & {
+    readonly builder: "buildkit"
+    /** `RUN --mount=type=secret,id=<id>`: id → a `Redacted` value, `{ file }` or `{ env }`. */
+    readonly secrets?: Readonly<Record<string, SecretSource>> | undefined
+    /** `RUN --mount=type=ssh`: `true` forwards `$SSH_AUTH_SOCK` as `default`, or id → `{ socket }`. */
+    readonly ssh?: true | Readonly<Record<string, SshAgentSource>> | undefined
+    /**
+     * Registry credentials BuildKit asks for, per registry host, while pulling (`FROM`, cache):
+     * `"config"` (default) as the Docker CLI finds them (config.json, credential helpers),
+     * `"anonymous"`, or host → credentials.
+     */
+    readonly auth?: "config" | "anonymous" | Readonly<Record<string, RegistryCredentials>> | undefined
+    /** `false`: no session (no secrets, SSH or registry credentials; one connection fewer). */
+    readonly session?: boolean | undefined
+    readonly onProgress?: ProgressSink<BuildKitEvent> | undefined
+  }
+
+/** What a BuildKit build produced. */
+export interface BuildKitBuildResult {
+  /** The built image's ID (`moby.image.id`). */
+  readonly imageId: string
+  /** The tags it was given (`t`). */
+  readonly tags: ReadonlyArray<string>
+  /** Every step in the order BuildKit first reported it, with its last output lines. */
+  readonly steps: ReadonlyArray<StepState>
+  readonly warnings: ReadonlyArray<VertexWarningEvent>
+}
+
+/** The errors of a BuildKit build. */
+export type BuildKitBuildError = RegistryError | BuildContextError | BuildFailedError | BuildKitSessionError
 
 export interface ImageImportOptions {
   /** Repository for the imported image (and its `tag`). */
@@ -243,11 +290,25 @@ export interface ImagesShape extends ImageClient {
     source: BuildSource<E>,
     options?: ImageBuildOptions
   ) => Stream.Stream<BuildInfo, RegistryError | BuildContextError | E>
-  /** `POST /build` to completion: the image ID (and tags, output). */
-  readonly build: <E = never>(
+  /**
+   * `POST /build` to completion: the image ID (and tags, output). With `builder: "buildkit"`, a
+   * BuildKit build with its session (secrets, SSH, registry credentials) and typed progress.
+   */
+  readonly build: {
+    <E = never>(
+      source: BuildSource<E>,
+      options: BuildKitBuildOptions
+    ): Effect.Effect<BuildKitBuildResult, BuildKitBuildError | IncompleteStreamError | E>
+    <E = never>(
+      source: BuildSource<E>,
+      options?: ImageBuildOptions
+    ): Effect.Effect<ImageBuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
+  }
+  /** A BuildKit build's typed progress (vertices, statuses, logs, warnings, the image ID). */
+  readonly buildKitStream: <E = never>(
     source: BuildSource<E>,
-    options?: ImageBuildOptions
-  ) => Effect.Effect<ImageBuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
+    options?: Omit<BuildKitBuildOptions, "builder"> & { readonly builder?: "buildkit" | undefined }
+  ) => Stream.Stream<BuildKitEvent, BuildKitBuildError | E>
   /** `POST /images/create?fromImage=…` progress. */
   readonly pullStream: (reference: string, options?: ImagePullOptions) => Stream.Stream<CreateImageInfo, RegistryError>
   /** Pulls to completion: the digest and the daemon's final status. */
@@ -309,6 +370,26 @@ const runToResult = <M, S, R, E>(
     })
   )
 
+/** The BuildKit path, loaded on first use (with `node:http2`): nothing for programs that never use it. */
+const buildKit = lazyDescriptor(() => import("../buildkit/build.js"))
+
+const isBuildKit = (options: ImageBuildOptions | BuildKitBuildOptions): options is BuildKitBuildOptions =>
+  "builder" in options && options.builder === "buildkit"
+
+/** A build source as `POST /build` arguments (the Dockerfile, a remote) and the body to send. */
+const buildContext = <E>(source: BuildSource<E>): {
+  readonly args: Partial<ImageBuildArgs>
+  readonly body: Stream.Stream<Uint8Array, E | BuildContextError> | undefined
+} => {
+  if ("remote" in source) {
+    return { args: definedOnly({ dockerfile: source.dockerfile, remote: source.remote }), body: undefined }
+  }
+  const tar = "directory" in source
+    ? directoryContext(source.directory, { dockerfile: source.dockerfile, ignore: source.ignore })
+    : { tar: source.tar, dockerfile: source.dockerfile }
+  return { args: definedOnly({ dockerfile: tar.dockerfile, contentType: "application/x-tar" as const }), body: tar.tar }
+}
+
 /** The Images service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {}): ImagesShape => {
   const lookup = options.credentials ?? {}
@@ -364,36 +445,65 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
       : Effect.succeed(encodeRegistryConfig(config))
     return Stream.unwrap(
       Effect.map(registryConfig, (header): Stream.Stream<BuildInfo, DockerError | BuildContextError | E> => {
-        const args = (dockerfile: string | undefined, extra: Partial<ImageBuildArgs> = {}) =>
-          definedOnly({ version: "1" as const, ...query, dockerfile, registryConfig: header, ...extra })
-        if ("remote" in source) {
-          return streamWithDescriptor(
-            ImageBuild$,
-            (d) => engine.messages(d, args(source.dockerfile, { remote: source.remote }))
+        const context = buildContext(source)
+        const args = definedOnly({ version: "1" as const, ...query, ...context.args, registryConfig: header })
+        return context.body === undefined
+          ? streamWithDescriptor(ImageBuild$, (d) => engine.messages(d, args))
+          : streamWithBodyStream(
+            context.body,
+            (body) => streamWithDescriptor(ImageBuild$, (d) => engine.messages(d, { ...args, body }))
           )
-        }
-        if ("directory" in source) {
-          const context = directoryContext(source.directory, { dockerfile: source.dockerfile, ignore: source.ignore })
-          return streamWithBodyStream(
-            context.tar,
-            (body) =>
-              streamWithDescriptor(
-                ImageBuild$,
-                (d) => engine.messages(d, args(context.dockerfile, { body, contentType: "application/x-tar" }))
-              )
-          )
-        }
-        return streamWithBodyStream(
-          source.tar,
-          (body) =>
-            streamWithDescriptor(
-              ImageBuild$,
-              (d) => engine.messages(d, args(source.dockerfile, { body, contentType: "application/x-tar" }))
-            )
-        )
       })
     ).pipe(Stream.mapError(registryRefusal))
   }
+
+  const buildKitStream = <E>(
+    source: BuildSource<E>,
+    options: Omit<BuildKitBuildOptions, "builder"> = {}
+  ): Stream.Stream<BuildKitEvent, BuildKitBuildError | E> => {
+    const { onProgress: _onProgress, secrets, ssh, auth, session, ...query } = options
+    const credentials = auth === "anonymous"
+      ? () => Effect.succeed(undefined)
+      : auth === undefined || auth === "config"
+      ? (host: string) => credentialsForRegistry(host, lookup)
+      : (host: string) => Effect.succeed(Object.hasOwn(auth, host) ? auth[host] : undefined)
+    return streamWithDescriptor(buildKit, (module) => {
+      const context = buildContext(source)
+      return module.buildKitStream(
+        engine,
+        definedOnly({ ...query, ...context.args }),
+        context.body,
+        session === false ? false : { secrets, ssh, credentials, env: lookup.env },
+        registryRefusal
+      )
+    }).pipe(Stream.mapError(registryRefusal)) as Stream.Stream<BuildKitEvent, BuildKitBuildError | E>
+  }
+
+  const buildKit_ = <E>(
+    source: BuildSource<E>,
+    options: BuildKitBuildOptions
+  ): Effect.Effect<BuildKitBuildResult, BuildKitBuildError | IncompleteStreamError | E> =>
+    withDescriptor(
+      buildKit,
+      (module) =>
+        Effect.flatMap(module.foldBuildKit(buildKitStream(source, options), options.onProgress), (progress) =>
+          progress.imageId === undefined
+            ? Effect.fail(
+              new IncompleteStreamError({
+                operation: "ImageBuild",
+                message: "ImageBuild: the build stream ended without the built image's ID"
+              })
+            )
+            : Effect.succeed({
+              imageId: progress.imageId,
+              tags: options.t ?? [],
+              steps: [...progress.steps.keys()].map((digest) => ({
+                vertex: progress.steps.get(digest)!.vertex,
+                lines: progress.linesOf(digest)
+              })),
+              warnings: progress.warnings
+            }))
+    )
 
   const importStream = <E>(
     source: ImportSource<E>,
@@ -507,16 +617,18 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         })).pipe(Effect.mapError(registryRefusal)),
 
     buildStream,
-    build: (source, options = {}) =>
-      runToResult(
-        "ImageBuild",
-        buildStream(source, options),
-        options.onProgress,
-        emptyBuildFold as BuildFold,
-        foldBuild,
-        buildResult,
-        "the build stream ended without the built image's ID"
-      ),
+    buildKitStream,
+    build:
+      ((source: BuildSource<unknown>, options: ImageBuildOptions | BuildKitBuildOptions = {}) =>
+        isBuildKit(options) ? buildKit_(source, options) : runToResult(
+          "ImageBuild",
+          buildStream(source, options),
+          options.onProgress,
+          emptyBuildFold as BuildFold,
+          foldBuild,
+          buildResult,
+          "the build stream ended without the built image's ID"
+        )) as ImagesShape["build"],
     pullStream,
     pull: (reference, options = {}) =>
       runToResult(

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, type Scope, Stream } from "effect"
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll } from "vitest"
@@ -16,6 +16,7 @@ import { DistributionInspect } from "../../src/generated/operations/distribution
 import { packTar } from "../../src/index.js"
 import { Images, type ImagesShape, makeImages } from "../../src/services/images.js"
 import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry-auth.js"
+import { writeCredentialHelper } from "../support/docker-config.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { losslessProbe } from "../support/lossless.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
@@ -155,15 +156,7 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
   it.live("credentials from a credential helper named in config.json reach the daemon", () => {
     // A docker-credential-<name> script on a private PATH; config.json names it for the registry.
     const dir = mkdtempSync(join(tmpdir(), "ed-helper-"))
-    const helper = join(dir, "docker-credential-edtest")
-    writeFileSync(
-      helper,
-      `#!/bin/sh\n[ "$1" = get ] || exit 1\nread server\n` +
-        `[ "$server" = "${REGISTRY}" ] || { echo "credentials not found in native keychain"; exit 1; }\n` +
-        `printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`
-    )
-    chmodSync(helper, 0o755)
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ credHelpers: { [REGISTRY]: "edtest" } }))
+    writeCredentialHelper(dir, { name: "edtest", registry: REGISTRY, username: USER, secret: PASSWORD })
     const layer = layerWith({ configDir: dir, env: { PATH: `${dir}:${process.env.PATH ?? ""}` } })
     return Effect.gen(function*() {
       const images = yield* Images

@@ -5,29 +5,9 @@ import { Containers, Docker, DockerEngine, Exec, Images, System } from "../../sr
 import { collectFrames, runningContainer, testContainer } from "../support/container-fixtures.js"
 import { currentEngine } from "../support/engines.js"
 import { awaitContainerStatus, pollUntil, TEST_IMAGE } from "../support/resources.js"
+import { recordingTracer } from "../support/tracing.js"
 
 const target = currentEngine()
-
-/** A tracer that keeps every span it makes, to look at them afterwards. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  /** The spans named `name` so far. */
-  const named = (name: string) => spans.filter((s) => s.name === name)
-  /** The one span named `name`. */
-  const only = (name: string) => {
-    const found = named(name)
-    expect(found.map((s) => s.name), `spans named ${name}`).toEqual([name])
-    return found[0]!
-  }
-  return { tracer, spans, named, only }
-}
 
 const exitOf = (span: Tracer.NativeSpan) => span.status._tag === "Ended" ? span.status.exit : undefined
 

@@ -3,7 +3,7 @@
  * TLS material), laid out as the CLI lays them out, for the context and engine-options tests.
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -65,4 +65,24 @@ export const PEM = {
   "ca.pem": "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n",
   "cert.pem": "-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----\n",
   "key.pem": "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n"
+}
+
+/**
+ * Writes into `dir` a `docker-credential-<name>` script answering `get` for `registry` with
+ * `username`/`secret` (and "credentials not found" for any other server), and a config.json whose
+ * `credHelpers` names it for that registry. Put `dir` first on the helper environment's `PATH`.
+ */
+export const writeCredentialHelper = (
+  dir: string,
+  helper: { readonly name: string; readonly registry: string; readonly username: string; readonly secret: string }
+): void => {
+  const script = join(dir, `docker-credential-${helper.name}`)
+  writeFileSync(
+    script,
+    `#!/bin/sh\n[ "$1" = get ] || exit 1\nread server\n` +
+      `[ "$server" = "${helper.registry}" ] || { echo "credentials not found in native keychain"; exit 1; }\n` +
+      `printf '{"ServerURL":"%s","Username":"${helper.username}","Secret":"${helper.secret}"}' "$server"\n`
+  )
+  chmodSync(script, 0o755)
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ credHelpers: { [helper.registry]: helper.name } }))
 }

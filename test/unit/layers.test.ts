@@ -17,7 +17,8 @@ const LAYERS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "docker-cli": ["core", "wire"],
   archive: ["core", "wire"],
   engine: ["core", "generated", "wire", "docker-cli"],
-  services: ["core", "generated", "wire", "docker-cli", "archive", "engine"]
+  buildkit: ["core", "generated", "wire", "docker-cli", "engine"],
+  services: ["core", "generated", "wire", "docker-cli", "archive", "engine", "buildkit"]
 }
 
 /** Pure layers: codecs and data, no filesystem, sockets or processes. */

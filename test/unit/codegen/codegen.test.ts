@@ -220,12 +220,16 @@ describe("codegen: descriptors", () => {
     )
     expect(param("ImageBuild", "securityopt").encoding).toBe("repeat")
   })
-  it("always-sent parameters: PluginEnable's timeout goes out as 0 when omitted (E28)", () => {
+  it("always-sent parameters: PluginEnable's timeout goes out as 0 (E28), Session's Upgrade as h2c (E33)", () => {
     expect(param("PluginEnable", "timeout")).toMatchObject({ default: 0, alwaysSent: true })
+    expect(param("Session", "Upgrade")).toMatchObject({ default: "h2c", alwaysSent: true, in: "header" })
     const always = descriptors.flatMap((d) =>
       d.params.filter((p) => p.alwaysSent).map((p) => `${d.operationId} ${p.name}`)
     )
-    expect(always).toEqual(["PluginEnable timeout"])
+    expect(always.sort()).toEqual(["PluginEnable timeout", "Session Upgrade"])
+  })
+  it("Session advertises its methods one header line each (E33)", () => {
+    expect(param("Session", "X-Docker-Expose-Session-Grpc-Method")).toMatchObject({ encoding: "repeat", in: "header" })
   })
   it("PluginDelete answers nothing to decode (E29)", () => {
     expect(byId("PluginDelete").response).toEqual({ kind: "empty" })

@@ -80,6 +80,23 @@ describe("buildRequest", () => {
     expect((error as ApiVersionError).message).toContain("removed after API 1.43")
   })
 
+  it("a repeated header is one line per value; a header value with CR, LF or NUL is refused (E33)", () => {
+    const session = {
+      ...op,
+      params: [
+        { name: "X-Method", key: "methods", in: "header", required: false, encoding: "repeat", since: "1.41" },
+        { name: "X-Id", key: "id", in: "header", required: false, encoding: "string", since: "1.41" }
+      ]
+    } as const satisfies OperationDescriptor
+    expect(buildRequest(session, { methods: ["/a/B", "/c/D"], id: "u1" }, "1.41")).toMatchObject({
+      headers: { "X-Method": ["/a/B", "/c/D"], "X-Id": "u1" }
+    })
+    for (const bad of ["a\r\nX-Injected: 1", "a\nb", "a\0"]) {
+      expect(buildRequest(session, { id: bad }, "1.41")).toBeInstanceOf(InvalidArgumentError)
+      expect(buildRequest(session, { methods: ["/ok", bad] }, "1.41")).toBeInstanceOf(InvalidArgumentError)
+    }
+  })
+
   it("refuses an operation newer than the version", () => {
     const error = buildRequest({ ...op, since: "1.42" }, { name: "x" }, "1.41")
     expect((error as ApiVersionError).message).toBe("Example: this operation needs API 1.42, but requests use API 1.41")

@@ -4,6 +4,16 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Arguments of Session: path, query and header parameters. */
 export const SessionArgs = /* @__PURE__ */ Schema.Struct({
+  /** The protocol the connection is upgraded to: only h2c is accepted. Sent as `"h2c"` when omitted. Wire: header `Upgrade` (string). */
+  upgrade: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** The session's id (the `session` parameter of the builds that use it). Wire: header `X-Docker-Expose-Session-Uuid` (string). */
+  sessionId: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A name for the session (shown in the daemon's logs). Wire: header `X-Docker-Expose-Session-Name` (string). */
+  sessionName: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** The key BuildKit scopes shared cache data (local contexts) by. Wire: header `X-Docker-Expose-Session-Sharedkey` (string). */
+  sharedKey: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A gRPC method the client serves (`/grpc.health.v1.Health/Check`); one header line per method. Wire: header `X-Docker-Expose-Session-Grpc-Method` (repeat). */
+  grpcMethods: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(Schema.String)),
 })
 export type SessionArgs = typeof SessionArgs.Type
 
@@ -14,6 +24,11 @@ export const Session = {
   path: "/session",
   since: "1.41",
   params: [
+    { name: "Upgrade", key: "upgrade", in: "header", required: false, encoding: "string", since: "1.41", default: "h2c", alwaysSent: true },
+    { name: "X-Docker-Expose-Session-Uuid", key: "sessionId", in: "header", required: false, encoding: "string", since: "1.41" },
+    { name: "X-Docker-Expose-Session-Name", key: "sessionName", in: "header", required: false, encoding: "string", since: "1.41" },
+    { name: "X-Docker-Expose-Session-Sharedkey", key: "sharedKey", in: "header", required: false, encoding: "string", since: "1.41" },
+    { name: "X-Docker-Expose-Session-Grpc-Method", key: "grpcMethods", in: "header", required: false, encoding: "repeat", since: "1.41" }
   ],
   response: { kind: "hijack" },
   args: SessionArgs
