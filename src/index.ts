@@ -31,7 +31,8 @@ export {
   InvalidReferenceError,
   parseReference,
   type ReferenceRule,
-  registryOfReference
+  registryOfReference,
+  sameImageReference
 } from "./docker-cli/reference.js"
 export * from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
@@ -69,6 +70,7 @@ export * from "./services/progress-renderer.js"
 export type { StdioSession } from "./services/stdio-session.js"
 export * from "./services/system.js"
 export * from "./services/volumes.js"
+export { type EngineIdentity, engineIdentity, isPodman } from "./wire/engine-identity.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,

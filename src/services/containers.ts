@@ -317,6 +317,14 @@ const PathStatWire = Schema.Struct({
   linkTarget: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
+/**
+ * Podman names a sample's container id `Id` (Docker: `id`, which the spec has). A sample with only
+ * `Id` gets `id` too, the same value, so code reading `id` works on both; `Id` stays (lossless).
+ */
+const withStatsId = (sample: ContainerStats.Message): ContainerStats.Message => {
+  const podmanId = (sample as { readonly Id?: unknown }).Id
+  return sample.id === undefined && typeof podmanId === "string" ? { ...sample, id: podmanId } : sample
+}
 /** The Containers service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   const client = makeContainerClient(engine)
@@ -429,11 +437,15 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   return {
     ...client,
     logs,
-    stats: (id) => streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })),
+    stats: (id) =>
+      streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })).pipe(
+        Stream.map(withStatsId)
+      ),
     statsOnce: (id, options = {}) =>
       streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: false, ...definedOnly(options) }))
         .pipe(
           Stream.runHead,
+          Effect.map(Option.map(withStatsId)),
           Effect.flatMap(Option.match({
             onNone: () =>
               Effect.fail(
