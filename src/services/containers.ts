@@ -26,7 +26,13 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
-import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"
+import {
+  DecodeError,
+  type DockerError,
+  type NotModified,
+  type ServerError,
+  type UnexpectedStatus
+} from "../core/errors.js"
 import { lazyDescriptor, streamWithDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
@@ -523,9 +529,14 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
 
 const PATH_STAT = "x-docker-container-path-stat"
 
-/** The daemon's answer to `logs` for a container whose log driver cannot be read back. */
-const unreadableLogs = (error: DockerError): error is UnexpectedStatus =>
-  error._tag === "UnexpectedStatus" && error.status === 501 && error.operation === "ContainerLogs"
+/**
+ * The daemon's answer to `logs` for a container whose log driver cannot be read back: Docker's 501,
+ * Podman's 500 `… cannot read logs: this container is not logging output`.
+ */
+const unreadableLogs = (error: DockerError): error is UnexpectedStatus | ServerError =>
+  error._tag === "UnexpectedStatus" && error.status === 501 && error.operation === "ContainerLogs" ||
+  error._tag === "ServerError" && error.operation === "ContainerLogs" &&
+    error.daemonMessage.endsWith("this container is not logging output")
 
 /** States whose streams stay shut until the next start: an attach that follows them waits for it. */
 const STOPPED: ReadonlySet<string> = new Set(["exited", "dead"])
