@@ -27,6 +27,8 @@ export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDocker
 export * from "./docker-cli/credentials.js"
 export {
   DOCKER_HUB_AUTH_KEY,
+  familiarReference,
+  fullImageId,
   type ImageReference,
   InvalidReferenceError,
   parseReference,

@@ -226,3 +226,23 @@ export const sameImageReference = (a: string, b: string): boolean => {
   return left.domain === right.domain && left.path === right.path && tag(left) === tag(right) &&
     left.digest === right.digest
 }
+
+/**
+ * An image ID in the daemon's full form, `sha256:<hex>`: Podman leaves the prefix out in some
+ * answers (history `Id`s, `Deleted` entries of a remove, a quiet build's line) where Docker has it.
+ * Anything that is not a bare 64-hex ID is returned as given.
+ */
+export const fullImageId = (id: string): string => /^[0-9a-f]{64}$/.test(id) ? `sha256:${id}` : id
+
+/**
+ * The familiar form of a reference the daemon returned (`docker.io/library/busybox:local` →
+ * `busybox:local`, as Docker shows it; Podman returns the fully qualified one), or the text as
+ * given when it does not parse.
+ */
+export const familiarReference = (reference: string): string => {
+  const ref = parseReference(reference, "familiarReference")
+  if (ref instanceof InvalidReferenceError) return reference
+  return `${ref.familiarName}${ref.tag !== undefined ? `:${ref.tag}` : ""}${
+    ref.digest !== undefined ? `@${ref.digest}` : ""
+  }`
+}

@@ -8,13 +8,17 @@
  */
 import { Effect, Exit, Fiber, Redacted, type Scope, Stream } from "effect"
 import { DockerEngine } from "../../src/engine/engine.js"
+import { NetworkInspect } from "../../src/generated/operations/network/NetworkInspect.js"
 import { Containers, Docker, Exec, Images, packTar, Plugins, System, Volumes } from "../../src/index.js"
 import { currentEngine, engineEnv, engineKey } from "./engines.js"
 import { testLabels } from "./labels.js"
-import { scopedVolume, TEST_IMAGE, uniqueName } from "./resources.js"
+import { scopedNetwork, scopedVolume, TEST_IMAGE, uniqueName } from "./resources.js"
 import { fakeSearchServer } from "./search-server.js"
 
 const target = currentEngine()
+
+/** A build context holding only a Dockerfile. */
+const dockerfileTar = (text: string) => packTar([{ name: "Dockerfile", content: text }])
 
 /** The engine this test file runs on is a Podman one (engines.list kind `podman`). */
 export const onPodman: boolean = target.kind === "podman"
@@ -169,6 +173,54 @@ export const PODMAN_LIMITATIONS = {
         tagOf(tagged) === "NotFound" && latest.RepoTags?.includes(`docker.io/library/${repo}:latest`) === true,
         `x:1 ${tagOf(tagged)}, x:latest ${String(latest.RepoTags)}`
       )
+    })
+  },
+  "build-params": {
+    reason: "the build params Docker reads but its spec omits (E02: `buildid`, `ulimits`) are refused with an " +
+      "empty 400",
+    check: Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Images).build({ tar: dockerfileTar("FROM busybox:local\n") }, {
+        labels: testLabels(),
+        buildid: uniqueName("buildid"),
+        ulimits: [{ Name: "nofile", Soft: 777, Hard: 777 }]
+      }))
+      yield* expectThat(error._tag === "BadRequest", String(error))
+    })
+  },
+  extrahosts: {
+    reason: "`extrahosts` is read as ONE JSON array, not Docker's repeated parameter (E03): repeated, it is " +
+      "refused with an empty 400",
+    check: Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Images).build({ tar: dockerfileTar("FROM busybox:local\n") }, {
+        labels: testLabels(),
+        extrahosts: ["ed-a:127.0.0.2", "ed-b:127.0.0.3"]
+      }))
+      yield* expectThat(error._tag === "BadRequest", String(error))
+    })
+  },
+  "bridge-options": {
+    reason: "a bridge network's `com.docker.network.bridge.name` option is not kept: inspect's Options lack it",
+    check: Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      const name = uniqueName("pm-net")
+      const created = yield* scopedNetwork(engine, {
+        Name: name,
+        Driver: "bridge",
+        Options: { "com.docker.network.bridge.name": `edpm${process.pid % 100000}` }
+      })
+      const inspected = yield* engine.json(NetworkInspect, { id: created.id })
+      yield* expectThat(inspected.Options?.["com.docker.network.bridge.name"] === undefined, String(inspected.Options))
+    })
+  },
+  links: {
+    reason: "legacy container links are refused: 400 `link is not supported`",
+    check: Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Containers).create({
+        Image: TEST_IMAGE,
+        Labels: testLabels(),
+        HostConfig: { Links: ["ed-peer:ed-peer"] }
+      }, { name: uniqueName("pm") }))
+      yield* expectThat(error._tag === "BadRequest" && error.message.includes("link is not supported"), String(error))
     })
   },
   "image-label-filters": {
