@@ -10,8 +10,8 @@ process.env.EFFECT_DOCKER_TEST_RUN ??= randomUUID().slice(0, 8)
 // started by scripts/engines.sh): `docker-20.10 (api 1.41)`.
 // Swarm tests (test/integration/swarm/) are a project of their own per engine that runs its files
 // one after another: an engine is in one swarm at a time, and one file's leave would end another's.
-// Podman has no swarm: its engines get no swarm project (test/integration/podman-limitations.test.ts
-// asserts the typed error instead).
+// Podman has no swarm (its swarm endpoints answer UnsupportedByEngine: test/unit/engine/podman-answers.test.ts):
+// its engines get no swarm project.
 const engineProjects = ({ id, kind }: EngineSpec): Array<TestProjectInlineConfiguration> => {
   const api = engineTarget(id)?.api
   const name = api ? `${id} (api ${api})` : id
