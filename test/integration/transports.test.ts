@@ -159,7 +159,8 @@ describe(`transports to engine ${target.id}`, () => {
     it.live("an unreachable ssh host is a ConnectionError with ssh's own words, not a hang", () =>
       Effect.gen(function*() {
         // A port nothing listens on (the TLS port + 1000 is never used by the engines script).
-        const port = Number(new URL(tlsHost).port) + 1000
+        // (Podman has no TLS port: its ssh port + 1000, equally unused.)
+        const port = Number(new URL(onPodman ? sshHost : tlsHost).port) + 1000
         const error = yield* versionVia(Docker.layer({ host: `ssh://root@127.0.0.1:${port}`, ssh, retry: false })).pipe(
           Effect.flip,
           Effect.timeout("20 seconds")
