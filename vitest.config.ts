@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config"
-import { type EngineId, engineList, engineTarget } from "./test/support/engines.js"
+import { engineList, type EngineSpec, engineTarget } from "./test/support/engines.js"
 
 // One id per run, so every resource a test creates can be labelled with it.
 process.env.EFFECT_DOCKER_TEST_RUN ??= randomUUID().slice(0, 8)
@@ -10,20 +10,24 @@ process.env.EFFECT_DOCKER_TEST_RUN ??= randomUUID().slice(0, 8)
 // started by scripts/engines.sh): `docker-20.10 (api 1.41)`.
 // Swarm tests (test/integration/swarm/) are a project of their own per engine that runs its files
 // one after another: an engine is in one swarm at a time, and one file's leave would end another's.
-const engineProjects = (id: EngineId): Array<TestProjectInlineConfiguration> => {
+// Podman has no swarm (its swarm endpoints answer UnsupportedByEngine: test/unit/engine/podman-answers.test.ts):
+// its engines get no swarm project.
+const engineProjects = ({ id, kind }: EngineSpec): Array<TestProjectInlineConfiguration> => {
   const api = engineTarget(id)?.api
   const name = api ? `${id} (api ${api})` : id
   const common = { env: { EFFECT_DOCKER_TEST_ENGINE: id }, globalSetup: ["test/support/global-setup.ts"] }
+  const main: TestProjectInlineConfiguration = {
+    extends: true,
+    test: {
+      ...common,
+      name,
+      include: ["test/integration/**/*.test.ts"],
+      exclude: ["test/integration/swarm/**", "test/integration/cluster/**"]
+    }
+  }
+  if (kind === "podman") return [main]
   return [
-    {
-      extends: true,
-      test: {
-        ...common,
-        name,
-        include: ["test/integration/**/*.test.ts"],
-        exclude: ["test/integration/swarm/**", "test/integration/cluster/**"]
-      }
-    },
+    main,
     {
       extends: true,
       test: {
@@ -43,7 +47,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { extends: true, test: { name: "faults", include: ["test/faults/**/*.test.ts"] } },
-      ...engineList().flatMap((engine) => engineProjects(engine.id)),
+      ...engineList().flatMap(engineProjects),
       // The three-node swarm of the test bed (scripts/engines/cluster.sh, test/support/cluster.ts): its
       // files one after another (one cluster at a time), in a group of their own (groupOrder): vitest
       // runs groups one after the other (here: the parallel projects, then this one, then every
@@ -63,13 +67,13 @@ export default defineConfig({
           testTimeout: 240_000
         }
       },
-      // The packed tarball, installed into a fresh project, run once against the newest engine.
+      // The packed tarball, installed into a fresh project, run once against the newest Docker engine.
       {
         extends: true,
         test: {
           name: "package",
           include: ["test/package/**/*.test.ts"],
-          env: { EFFECT_DOCKER_TEST_ENGINE: engineList().at(-1)!.id },
+          env: { EFFECT_DOCKER_TEST_ENGINE: engineList().filter((engine) => engine.kind === "docker").at(-1)!.id },
           globalSetup: ["test/support/global-setup.ts"]
         }
       }

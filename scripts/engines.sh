@@ -12,10 +12,12 @@
 #   engines   those of scripts/engines/engines.list, each at unix://$ROOT/<id>/docker.sock:
 #             docker-20.10   Docker 20.10 from Debian 12's docker.io (API 1.41)
 #             docker-latest  newest docker.io + containerd of Debian unstable, unpacked
+#             podman-4.3     Podman 4.3.1's Docker-compatible API from Debian 12's podman (API 1.41;
+#                            no TLS listener, no swarm: scripts/engines/podman.sh)
 #   registry  docker-registry with basic auth (testuser/testpass)           127.0.0.1:5000
 #   registry  docker-registry without auth                                   127.0.0.1:5001
 #   image     busybox:local on every engine, built from busybox-static (no network pulls, ever)
-#   TLS       each engine also listens on tcp://127.0.0.1:<port> with --tlsverify (ports: engines.list),
+#   TLS       each docker engine also listens on tcp://127.0.0.1:<port> with --tlsverify (ports: engines.list),
 #             with a test CA, a server and a client certificate generated under $ROOT/tls/
 #   ssh       one sshd per engine on 127.0.0.1 (ports: engines.list), key-only root login, whose
 #             sessions get DOCKER_HOST=<that engine's socket> (for ssh://…  `docker system dial-stdio`)
@@ -37,8 +39,9 @@
 # The parts live in scripts/engines/, one file each (sourced in this order): common.sh
 # (configuration, engines.list, logging, process helpers, layout, locking), packages.sh (apt,
 # Debian unstable's docker), tls.sh, dockerd.sh (containerd + dockerd: engines of kind docker),
-# cluster.sh (the swarm nodes, engines of kind docker outside engines.list), image.sh
-# (busybox:local), registries.sh, ssh.sh, env-file.sh. A new engine of a known kind is a
+# cluster.sh (the swarm nodes, engines of kind docker outside engines.list), podman.sh (podman
+# system service: engines of kind podman), image.sh (busybox:local), registries.sh, ssh.sh,
+# env-file.sh. A new engine of a known kind is a
 # line in engines.list; a new kind is a new part defining <kind>_launch/_wait/_stop/_status/_alive;
 # any other new part is a new file sourced below and called from the commands.
 
@@ -59,6 +62,8 @@ source "$ENGINES_LIB/tls.sh"
 source "$ENGINES_LIB/dockerd.sh"
 # shellcheck source=engines/cluster.sh
 source "$ENGINES_LIB/cluster.sh"
+# shellcheck source=engines/podman.sh
+source "$ENGINES_LIB/podman.sh"
 # shellcheck source=engines/image.sh
 source "$ENGINES_LIB/image.sh"
 # shellcheck source=engines/registries.sh

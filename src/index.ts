@@ -34,11 +34,14 @@ export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDocker
 export * from "./docker-cli/credentials.js"
 export {
   DOCKER_HUB_AUTH_KEY,
+  familiarReference,
+  fullImageId,
   type ImageReference,
   InvalidReferenceError,
   parseReference,
   type ReferenceRule,
-  registryOfReference
+  registryOfReference,
+  sameImageReference
 } from "./docker-cli/reference.js"
 export * from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
@@ -115,6 +118,7 @@ export type {
   VertexStatusEvent,
   VertexWarningEvent
 } from "./wire/buildkit-status.js"
+export { type EngineIdentity, engineIdentity, isPodman } from "./wire/engine-identity.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,

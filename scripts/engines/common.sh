@@ -78,7 +78,8 @@ validate_config() {
   local ports=("$REGISTRY_PORT" "$REGISTRY_NOAUTH_PORT") keys=() pools=()
   for e in "${ENGINES[@]}"; do
     key=$(engine_key "$e")
-    [[ ${ENGINE_TLS_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_TLS_PORT must be a number (got '${ENGINE_TLS_PORT[$e]}')"
+    [[ ${ENGINE_TLS_PORT[$e]} =~ ^[0-9]+$ || ${ENGINE_TLS_PORT[$e]} == - ]] ||
+      die "${key}_TLS_PORT must be a number, or - for none (got '${ENGINE_TLS_PORT[$e]}')"
     [[ ${ENGINE_SSH_PORT[$e]} =~ ^[0-9]+$ ]] || die "${key}_SSH_PORT must be a number (got '${ENGINE_SSH_PORT[$e]}')"
     [[ ${ENGINE_POOL[$e]} =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] || die "${key}_POOL must be an IPv4 CIDR (got '${ENGINE_POOL[$e]}')"
     [[ ${ENGINE_BRIDGE[$e]} =~ ^[0-9]+(\.[0-9]+){3}/[0-9]+$ ]] ||
@@ -87,7 +88,8 @@ validate_config() {
       die "$ENGINE_LIST: engine $e has kind '${ENGINE_KIND[$e]}', which no part of scripts/engines/ runs"
     [[ ${ENGINE_FROM[$e]} == os || ${ENGINE_FROM[$e]} == sid ]] ||
       die "$ENGINE_LIST: engine $e comes from '${ENGINE_FROM[$e]}'; known: os, sid"
-    ports+=("${ENGINE_TLS_PORT[$e]}" "${ENGINE_SSH_PORT[$e]}")
+    engine_has_tls "$e" && ports+=("${ENGINE_TLS_PORT[$e]}")
+    ports+=("${ENGINE_SSH_PORT[$e]}")
     keys+=("$key")
     pools+=("${ENGINE_POOL[$e]}" "${ENGINE_BRIDGE[$e]}")
   done
@@ -140,6 +142,8 @@ engine_dir() { printf '%s/%s' "$ROOT" "$1"; }
 engine_sock() { printf '%s/%s/docker.sock' "$ROOT" "$1"; }
 engine_tls_port() { printf '%s' "${ENGINE_TLS_PORT[$1]}"; }
 engine_ssh_port() { printf '%s' "${ENGINE_SSH_PORT[$1]}"; }
+# engine_has_tls E: engine E has a TLS listener (its tls column is a port, not "-": Podman has none).
+engine_has_tls() { [[ ${ENGINE_TLS_PORT[$1]} != - ]]; }
 
 # engine_do VERB E: VERB (launch, wait, stop, status, alive) for engine E, done by the part of
 # its kind: kind docker is docker_VERB in dockerd.sh; a new kind is a new part defining its own.
@@ -253,7 +257,7 @@ unlisted_daemons() {
     dir=${f#"$ROOT"/}
     dir=${dir%%/*}
     [[ -z ${ENGINE_KIND[$dir]:-} ]] || continue
-    if alive "$f" dockerd || alive "$f" containerd; then echo "$f"; fi
+    if alive "$f" dockerd || alive "$f" containerd || alive "$f" podman; then echo "$f"; fi
   done
 }
 

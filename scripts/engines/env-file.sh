@@ -18,7 +18,7 @@ write_env_file() {
       echo "${K}_VERSION=$v"
       echo "${K}_API=$api"
       echo "${K}_MIN_API=$min"
-      echo "${K}_TLS=tcp://127.0.0.1:$(engine_tls_port "$e")"
+      if engine_has_tls "$e"; then echo "${K}_TLS=tcp://127.0.0.1:$(engine_tls_port "$e")"; fi
       echo "${K}_SSH=ssh://root@127.0.0.1:$(engine_ssh_port "$e")"
     done
     # As DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), with DOCKER_TLS_VERIFY=1.
@@ -65,7 +65,7 @@ print_summary() {
   echo "effect-docker test engines (runtime root $ROOT)"
   for e in "${ENGINES[@]}"; do
     K=$(engine_key "$e")
-    printf '  %-14s Docker %-16s API %-5s %s\n' "$e" "$(env_value "${K}_VERSION")" \
+    printf '  %-14s %-6s %-16s API %-5s %s\n' "$e" "${ENGINE_KIND[$e]^}" "$(env_value "${K}_VERSION")" \
       "$(env_value "${K}_API")" "$(env_value "$K")"
   done
   printf '  %-14s %-22s basic auth %s / %s\n' registry "$(env_value EFFECT_DOCKER_REGISTRY)" \
@@ -75,8 +75,10 @@ print_summary() {
     "$(env_value EFFECT_DOCKER_ROOTFS_TAR)"
   for e in "${ENGINES[@]}"; do
     K=$(engine_key "$e")
-    printf '  %-14s %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$e" \
-      "$(env_value "${K}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
+    if engine_has_tls "$e"; then
+      printf '  %-14s %-29s --tlsverify; client material DOCKER_CERT_PATH=%s\n' "$e" \
+        "$(env_value "${K}_TLS")" "$(env_value EFFECT_DOCKER_TLS_CERT_PATH)"
+    fi
     printf '  %-14s %-29s ssh -F %s\n' "$e" "$(env_value "${K}_SSH")" "$(env_value EFFECT_DOCKER_SSH_CONFIG)"
   done
   for e in "${CLUSTER_NODES[@]}"; do

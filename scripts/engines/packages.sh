@@ -6,6 +6,15 @@
 # (port 22) where a service manager runs; ours are private instances on 127.0.0.1 only.
 # iproute2: `ip`, which makes each engine's default-bridge interface (dockerd.sh).
 PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl openssl openssh-server iproute2)
+# Engines of kind podman: Debian 12's podman with runc (it would otherwise pull crun, which refuses
+# hybrid cgroup hosts: podman.sh) and the CNI plugins it needs (a dependency).
+for _e in "${ENGINES[@]}"; do
+  if [[ ${ENGINE_KIND[$_e]} == podman ]]; then
+    PACKAGES+=(podman runc)
+    break
+  fi
+done
+unset _e
 
 # ---------------------------------------------------------------------------------------------
 # Installation

@@ -12,11 +12,27 @@ interface StatusFields {
   readonly status: number
   /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
   readonly daemonMessage: string
+  /**
+   * The `cause` of the daemon's JSON error body, when it sends one (Podman does: `container state
+   * improper`, `network already exists`); Docker's bodies have only `message`.
+   */
+  readonly daemonCause?: string | undefined
   /** `${operation}: ${daemonMessage} (HTTP ${status})` */
   readonly message: string
 }
 
 type StatusArgs = Omit<StatusFields, "message">
+
+/**
+ * Podman answers 500 where Docker answers 409 for a conflict with the object's state: its error's
+ * `cause` says which (libpod's `define.ErrCtrStateInvalid`, `ErrNetworkExists`, `ErrVolumeExists`,
+ * `ErrCtrExists`, `ErrPodExists`…). Those are `Conflict`, as on Docker; `status` stays 500.
+ */
+const CONFLICT_CAUSES = /^(?:container state improper|.* already exists|.* is being used|.* in use)$/i
+
+/** The tag a daemon's failure has: its status's, except a 500 whose `cause` names a conflict. */
+const statusTag = (status: number, cause: string | undefined): number =>
+  status === 500 && cause !== undefined && CONFLICT_CAUSES.test(cause) ? 409 : status
 
 // One class per HTTP status the Engine API documents, so `catchTag("NotFound")` reads as the
 // intent. They share their fields; `statusErrorFor` is the one place that builds them.
@@ -80,7 +96,7 @@ const swarmStateError = (args: StatusFields): NotInSwarm | NotAManager | undefin
 /** Maps a daemon's non-success answer to its tagged error. */
 export const statusErrorFor = (fields: StatusArgs): StatusError => {
   const args = { ...fields, message: `${fields.operation}: ${fields.daemonMessage} (HTTP ${fields.status})` }
-  switch (args.status) {
+  switch (statusTag(args.status, args.daemonCause)) {
     case 304:
       return new NotModified(args)
     case 400:
@@ -193,9 +209,25 @@ export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError
   readonly message: string
 }> {}
 
+/**
+ * The engine does not have this operation at all: Podman's Docker-compatible service answers an
+ * endpoint it lacks (container update, plugins, swarm, distribution in 4.3.1) with a bare 404
+ * `Not Found` or `Path … is not supported`, or a 503 `Podman does not support service`: not the
+ * `NotFound` of a missing object. `engine` names what answered (`podman 4.3.1`).
+ */
+export class UnsupportedByEngine extends Data.TaggedError("UnsupportedByEngine")<{
+  readonly operation: string
+  readonly engine: string
+  readonly status: number
+  readonly daemonMessage: string
+  /** `${operation}: ${engine} does not support this operation (HTTP ${status}: ${daemonMessage})` */
+  readonly message: string
+}> {}
+
 /** Everything an Engine API call can fail with. */
 export type DockerError =
   | StatusError
+  | UnsupportedByEngine
   | ConnectionError
   | EndpointError
   | DecodeError

@@ -207,3 +207,42 @@ export const convertToHostname = (address: string): string => {
   const slash = rest.indexOf("/")
   return slash < 0 ? rest : rest.slice(0, slash)
 }
+
+/**
+ * Whether two image references name the same image the way the daemon resolves them: Docker
+ * Hub's normalisation applied (`busybox:local`, `library/busybox:local` and
+ * `docker.io/library/busybox:local` are one), a missing tag is `latest`, digests compared as
+ * given. Podman lists and returns the fully qualified forms (`RepoTags`, `Config.Image`, event
+ * `from`) where Docker shows the familiar ones; compare with this, never with `===`. Podman's
+ * `localhost/x:t` (its name for an image that came from no registry) is a registry named
+ * `localhost` here too, as the Docker CLI reads it: not the same as `x:t`. A reference that
+ * does not parse equals nothing (not even itself): an image ID is not a reference.
+ */
+export const sameImageReference = (a: string, b: string): boolean => {
+  const left = parseReference(a, "sameImageReference")
+  const right = parseReference(b, "sameImageReference")
+  if (left instanceof InvalidReferenceError || right instanceof InvalidReferenceError) return false
+  const tag = (ref: ImageReference) => ref.tag ?? (ref.digest === undefined ? "latest" : undefined)
+  return left.domain === right.domain && left.path === right.path && tag(left) === tag(right) &&
+    left.digest === right.digest
+}
+
+/**
+ * An image ID in the daemon's full form, `sha256:<hex>`: Podman leaves the prefix out in some
+ * answers (history `Id`s, `Deleted` entries of a remove, a quiet build's line) where Docker has it.
+ * Anything that is not a bare 64-hex ID is returned as given.
+ */
+export const fullImageId = (id: string): string => /^[0-9a-f]{64}$/.test(id) ? `sha256:${id}` : id
+
+/**
+ * The familiar form of a reference the daemon returned (`docker.io/library/busybox:local` →
+ * `busybox:local`, as Docker shows it; Podman returns the fully qualified one), or the text as
+ * given when it does not parse.
+ */
+export const familiarReference = (reference: string): string => {
+  const ref = parseReference(reference, "familiarReference")
+  if (ref instanceof InvalidReferenceError) return reference
+  return `${ref.familiarName}${ref.tag !== undefined ? `:${ref.tag}` : ""}${
+    ref.digest !== undefined ? `@${ref.digest}` : ""
+  }`
+}

@@ -14,11 +14,19 @@ import * as Tracer from "effect/Tracer"
 import type { IncomingHttpHeaders } from "node:http"
 import type { Duplex } from "node:stream"
 import type { ArgsOf, CallArgs, CallOptions, OperationDescriptor, OperationRunner } from "../core/descriptor.js"
-import { type ConnectionError, type DockerError, EndpointError, OperationTimeoutError } from "../core/errors.js"
+import {
+  ApiVersionError,
+  type ConnectionError,
+  type DockerError,
+  EndpointError,
+  OperationTimeoutError
+} from "../core/errors.js"
 import { streamWithBodyStream, withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
+import { firstHeader } from "../wire/headers.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
+  compareApiVersions,
   isSupportedApiVersion,
   MAX_API_VERSION,
   MIN_API_VERSION,
@@ -193,6 +201,31 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       ? { version: Effect.succeed(pinned), current: () => pinned }
       : versionResolver(transport, scope, engineTimeoutMillis)
     const apiVersion = resolver.version
+    // Docker refuses (400) a URL version newer than its own; Podman serves any `/vX.Y` at its own
+    // version. Every answer of both carries the daemon's `Api-Version`: a success answered at an
+    // older version than the request's means the pin is newer than the daemon. That answer
+    // becomes `ApiVersionError` (the daemon did the work, at its own version: the one request a
+    // pinned layer sends before it knows), and later requests are refused before sending.
+    let daemonApi: string | undefined
+    // Every kind of answer (whole, flowing, hijacked or refused) carries the daemon's headers.
+    const headersOf = (answer: unknown) =>
+      (answer as { readonly headers?: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> }).headers ??
+        {}
+    const versionNotServed = (operation: string, version: string, answer: unknown): ApiVersionError | undefined => {
+      const served = firstHeader(headersOf(answer), "api-version")
+      const daemon = served === undefined ? undefined : normalizeApiVersion(served)
+      if (daemon === undefined || compareApiVersions(version, daemon) <= 0) return undefined
+      if (pinned !== undefined) daemonApi = daemon
+      return tooNewForDaemon(operation, version, daemon)
+    }
+    const tooNewForDaemon = (operation: string, version: string, daemon: string) =>
+      new ApiVersionError({
+        operation,
+        apiVersion: version,
+        required: daemon,
+        message: `${operation}: client version ${version} is too new for the daemon at ${transport.address}, ` +
+          `which speaks API ${daemon} (it answered at its own version)`
+      })
     const timeoutOf = (descriptor: OperationDescriptor, callOptions: CallOptions | undefined) => {
       const bound = callOptions?.timeout ?? (LONG_POLLS.has(descriptor.operationId) ? "none" : undefined)
       return bound === undefined ? engineTimeoutMillis : bound === "none" ? undefined : Duration.toMillis(bound)
@@ -244,12 +277,15 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         }
         return Effect.flatMap(sent, (answer) => {
           const refused = refusal(answer)
-          const result: Effect.Effect<A, DockerError> = refused === undefined ?
+          const unserved = refused === undefined ? versionNotServed(operation, version, answer) : undefined
+          const result: Effect.Effect<A, DockerError> = unserved !== undefined ?
+            Effect.fail(unserved) :
+            refused === undefined ?
             Effect.succeed(answer) :
             Effect.flatMap(refused, (text) =>
               Effect.fail(
                 transport.tlsRequired(operation, answer.status, text) ??
-                  failureFromResponse(operation, version, answer.status, text)
+                  failureFromResponse(operation, version, answer.status, text, headersOf(answer))
               ))
           return traced
             ? Effect.andThen(
@@ -260,7 +296,13 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         })
       }
       const known = resolver.current()
-      if (known !== undefined) return run(known, timeoutMillis)
+      if (known !== undefined) {
+        // A pin newer than the daemon, learnt from an earlier answer: refused before sending.
+        if (daemonApi !== undefined && compareApiVersions(known, daemonApi) > 0) {
+          return Effect.fail(tooNewForDaemon(operation, known, daemonApi))
+        }
+        return run(known, timeoutMillis)
+      }
       if (timeoutMillis === undefined || !(timeoutMillis <= MAX_TIMER_MILLIS)) {
         return Effect.flatMap(apiVersion, (version) => run(version, timeoutMillis))
       }

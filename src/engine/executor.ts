@@ -4,7 +4,14 @@
  */
 import * as Effect from "effect/Effect"
 import type { Availability, OperationDescriptor, ParamSpec } from "../core/descriptor.js"
-import { ApiVersionError, type DockerError, InvalidArgumentError, statusErrorFor } from "../core/errors.js"
+import {
+  ApiVersionError,
+  type DockerError,
+  InvalidArgumentError,
+  statusErrorFor,
+  UnsupportedByEngine
+} from "../core/errors.js"
+import { engineIdentity } from "../wire/engine-identity.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
 import type { TransportRequest } from "./transport.js"
 
@@ -305,29 +312,56 @@ const checkBodyFields = (
   return { body: sent, dropped }
 }
 
-/** The daemon's message from an error body: `{"message":"…"}` when JSON, else the trimmed text. */
-export const daemonMessage = (body: string): string => {
+/**
+ * The daemon's message and cause from an error body: `{"message":"…"}` (Docker), `{"cause":"…",
+ * "message":"…","response":500}` (Podman) when JSON, else the trimmed text.
+ */
+export const daemonError = (body: string): { readonly message: string; readonly cause: string | undefined } => {
   const text = body.trim()
   if (text.startsWith("{")) {
     try {
-      const parsed: unknown = JSON.parse(text)
-      const message = (parsed as { message?: unknown } | null)?.message
-      if (typeof message === "string") return message
+      const parsed = JSON.parse(text) as { message?: unknown; cause?: unknown } | null
+      const cause = typeof parsed?.cause === "string" && parsed.cause !== "" ? parsed.cause : undefined
+      if (typeof parsed?.message === "string") return { message: parsed.message, cause }
     } catch {
       // Not JSON after all: report the text as it came.
     }
   }
-  return text === "" ? "(empty response)" : text.length > 1000 ? `${text.slice(0, 1000)}…` : text
+  const message = text === "" ? "(empty response)" : text.length > 1000 ? `${text.slice(0, 1000)}…` : text
+  return { message, cause: undefined }
 }
 
-/** A non-success answer as a tagged error; a refusal of the URL's version becomes `ApiVersionError`. */
+/** The daemon's message from an error body (see {@link daemonError}). */
+export const daemonMessage = (body: string): string => daemonError(body).message
+
+// How Podman's service answers a route it does not have (see UnsupportedByEngine).
+const PODMAN_UNSUPPORTED = /^(?:Not Found|Path \S+ is not supported|Podman does not support service: .*)$/
+
+/**
+ * A non-success answer as a tagged error; a refusal of the URL's version becomes `ApiVersionError`,
+ * Podman's answer for an endpoint it lacks `UnsupportedByEngine`.
+ */
 export const failureFromResponse = (
   operation: string,
   apiVersion: string,
   status: number,
-  body: string
+  body: string,
+  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> = {}
 ): DockerError => {
-  const message = daemonMessage(body)
+  const { cause, message } = daemonError(body)
+  if ((status === 404 || status === 503) && PODMAN_UNSUPPORTED.test(message)) {
+    const engine = engineIdentity(headers)
+    if (engine.kind === "podman") {
+      const name = `podman ${engine.version ?? ""}`.trim()
+      return new UnsupportedByEngine({
+        operation,
+        engine: name,
+        status,
+        daemonMessage: message,
+        message: `${operation}: ${name} does not support this operation (HTTP ${status}: ${message})`
+      })
+    }
+  }
   const refusal = status === 400 ? parseVersionRefusal(message) : undefined
   if (refusal) {
     return new ApiVersionError({
@@ -337,5 +371,10 @@ export const failureFromResponse = (
       message: `${operation}: the daemon refuses API ${apiVersion}: ${message}`
     })
   }
-  return statusErrorFor({ operation, status, daemonMessage: message })
+  return statusErrorFor({
+    operation,
+    status,
+    daemonMessage: message,
+    ...(cause !== undefined ? { daemonCause: cause } : {})
+  })
 }

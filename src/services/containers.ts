@@ -26,7 +26,13 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
 import type { CallOptions } from "../core/descriptor.js"
-import { DecodeError, type DockerError, type NotModified, type UnexpectedStatus } from "../core/errors.js"
+import {
+  DecodeError,
+  type DockerError,
+  type NotModified,
+  type ServerError,
+  type UnexpectedStatus
+} from "../core/errors.js"
 import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ContainerClient, makeContainerClient } from "../generated/clients/container.js"
@@ -332,6 +338,14 @@ const PathStatWire = Schema.Struct({
   linkTarget: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
+/**
+ * Podman names a sample's container id `Id` (Docker: `id`, which the spec has). A sample with only
+ * `Id` gets `id` too, the same value, so code reading `id` works on both; `Id` stays (lossless).
+ */
+const withStatsId = (sample: ContainerStats.Message): ContainerStats.Message => {
+  const podmanId = (sample as { readonly Id?: unknown }).Id
+  return sample.id === undefined && typeof podmanId === "string" ? { ...sample, id: podmanId } : sample
+}
 /** The Containers service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   const client = makeContainerClient(engine)
@@ -437,11 +451,15 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   return {
     ...client,
     logs,
-    stats: (id) => streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })),
+    stats: (id) =>
+      streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })).pipe(
+        Stream.map(withStatsId)
+      ),
     statsOnce: (id, options = {}) =>
       streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: false, ...definedOnly(options) }))
         .pipe(
           Stream.runHead,
+          Effect.map(Option.map(withStatsId)),
           Effect.flatMap(Option.match({
             onNone: () =>
               Effect.fail(
@@ -522,9 +540,14 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
 
 const PATH_STAT = "x-docker-container-path-stat"
 
-/** The daemon's answer to `logs` for a container whose log driver cannot be read back. */
-const unreadableLogs = (error: DockerError): error is UnexpectedStatus =>
-  error._tag === "UnexpectedStatus" && error.status === 501 && error.operation === "ContainerLogs"
+/**
+ * The daemon's answer to `logs` for a container whose log driver cannot be read back: Docker's 501,
+ * Podman's 500 `… cannot read logs: this container is not logging output`.
+ */
+const unreadableLogs = (error: DockerError): error is UnexpectedStatus | ServerError =>
+  error._tag === "UnexpectedStatus" && error.status === 501 && error.operation === "ContainerLogs" ||
+  error._tag === "ServerError" && error.operation === "ContainerLogs" &&
+    error.daemonMessage.endsWith("this container is not logging output")
 
 /** States whose streams stay shut until the next start: an attach that follows them waits for it. */
 const STOPPED: ReadonlySet<string> = new Set(["exited", "dead"])

@@ -6,7 +6,9 @@
  * **Framing follows the ExecStart body's `Tty`**, not the `Tty` given at create (which only
  * decides whether a pty is allocated) and not Content-Type (a 1.41 daemon always says
  * `raw-stream`). `start` always sends `Tty` explicitly — the caller's, else the exec's own
- * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent.
+ * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent. Podman frames by
+ * the create-time `Tty` whatever start says: on a Podman answer (its headers tell) the session is
+ * framed by the exec's own `ProcessConfig.tty`.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,6 +20,7 @@ import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"
 import type { ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
+import { isPodman } from "../wire/engine-identity.js"
 import { collectOutput } from "../wire/stdio.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
@@ -135,7 +138,12 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
     Effect.gen(function*() {
       const { body, tty } = yield* startBody(id, options, false)
       const connection = yield* withDescriptor(ExecStart$, (d) => engine.hijack(d, { id, body }))
-      return makeStdioSession(engine, "ExecStart", connection, tty)
+      // Podman: framed as created. Only a `tty` given here can differ from that (the default is
+      // read from the exec itself), so only then is the exec inspected after the switch.
+      const framing = options.tty !== undefined && isPodman(connection.headers)
+        ? (yield* inspect(id)).ProcessConfig?.tty === true
+        : tty
+      return makeStdioSession(engine, "ExecStart", connection, framing)
     })
 
   // The stream ends when the process's output closes; the daemon records the exit code right

@@ -351,22 +351,30 @@ export interface ImagesOptions {
   readonly credentials?: CredentialLookupOptions | undefined
 }
 
-const runToResult = <M, S, R, E>(
+/**
+ * Runs a progress stream to its result. `complete` is asked when the stream ended without the
+ * message that says what it produced (Podman's pull has no final `Status:` line): it looks at
+ * the result itself (inspects the image) and says, or `undefined` when there is none.
+ */
+const runToResult = <M, S, R, E, E2 = never>(
   operation: string,
   stream: Stream.Stream<M, E>,
   onProgress: ProgressSink<M> | undefined,
   initial: S,
   fold: (state: S, message: M) => S,
   result: (state: S) => R | undefined,
-  missing: string
-): Effect.Effect<R, E | IncompleteStreamError> =>
+  missing: string,
+  complete?: (state: S) => Effect.Effect<R | undefined, E2>
+): Effect.Effect<R, E | E2 | IncompleteStreamError> =>
   (onProgress ? Stream.tap(stream, onProgress) : stream).pipe(
     Stream.runFold(() => initial, fold),
     Effect.flatMap((state) => {
       const value = result(state)
-      return value === undefined
-        ? Effect.fail(new IncompleteStreamError({ operation, message: `${operation}: ${missing}` }))
-        : Effect.succeed(value)
+      const incomplete = new IncompleteStreamError({ operation, message: `${operation}: ${missing}` })
+      if (value !== undefined) return Effect.succeed(value)
+      if (complete === undefined) return Effect.fail(incomplete)
+      return Effect.flatMap(complete(state), (completed) =>
+        completed === undefined ? Effect.fail(incomplete) : Effect.succeed(completed))
     })
   )
 
@@ -393,6 +401,7 @@ const buildContext = <E>(source: BuildSource<E>): {
 /** The Images service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {}): ImagesShape => {
   const lookup = options.credentials ?? {}
+  const client = makeImageClient(engine)
 
   const authHeader = (auth: RegistryAuthOption | undefined, reference: string) =>
     registryAuthHeader(auth, reference, lookup)
@@ -537,7 +546,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
     )
 
   return {
-    ...makeImageClient(engine),
+    ...client,
     tag: (name, target) =>
       Effect.flatMap(
         checked(parseTaggableReference(target, "ImageTag")),
@@ -585,7 +594,9 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
               author: options.author,
               pause: options.pause,
               changes: options.changes,
-              body: options.config
+              // Podman decodes the body unconditionally (no body: 500 "Decode(): EOF"); `{}` is
+              // Docker's "no overrides" too.
+              body: options.config ?? {}
             })
           )),
         (created) => created.Id
@@ -638,7 +649,15 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         { digest: undefined, status: undefined },
         foldPull,
         pullResult,
-        "the pull stream ended without its final status"
+        "the pull stream ended without its final status",
+        // Podman ends a pull without `Status: …`: the pull completed if the image is there now
+        // (its last status is the result's; no digest unless the stream named one).
+        (state) =>
+          state.last === undefined ? Effect.succeed(undefined) : client.inspect(reference).pipe(
+            Effect.map((): ImagePullResult => ({ digest: state.digest, status: state.last! })),
+            Effect.catchTag("NotFound", () => Effect.succeed(undefined)),
+            Effect.mapError(registryRefusal)
+          )
       ),
     importStream,
     importImage: (source, options = {}) =>

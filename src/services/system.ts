@@ -12,6 +12,7 @@ import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeSystemClient, type SystemClient } from "../generated/clients/system.js"
 import type { SystemEvents, SystemEventsArgs } from "../generated/operations/system/SystemEvents.js"
 import { SystemPing } from "../generated/operations/system/SystemPing.js"
+import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
 import { firstHeader } from "../wire/headers.js"
 import { unixSeconds } from "../wire/time.js"
 
@@ -26,13 +27,21 @@ export interface SystemPingResult {
   readonly status: string
   /** The newest API version the daemon speaks (`Api-Version`). */
   readonly apiVersion: string | undefined
-  /** `linux` or `windows` (`OSType`). */
+  /** `linux` or `windows` (`OSType`); Podman does not send it. */
   readonly osType: string | undefined
+  /**
+   * What answered: `docker` or `podman` (Podman's Docker-compatible service), and the engine's own
+   * version (`28.5.2+dfsg4`, `4.3.1`), from `Server` / `Libpod-Api-Version`.
+   */
+  readonly engine: EngineIdentity
   /** `Docker-Experimental: true`. */
   readonly experimental: boolean
   /** `1` (classic) or `2` (BuildKit) (`Builder-Version`). */
   readonly builderVersion: string | undefined
-  /** `inactive`, `pending`, `error`, `locked`, `active/worker`, `active/manager` (API 1.42+). */
+  /**
+   * `inactive`, `pending`, `error`, `locked`, `active/worker`, `active/manager` (API 1.42+ Docker;
+   * Podman, which has no swarm, does not send it).
+   */
   readonly swarm: string | undefined
 }
 
@@ -65,6 +74,7 @@ export const makeSystem = (engine: DockerEngineShape): SystemShape => ({
       status: answer.body,
       apiVersion: firstHeader(answer.headers, "api-version"),
       osType: firstHeader(answer.headers, "ostype"),
+      engine: engineIdentity(answer.headers),
       experimental: firstHeader(answer.headers, "docker-experimental") === "true",
       builderVersion: firstHeader(answer.headers, "builder-version"),
       swarm: firstHeader(answer.headers, "swarm")

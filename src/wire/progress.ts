@@ -36,8 +36,11 @@ export interface BuildFold {
 export const emptyBuildFold: BuildFold = { imageId: undefined, shortId: undefined, tags: [], output: "" }
 
 const SUCCESSFULLY_BUILT = /^Successfully built ([0-9a-f]{12,64})\s*$/m
-/** A quiet build (`q`) says nothing but the image ID: `{"stream":"sha256:<id>\n"}`. */
-const QUIET_ID = /^(sha256:[0-9a-f]{64})\s*$/
+/**
+ * A quiet build (`q`) says nothing but the image ID: `{"stream":"sha256:<id>\n"}` (Docker), the
+ * bare hex (Podman): the result's `imageId` is `sha256:<hex>` either way (`output` keeps the text).
+ */
+const QUIET_ID = /^(?:sha256:)?([0-9a-f]{64})\s*$/
 const SUCCESSFULLY_TAGGED = /^Successfully tagged (\S+)\s*$/gm
 
 export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
@@ -49,7 +52,7 @@ export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
     const built = SUCCESSFULLY_BUILT.exec(message.stream)
     if (built) shortId = built[1]
     const quiet = QUIET_ID.exec(message.stream)
-    if (quiet) imageId = quiet[1]
+    if (quiet) imageId = `sha256:${quiet[1]}`
     for (const tagged of message.stream.matchAll(SUCCESSFULLY_TAGGED)) tags = [...tags, tagged[1]!]
   }
   return { imageId, shortId, tags, output }
@@ -91,10 +94,16 @@ export interface ImagePullResult {
 export interface PullFold {
   readonly digest: string | undefined
   readonly status: string | undefined
+  /**
+   * The last status of any message (`Download complete`): what a pull that ends without Docker's
+   * final `Status:` line (Podman's) last said.
+   */
+  readonly last?: string | undefined
 }
 
 export const foldPull = (state: PullFold, message: CreateImageInfo): PullFold => {
   const status = message.status
+  if (typeof status === "string") state = { ...state, last: status }
   if (typeof status !== "string" || message.id !== undefined && !status.startsWith("Digest:")) return state
   const digest = /^Digest: (\S+)/.exec(status)
   if (digest) return { ...state, digest: digest[1] }

@@ -25,6 +25,7 @@ import {
 import { collectFrames, runningContainer, testContainer } from "../support/container-fixtures.js"
 import { countingProxy } from "../support/counting-proxy.js"
 import { currentEngine } from "../support/engines.js"
+import { podmanOr } from "../support/podman-limitations.js"
 import { pollUntil } from "../support/resources.js"
 
 const target = currentEngine()
@@ -191,41 +192,47 @@ describe(`Container I/O on engine ${target.id}`, () => {
 
   live(
     "attach stream: false replays the logs so far, then ends, while the container keeps running",
-    Effect.gen(function*() {
-      const containers = yield* Containers
-      const c = yield* runningContainer(["sh", "-c", "echo one; echo two >&2; sleep 60"])
-      yield* pollUntil(collectOutput(containers.logs(c.id)), (o) => o.stdout === "one\n" && o.stderr === "two\n", {
-        what: "both lines logged"
+    podmanOr(
+      "attach-replay",
+      Effect.gen(function*() {
+        const containers = yield* Containers
+        const c = yield* runningContainer(["sh", "-c", "echo one; echo two >&2; sleep 60"])
+        yield* pollUntil(collectOutput(containers.logs(c.id)), (o) => o.stdout === "one\n" && o.stderr === "two\n", {
+          what: "both lines logged"
+        })
+        const session = yield* containers.attach(c.id, { logs: true, stream: false })
+        const output = yield* collectFrames(session.output).pipe(Effect.timeout("20 seconds"))
+        expect(output).toEqual({ stdout: "one\n", stderr: "two\n" })
+        expect((yield* containers.inspect(c.id)).State?.Running).toBe(true)
       })
-      const session = yield* containers.attach(c.id, { logs: true, stream: false })
-      const output = yield* collectFrames(session.output).pipe(Effect.timeout("20 seconds"))
-      expect(output).toEqual({ stdout: "one\n", stderr: "two\n" })
-      expect((yield* containers.inspect(c.id)).State?.Running).toBe(true)
-    })
+    )
   )
 
   live(
     "attach logs: true on an exited container replays its output and ends; stream: true follows a restart",
-    Effect.gen(function*() {
-      const containers = yield* Containers
-      const c = yield* runningContainer(["sh", "-c", "echo out; echo err >&2"])
-      expect(yield* exited(containers, c.id)).toBe(0)
-      // The default: replay, then the end (the daemon would hold the streams open until a start).
-      const replay = yield* containers.attach(c.id, { logs: true })
-      expect(yield* collectFrames(replay.output).pipe(Effect.timeout("20 seconds"))).toEqual({
-        stdout: "out\n",
-        stderr: "err\n"
+    podmanOr(
+      "attach-replay",
+      Effect.gen(function*() {
+        const containers = yield* Containers
+        const c = yield* runningContainer(["sh", "-c", "echo out; echo err >&2"])
+        expect(yield* exited(containers, c.id)).toBe(0)
+        // The default: replay, then the end (the daemon would hold the streams open until a start).
+        const replay = yield* containers.attach(c.id, { logs: true })
+        expect(yield* collectFrames(replay.output).pipe(Effect.timeout("20 seconds"))).toEqual({
+          stdout: "out\n",
+          stderr: "err\n"
+        })
+        // Asked to stream, it waits for the next run and ends with it: the replay, then run 2.
+        const followed = yield* containers.attach(c.id, { logs: true, stream: true, stdin: false })
+        const reader = yield* Effect.forkChild(collectFrames(followed.output))
+        yield* Effect.sleep("300 millis") // (the replay is read; the session now waits for a start)
+        yield* containers.start(c.id)
+        expect(yield* Fiber.join(reader).pipe(Effect.timeout("20 seconds"))).toEqual({
+          stdout: "out\nout\n",
+          stderr: "err\nerr\n"
+        })
       })
-      // Asked to stream, it waits for the next run and ends with it: the replay, then run 2.
-      const followed = yield* containers.attach(c.id, { logs: true, stream: true, stdin: false })
-      const reader = yield* Effect.forkChild(collectFrames(followed.output))
-      yield* Effect.sleep("300 millis") // (the replay is read; the session now waits for a start)
-      yield* containers.start(c.id)
-      expect(yield* Fiber.join(reader).pipe(Effect.timeout("20 seconds"))).toEqual({
-        stdout: "out\nout\n",
-        stderr: "err\nerr\n"
-      })
-    })
+    )
   )
 
   live(
@@ -272,15 +279,18 @@ describe(`Container I/O on engine ${target.id}`, () => {
 
   live(
     "putArchive fails with the tar source's own error; a missing target is NotFound",
-    Effect.gen(function*() {
-      const containers = yield* Containers
-      const c = yield* testContainer({ Cmd: ["true"] })
-      const broken = Stream.concat(Stream.make(new Uint8Array(512)), Stream.fail("tar source broke" as const))
-      expect(yield* Effect.flip(containers.putArchive(c.id, "/tmp", broken))).toBe("tar source broke")
-      const missing = yield* Effect.flip(
-        containers.putArchive(c.id, "/no/such/dir", packTar([{ name: "x", content: "x" }]))
-      )
-      expect(missing._tag).toBe("NotFound")
-    })
+    podmanOr(
+      "archive-missing-path",
+      Effect.gen(function*() {
+        const containers = yield* Containers
+        const c = yield* testContainer({ Cmd: ["true"] })
+        const broken = Stream.concat(Stream.make(new Uint8Array(512)), Stream.fail("tar source broke" as const))
+        expect(yield* Effect.flip(containers.putArchive(c.id, "/tmp", broken))).toBe("tar source broke")
+        const missing = yield* Effect.flip(
+          containers.putArchive(c.id, "/no/such/dir", packTar([{ name: "x", content: "x" }]))
+        )
+        expect(missing._tag).toBe("NotFound")
+      })
+    )
   )
 })

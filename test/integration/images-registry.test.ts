@@ -19,6 +19,7 @@ import { encodeRegistryAuth, registryCredentials } from "../../src/wire/registry
 import { writeCredentialHelper } from "../support/docker-config.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { losslessProbe } from "../support/lossless.js"
+import { onPodman, podmanOr } from "../support/podman-limitations.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
 
 const target = currentEngine()
@@ -59,18 +60,24 @@ const scopedTag = (images: ImagesShape, reference: string) =>
   )
 
 describe(`registries on engine ${target.id} (${target.host})`, () => {
-  live("login: accepted credentials, and a wrong password as Unauthorized", (images) =>
-    Effect.gen(function*() {
-      const ok = yield* images.login({ username: USER, password: Redacted.make(PASSWORD), serverAddress: REGISTRY })
-      expect(ok.Status).toBe("Login Succeeded")
-      const refused = yield* images.login({
-        username: USER,
-        password: Redacted.make("definitely-wrong"),
-        serverAddress: REGISTRY
-      }).pipe(Effect.flip)
-      expect(refused._tag).toBe("Unauthorized")
-      expect(refused.message).not.toContain("definitely-wrong")
-    }))
+  live(
+    "login: accepted credentials, and a wrong password as Unauthorized",
+    (images) =>
+      podmanOr(
+        "login-tls",
+        Effect.gen(function*() {
+          const ok = yield* images.login({ username: USER, password: Redacted.make(PASSWORD), serverAddress: REGISTRY })
+          expect(ok.Status).toBe("Login Succeeded")
+          const refused = yield* images.login({
+            username: USER,
+            password: Redacted.make("definitely-wrong"),
+            serverAddress: REGISTRY
+          }).pipe(Effect.flip)
+          expect(refused._tag).toBe("Unauthorized")
+          expect(refused.message).not.toContain("definitely-wrong")
+        })
+      )
+  )
 
   live("push → remove → pull with basic auth gives the same digest", (images) =>
     Effect.gen(function*() {
@@ -112,6 +119,8 @@ describe(`registries on engine ${target.id} (${target.host})`, () => {
     }))
 
   it.live("Images.distribution: the registry's descriptor of a pushed image; anonymous is Unauthorized", () => {
+    // Podman 4.3.1 has no /distribution (podman-limitations: distribution).
+    if (onPodman) return podmanOr("distribution", Effect.void)
     // Images over a probed engine: the read is checked for lost keys like every other.
     return Effect.gen(function*() {
       const probe = losslessProbe(yield* DockerEngine)

@@ -8,6 +8,7 @@ import {
   parseReference,
   parseTaggableReference,
   registryOfReference,
+  sameImageReference,
   tagProblem
 } from "../../../src/docker-cli/reference.js"
 
@@ -108,5 +109,18 @@ describe("references", () => {
     expect(rule("a:1", parseTaggableReference)).toBe("valid")
     expect(tagProblem("ok.1", "ImagePush")).toBeUndefined()
     expect(tagProblem("no/slash", "ImagePush")?.rule).toBe("tag-format")
+  })
+})
+
+describe("sameImageReference", () => {
+  it("compares as the daemon resolves: Hub normalisation, latest by default", () => {
+    expect(sameImageReference("busybox:local", "docker.io/library/busybox:local")).toBe(true)
+    expect(sameImageReference("library/busybox", "busybox:latest")).toBe(true)
+    expect(sameImageReference("127.0.0.1:5000/a/b:1", "127.0.0.1:5000/a/b:1")).toBe(true)
+    expect(sameImageReference("busybox:local", "busybox:other")).toBe(false)
+    // Podman's localhost/ prefix is a registry, as the CLI reads it.
+    expect(sameImageReference("localhost/busybox:local", "busybox:local")).toBe(false)
+    expect(sameImageReference(`busybox@${SHA}`, `docker.io/library/busybox@${SHA}`)).toBe(true)
+    expect(sameImageReference("Not A Ref", "Not A Ref")).toBe(false)
   })
 })

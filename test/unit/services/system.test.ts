@@ -30,6 +30,7 @@ describe("System: ping", () => {
             "Docker-Experimental": "true",
             "Builder-Version": "2",
             Swarm: "active/manager",
+            Server: "Docker/27.3.1 (linux)",
             "Cache-Control": "no-cache, no-store, must-revalidate"
           })
         }),
@@ -41,7 +42,8 @@ describe("System: ping", () => {
         osType: "linux",
         experimental: true,
         builderVersion: "2",
-        swarm: "active/manager"
+        swarm: "active/manager",
+        engine: { kind: "docker", version: "27.3.1" }
       })
       expect(daemon.calls()).toEqual(["GET /_ping"])
     }))
@@ -58,7 +60,37 @@ describe("System: ping", () => {
         osType: undefined,
         experimental: false,
         builderVersion: undefined,
-        swarm: undefined
+        swarm: undefined,
+        engine: { kind: "unknown", version: undefined }
+      })
+    }))
+})
+
+describe("System: ping on Podman", () => {
+  it.live("Podman's headers (as 4.3.1 sends them): kind podman, no OSType, no Swarm", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withSystem(
+        routes({
+          "GET /_ping": bytes("OK", {
+            "Content-Type": "text/plain; charset=utf-8",
+            "Api-Version": "1.41",
+            "Libpod-Api-Version": "4.3.1",
+            "Libpod-Buildah-Version": "1.28.2",
+            Server: "Libpod/4.3.1 (linux)",
+            "Docker-Experimental": "true",
+            "Builder-Version": ""
+          })
+        }),
+        (system) => system.ping()
+      )
+      expect(result).toEqual({
+        status: "OK",
+        apiVersion: "1.41",
+        osType: undefined,
+        experimental: true,
+        builderVersion: "",
+        swarm: undefined,
+        engine: { kind: "podman", version: "4.3.1" }
       })
     }))
 })
