@@ -234,6 +234,9 @@ export const sameImageReference = (a: string, b: string): boolean => {
  */
 export const fullImageId = (id: string): string => /^[0-9a-f]{64}$/.test(id) ? `sha256:${id}` : id
 
+/** Is this an image ID (`sha256:<hex>` or the bare 64 hex digits), not a name? */
+export const isImageId = (text: string): boolean => /^(?:sha256:)?[0-9a-f]{64}$/.test(text)
+
 /**
  * The familiar form of a reference the daemon returned (`docker.io/library/busybox:local` →
  * `busybox:local`, as Docker shows it; Podman returns the fully qualified one), or the text as

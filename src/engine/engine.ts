@@ -215,7 +215,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       const served = firstHeader(headersOf(answer), "api-version")
       const daemon = served === undefined ? undefined : normalizeApiVersion(served)
       if (daemon === undefined || compareApiVersions(version, daemon) <= 0) return undefined
-      if (pinned !== undefined) daemonApi = daemon
+      daemonApi = daemon
       return tooNewForDaemon(operation, version, daemon)
     }
     const tooNewForDaemon = (operation: string, version: string, daemon: string) =>
@@ -277,7 +277,10 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         }
         return Effect.flatMap(sent, (answer) => {
           const refused = refusal(answer)
-          const unserved = refused === undefined ? versionNotServed(operation, version, answer) : undefined
+          // Only a pin can be newer than the daemon: a negotiated version never is.
+          const unserved = refused === undefined && pinned !== undefined
+            ? versionNotServed(operation, version, answer)
+            : undefined
           const result: Effect.Effect<A, DockerError> = unserved !== undefined ?
             Effect.fail(unserved) :
             refused === undefined ?

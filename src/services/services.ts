@@ -26,6 +26,7 @@ import { definedOnly } from "../core/defined.js"
 import type { DockerError } from "../core/errors.js"
 import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import type { CredentialLookupOptions } from "../docker-cli/credentials.js"
+import { isImageId } from "../docker-cli/reference.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { makeServiceClient, type ServiceClient } from "../generated/clients/service.js"
 import { makeTaskClient } from "../generated/clients/task.js"
@@ -187,9 +188,6 @@ const sameTaskSpec = (task: Task["Spec"], template: ServiceSpec["TaskTemplate"])
   return sameJson(fromTask, fromTemplate)
 }
 
-/** An image ID (`sha256:<hex>`, or the bare hex), which no node pulls. */
-const IMAGE_ID = /^(sha256:)?[0-9a-f]{64}$/
-
 const PAUSED: ReadonlySet<string> = new Set(["paused", "rollback_paused"])
 const IN_PROGRESS: ReadonlySet<string> = new Set(["updating", "rollback_started"])
 
@@ -201,7 +199,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
 
   // An image named by its ID is never pulled: no registry's credentials are looked up for it.
   const credentialsFor = (auth: RegistryAuthOption | undefined, image: string) =>
-    registryAuthHeader((auth ?? "config") === "config" && IMAGE_ID.test(image) ? "anonymous" : auth, image, lookup)
+    registryAuthHeader((auth ?? "config") === "config" && isImageId(image) ? "anonymous" : auth, image, lookup)
 
   const tasks: ServicesShape["tasks"] = (id, { filters } = {}) =>
     taskClient.list({ filters: withFilterValues(filters, "service", [id]) ?? {} })
