@@ -12,7 +12,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { DecodeError, type DockerError, InStreamError } from "../core/errors.js"
+import { DecodeError, type DockerError, InStreamError, type SshKeyError } from "../core/errors.js"
 import type { DockerEngineShape } from "../engine/engine.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
 import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
@@ -27,7 +27,7 @@ import {
 import type { SessionProviders } from "./providers.js"
 import { type BuildKitSession, type BuildKitSessionError, openSession } from "./session.js"
 
-export type BuildKitError = DockerError | BuildFailedError | BuildKitSessionError
+export type BuildKitError = DockerError | BuildFailedError | BuildKitSessionError | SshKeyError
 
 /** What to do with a daemon error inside the stream before it becomes `BuildFailedError`. */
 export type RefusalMapper = <E>(error: E) => E | DockerError

@@ -9,7 +9,8 @@
  *   `CredentialsResponse{Username=1, Secret=2}`): registry credentials for a pull.
  * - `moby.sshforward.v1.SSH/CheckAgent` (`CheckAgentRequest{ID=1}`) and `/ForwardAgent` (a stream
  *   of `BytesMessage{data=1}` both ways, the id in the `buildkit.ssh.id` metadata):
- *   `RUN --mount=type=ssh`.
+ *   `RUN --mount=type=ssh`; the stream carries the ssh-agent protocol, copied to an agent's socket
+ *   or answered here with given keys (`./ssh-agents.ts`).
  * Secrets are read from their `Redacted` (or file, or environment variable) only when the daemon
  * asks, and are never part of an error message: a failure says which secret id, never its value.
  */
@@ -21,7 +22,10 @@ import type { CredentialsError } from "../docker-cli/credentials.js"
 import { DOCKER_HUB_AUTH_KEY } from "../docker-cli/reference.js"
 import { ProtoWriter, readFields, text } from "../wire/protobuf.js"
 import type { RegistryCredentials } from "../wire/registry-auth.js"
-import { GrpcCode, type GrpcHandler, GrpcStatus } from "./grpc-server.js"
+import { type GrpcCall, GrpcCode, type GrpcHandler, GrpcStatus } from "./grpc-server.js"
+import { keyAgent, type SshAgent, type SshAgentSource } from "./ssh-agents.js"
+
+export type { SshAgentSource, SshKeySource } from "./ssh-agents.js"
 
 /** Where a secret's value comes from: a `Redacted` value, a file, or an environment variable. */
 export type SecretSource =
@@ -30,15 +34,10 @@ export type SecretSource =
   | { readonly file: string }
   | { readonly env: string }
 
-/** An ssh-agent to forward: its socket (default `$SSH_AUTH_SOCK`). */
-export interface SshAgentSource {
-  readonly socket?: string | undefined
-}
-
 /** What a session serves besides health. */
 export interface SessionProviders {
   readonly secrets?: Readonly<Record<string, SecretSource>> | undefined
-  /** `true`: the `default` id forwards `$SSH_AUTH_SOCK`; or ids → agents. */
+  /** `true`: the `default` id forwards `$SSH_AUTH_SOCK`; or ids → agent sockets or keys. */
   readonly ssh?: true | Readonly<Record<string, SshAgentSource>> | undefined
   /** Registry credentials for a host BuildKit pulls from; `undefined` for anonymous. */
   readonly credentials?:
@@ -132,24 +131,16 @@ const auth = (
   }
 })
 
-const agentSockets = (
-  ssh: true | Readonly<Record<string, SshAgentSource>>,
-  env: Readonly<Record<string, string | undefined>>
-): Map<string, string | undefined> => {
-  const entries: ReadonlyArray<[string, SshAgentSource]> = ssh === true ? [["default", {}]] : Object.entries(ssh)
-  return new Map(entries.map(([id, source]) => [id, source.socket ?? env["SSH_AUTH_SOCK"]]))
-}
-
-const agentOf = (agents: Map<string, string | undefined>, id: string): string => {
-  if (!agents.has(id)) throw new GrpcStatus(GrpcCode.NOT_FOUND, `no ssh agent with id ${id}`)
-  const socket = agents.get(id)
-  if (socket === undefined || socket === "") {
+const agentOf = (agents: ReadonlyMap<string, SshAgent>, id: string): SshAgent => {
+  const agent = agents.get(id)
+  if (agent === undefined) throw new GrpcStatus(GrpcCode.NOT_FOUND, `no ssh agent with id ${id}`)
+  if (agent._tag === "Socket" && (agent.path === undefined || agent.path === "")) {
     throw new GrpcStatus(GrpcCode.NOT_FOUND, `ssh agent ${id}: no socket (SSH_AUTH_SOCK is not set)`)
   }
-  return socket
+  return agent
 }
 
-const checkAgent = (agents: Map<string, string | undefined>): GrpcHandler => ({
+const checkAgent = (agents: ReadonlyMap<string, SshAgent>): GrpcHandler => ({
   kind: "unary",
   handle: (request) => {
     const id = stringField(request, 1) || "default"
@@ -158,40 +149,67 @@ const checkAgent = (agents: Map<string, string | undefined>): GrpcHandler => ({
   }
 })
 
+const bytesMessage = (data: Uint8Array) => new ProtoWriter().bytes(1, data).finish()
+
 /** Copies bytes between the daemon's stream and a fresh connection to the agent, both ways. */
-const forwardAgent = (agents: Map<string, string | undefined>): GrpcHandler => ({
+const forwardSocket = async (call: GrpcCall, id: string, path: string): Promise<void> => {
+  const agent = net.connect(path)
+  await new Promise<void>((resolve, reject) => {
+    agent.once("connect", resolve)
+    agent.once("error", () => reject(new GrpcStatus(GrpcCode.UNAVAILABLE, `ssh agent ${id}: cannot connect`)))
+  })
+  const onAbort = () => agent.destroy()
+  call.signal.addEventListener("abort", onAbort, { once: true })
+  const fromAgent = new Promise<void>((resolve) => {
+    agent.on("data", (chunk: Buffer) => call.send(bytesMessage(chunk)))
+    agent.on("close", () => resolve())
+    agent.on("error", () => resolve())
+  })
+  try {
+    for await (const message of call.messages) {
+      for (const f of readFields(message)) if (f.wire === 2 && f.field === 1) agent.write(f.value)
+    }
+    agent.end()
+    await fromAgent
+  } finally {
+    call.signal.removeEventListener("abort", onAbort)
+    agent.destroy()
+  }
+}
+
+/** Answers the agent protocol on the daemon's stream with the given keys (no agent process). */
+const serveKeys = async (call: GrpcCall, id: string, keys: Parameters<typeof keyAgent>[0]): Promise<void> => {
+  const agent = keyAgent(keys)
+  for await (const message of call.messages) {
+    for (const f of readFields(message)) {
+      if (f.wire !== 2 || f.field !== 1) continue
+      let answers: Array<Uint8Array>
+      try {
+        answers = agent(f.value)
+      } catch {
+        throw new GrpcStatus(GrpcCode.INVALID_ARGUMENT, `ssh agent ${id}: a malformed agent message`)
+      }
+      for (const answer of answers) call.send(bytesMessage(answer))
+    }
+  }
+}
+
+/** `ForwardAgent`: one agent connection per stream, for the id in the `buildkit.ssh.id` metadata. */
+const forwardAgent = (agents: ReadonlyMap<string, SshAgent>): GrpcHandler => ({
   kind: "stream",
-  handle: async (call) => {
+  handle: (call) => {
     const requested = call.metadata["buildkit.ssh.id"]
     const id = (Array.isArray(requested) ? requested[0] : requested) || "default"
-    const path = agentOf(agents, id)
-    const agent = net.connect(path)
-    await new Promise<void>((resolve, reject) => {
-      agent.once("connect", resolve)
-      agent.once("error", () => reject(new GrpcStatus(GrpcCode.UNAVAILABLE, `ssh agent ${id}: cannot connect`)))
-    })
-    const onAbort = () => agent.destroy()
-    call.signal.addEventListener("abort", onAbort, { once: true })
-    const fromAgent = new Promise<void>((resolve) => {
-      agent.on("data", (chunk: Buffer) => call.send(new ProtoWriter().bytes(1, chunk).finish()))
-      agent.on("close", () => resolve())
-      agent.on("error", () => resolve())
-    })
-    try {
-      for await (const message of call.messages) {
-        for (const f of readFields(message)) if (f.wire === 2 && f.field === 1) agent.write(f.value)
-      }
-      agent.end()
-      await fromAgent
-    } finally {
-      call.signal.removeEventListener("abort", onAbort)
-      agent.destroy()
-    }
+    const agent = agentOf(agents, id)
+    return agent._tag === "Keys" ? serveKeys(call, id, agent.keys) : forwardSocket(call, id, agent.path!)
   }
 })
 
 /** Every method the session serves, by full gRPC name (what it advertises, too). */
-export const sessionHandlers = (providers: SessionProviders): Record<string, GrpcHandler> => {
+export const sessionHandlers = (
+  providers: SessionProviders,
+  agents: ReadonlyMap<string, SshAgent> = new Map()
+): Record<string, GrpcHandler> => {
   const env = providers.env ?? process.env
   const handlers: Record<string, GrpcHandler> = { "/grpc.health.v1.Health/Check": health }
   if (providers.secrets !== undefined) {
@@ -199,7 +217,6 @@ export const sessionHandlers = (providers: SessionProviders): Record<string, Grp
   }
   if (providers.credentials !== undefined) handlers["/moby.filesync.v1.Auth/Credentials"] = auth(providers.credentials)
   if (providers.ssh !== undefined) {
-    const agents = agentSockets(providers.ssh, env)
     handlers["/moby.sshforward.v1.SSH/CheckAgent"] = checkAgent(agents)
     handlers["/moby.sshforward.v1.SSH/ForwardAgent"] = forwardAgent(agents)
   }

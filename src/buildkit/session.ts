@@ -14,11 +14,12 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import type { Duplex } from "node:stream"
-import type { DockerError } from "../core/errors.js"
+import type { DockerError, SshKeyError } from "../core/errors.js"
 import type { DockerEngineShape } from "../engine/engine.js"
 import { Session } from "../generated/operations/session/Session.js"
 import { serveGrpc } from "./grpc-server.js"
 import { sessionHandlers, type SessionProviders } from "./providers.js"
+import { sshAgents } from "./ssh-agents.js"
 
 /** The session ended (the daemon or the connection closed it, or it failed) while a build used it. */
 export class BuildKitSessionError extends Data.TaggedError("BuildKitSessionError")<{
@@ -65,16 +66,20 @@ export const hijackedSession: SessionTransport = (engine, advertised) =>
 
 /**
  * Opens a session serving `providers` (health always) over `transport`, for the current scope.
- * Fails with the transport's error when the daemon refuses it.
+ * Given SSH keys are read first: one that cannot be used fails with `SshKeyError` before the
+ * session is requested. Fails with the transport's error when the daemon refuses it.
  */
 export const openSession = (
   engine: DockerEngineShape,
   providers: SessionProviders,
   transport: SessionTransport = hijackedSession
-): Effect.Effect<BuildKitSession, DockerError, Scope.Scope> =>
+): Effect.Effect<BuildKitSession, DockerError | SshKeyError, Scope.Scope> =>
   Effect.gen(function*() {
+    const agents = providers.ssh === undefined
+      ? new Map()
+      : yield* sshAgents(providers.ssh, providers.env ?? process.env)
     const id = randomUUID().replace(/-/g, "")
-    const handlers = sessionHandlers(providers)
+    const handlers = sessionHandlers(providers, agents)
     const methods = Object.keys(handlers)
     const socket = yield* transport(engine, { id, name: "effect-docker", sharedKey: id, methods })
     const calls: Array<string> = []

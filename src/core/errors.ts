@@ -250,6 +250,22 @@ export class BuildFailedError extends Data.TaggedError("BuildFailedError")<{
   readonly message: string
 }> {}
 
+/**
+ * An SSH key given for a BuildKit build's `RUN --mount=type=ssh` cannot be used: its file cannot
+ * be read, it is not a private key this client reads, it is encrypted and no passphrase was given,
+ * or the passphrase is wrong. Raised before anything is sent. Never carries the key or passphrase:
+ * `key` is the file's path or `key <n>` for key text.
+ */
+export class SshKeyError extends Data.TaggedError("SshKeyError")<{
+  readonly operation: string
+  /** The ssh id (`default`, or the `id=` of the mount). */
+  readonly id: string
+  readonly key: string
+  readonly problem: "Unreadable" | "NotAKey" | "Encrypted" | "WrongPassphrase" | "Unsupported"
+  /** `${operation}: ssh ${id}: ${key}: … (what was wrong)` */
+  readonly message: string
+}> {}
+
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
   readonly operation: string

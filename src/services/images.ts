@@ -21,7 +21,7 @@ import { BuildContextError, directoryContext } from "../archive/build-context.js
 import type { SecretSource, SshAgentSource } from "../buildkit/providers.js"
 import type { BuildKitSessionError } from "../buildkit/session.js"
 import { definedOnly } from "../core/defined.js"
-import { type DockerError, IncompleteStreamError } from "../core/errors.js"
+import { type DockerError, IncompleteStreamError, type SshKeyError } from "../core/errors.js"
 import { lazyDescriptor, streamWithDescriptor, withDescriptor } from "../core/lazy.js"
 import {
   allCredentials,
@@ -95,7 +95,7 @@ const SystemAuth$ = lazyDescriptor(() =>
 )
 
 export { BuildContextError } from "../archive/build-context.js"
-export type { SecretSource, SshAgentSource } from "../buildkit/providers.js"
+export type { SecretSource, SshAgentSource, SshKeySource } from "../buildkit/providers.js"
 export type { BuildKitSessionError } from "../buildkit/session.js"
 export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
 
@@ -160,7 +160,11 @@ export type BuildKitBuildOptions =
     readonly builder: "buildkit"
     /** `RUN --mount=type=secret,id=<id>`: id → a `Redacted` value, `{ file }` or `{ env }`. */
     readonly secrets?: Readonly<Record<string, SecretSource>> | undefined
-    /** `RUN --mount=type=ssh`: `true` forwards `$SSH_AUTH_SOCK` as `default`, or id → `{ socket }`. */
+    /**
+     * `RUN --mount=type=ssh`: `true` forwards `$SSH_AUTH_SOCK` as `default`, or id → `{ socket }`
+     * (an agent's) or `{ keys: [{ file } | { key: Redacted }, …] }` (the session is the agent;
+     * an encrypted key needs its `passphrase`, else `SshKeyError` before anything is sent).
+     */
     readonly ssh?: true | Readonly<Record<string, SshAgentSource>> | undefined
     /**
      * Registry credentials BuildKit asks for, per registry host, while pulling (`FROM`, cache):
@@ -185,7 +189,12 @@ export interface BuildKitBuildResult {
 }
 
 /** The errors of a BuildKit build. */
-export type BuildKitBuildError = RegistryError | BuildContextError | BuildFailedError | BuildKitSessionError
+export type BuildKitBuildError =
+  | RegistryError
+  | BuildContextError
+  | BuildFailedError
+  | BuildKitSessionError
+  | SshKeyError
 
 export interface ImageImportOptions {
   /** Repository for the imported image (and its `tag`). */

@@ -1,16 +1,19 @@
 /**
  * What a real daemon will not do on demand, on a fake one (a real unix socket): a BuildKit
  * session dropped by the daemon while the build runs fails the build with `BuildKitSessionError`
- * (nothing hangs, the build's connection is closed), and a refused `/session` fails the build with
- * the daemon's error before any `/build` is sent.
+ * (nothing hangs, the build's connection is closed), a refused `/session` fails the build with
+ * the daemon's error before any `/build` is sent, and an SSH key that cannot be used (encrypted
+ * without its passphrase, not a key, a missing file) fails before anything is sent at all.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import * as net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DockerEngine } from "../../src/engine/engine.js"
-import { Images } from "../../src/services/images.js"
+import { type BuildKitBuildOptions, Images } from "../../src/services/images.js"
 
 interface FakeBuildDaemon {
   readonly host: string
@@ -63,8 +66,8 @@ const fakeBuildDaemon = (session: { readonly dropAfterMs: number } | "refuse") =
 
 const context = Stream.make(new Uint8Array(1024))
 
-const build = (host: string) =>
-  Effect.flatMap(Images, (images) => images.build({ tar: context }, { builder: "buildkit" })).pipe(
+const build = (host: string, ssh?: BuildKitBuildOptions["ssh"]) =>
+  Effect.flatMap(Images, (images) => images.build({ tar: context }, { builder: "buildkit", ssh })).pipe(
     Effect.provide(Layer.provideMerge(Images.layer, DockerEngine.layer({ host, apiVersion: "1.41", retry: false })))
   )
 
@@ -86,5 +89,27 @@ describe("BuildKit session faults", () => {
       expect(error._tag).toBe("ServerError")
       expect(error.message).toContain("session refused by the fake daemon")
       expect(daemon.paths).toEqual(["/v1.41/session"])
+    }))
+
+  it.live("an SSH key that cannot be used is SshKeyError before anything is sent", () =>
+    Effect.gen(function*() {
+      const daemon = yield* fakeBuildDaemon({ dropAfterMs: 5_000 })
+      const dir = mkdtempSync(join(tmpdir(), "ed-bk-sshkey-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const passphrase = "fault-test-passphrase"
+      const path = join(dir, "id_ed25519")
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-a", "4", "-N", passphrase, "-f", path])
+      const cases: Array<[NonNullable<BuildKitBuildOptions["ssh"]>, string]> = [
+        [{ default: { keys: [{ file: path }] } }, "Encrypted"],
+        [{ default: { keys: [{ key: Redacted.make(readFileSync(path, "utf8")) }] } }, "Encrypted"],
+        [{ a: { socket: "/nowhere" }, b: { keys: [{ key: Redacted.make("not a key") }] } }, "NotAKey"],
+        [{ default: { keys: [{ file: join(dir, "missing") }] } }, "Unreadable"]
+      ]
+      for (const [ssh, problem] of cases) {
+        const error = yield* build(daemon.host, ssh).pipe(Effect.flip, Effect.timeout("10 seconds"))
+        expect(error).toMatchObject({ _tag: "SshKeyError", problem })
+        expect(error.message).not.toContain(passphrase)
+      }
+      expect(daemon.paths).toEqual([])
     }))
 })

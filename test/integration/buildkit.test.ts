@@ -3,14 +3,15 @@
  * with their session — a multi-stage build with target, build args and a cache mount; a secret
  * that reaches its RUN and no layer, history entry or progress message; registry credentials for
  * a private base image (config.json, a credential helper, none → Unauthorized); a forwarded
- * ssh-agent; a failing RUN as `BuildFailedError`; an interrupted build stopped on the daemon with
+ * ssh-agent, and given keys served by the session as an agent (listed, signing a challenge the
+ * host verifies); a failing RUN as `BuildFailedError`; an interrupted build stopped on the daemon with
  * its session closed. Images carry the test label or a unique tag removed in a finalizer.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Logger, Redacted, References, type Scope, Stream } from "effect"
 import { execFileSync, spawn } from "node:child_process"
-import { createHash } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto"
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gunzipSync } from "node:zlib"
@@ -371,9 +372,14 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
     writeCredentialHelper(helperDir, { name: "edbk", registry: REGISTRY, username: USER, secret: PASSWORD })
     return Effect.gen(function*() {
       const images = yield* Images
-      const base = yield* privateBase(images)
+      // A failure says which step it was (a flake seen once did not).
+      const named = (what: string) =>
+        Effect.mapError((e: { readonly _tag: string; readonly message: string }) =>
+          new Error(`${what}: ${e._tag}: ${e.message}`)
+        )
+      const base = yield* privateBase(images).pipe(named("push of the private base"))
       const anonymous = yield* fromPrivate(images, base).pipe(Effect.flip)
-      expect(anonymous._tag).toBe("Unauthorized")
+      expect(anonymous._tag, anonymous.message).toBe("Unauthorized")
       expect(anonymous.message).not.toContain(PASSWORD)
 
       // Every span and log line of the builds, to search for the password.
@@ -387,12 +393,16 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
           Effect.provideService(References.MinimumLogLevel, "All")
         )
       const layers = [
-        layerWith({ configDir: configWithAuths }),
-        layerWith({ configDir: helperDir, env: { PATH: `${helperDir}:${process.env.PATH ?? ""}` } })
-      ]
-      for (const layer of layers) {
+        ["config.json", layerWith({ configDir: configWithAuths })],
+        [
+          "credential helper",
+          layerWith({ configDir: helperDir, env: { PATH: `${helperDir}:${process.env.PATH ?? ""}` } })
+        ]
+      ] as const
+      for (const [what, layer] of layers) {
         const { events, tag } = yield* observed(Effect.flatMap(Images, (i) => fromPrivate(i, base))).pipe(
-          Effect.provide(layer)
+          Effect.provide(layer),
+          named(what)
         )
         expect(yield* runOutput(tag, []).pipe(Effect.provide(layer))).toBe("from-private\n")
         expect(eventsText(events)).not.toContain(PASSWORD)
@@ -403,11 +413,11 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
         buildCollecting(images, { Dockerfile: `FROM ${base}\nRUN echo explicit > /p\n` }, {
           auth: { [REGISTRY]: registryCredentials({ username: USER, password: PASSWORD }) }
         })
-      )
+      ).pipe(named("explicit credentials"))
       expect(explicit.result.imageId).toMatch(/^sha256:/)
       expect(eventsText(explicit.events)).not.toContain(PASSWORD)
       const refusedAgain = yield* observed(fromPrivate(images, base)).pipe(Effect.flip)
-      expect(refusedAgain._tag).toBe("Unauthorized")
+      expect(refusedAgain._tag, refusedAgain.message).toBe("Unauthorized")
       expect(JSON.stringify(refusedAgain)).not.toContain(PASSWORD)
       expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["Session", "ImageBuild"]))
       const spanText = JSON.stringify(
@@ -421,6 +431,31 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
 })
 
 describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
+  /** Builds the helper into an image running it (`args`) under `RUN --mount=type=ssh`; its output. */
+  const probe = (
+    images: ImagesShape,
+    ssh: NonNullable<BuildKitBuildOptions["ssh"]>,
+    args: ReadonlyArray<string> = []
+  ) =>
+    Effect.gen(function*() {
+      const tag = `${uniqueRepo("bkssh")}:1`
+      yield* removeLater(images, tag)
+      const context = tarOf({
+        Dockerfile: "FROM busybox:local\nCOPY ssh-list /ssh-list\n" +
+          `RUN --mount=type=ssh /ssh-list ${args.join(" ")} > /keys\nCMD ["cat", "/keys"]\n`,
+        "ssh-list": readFileSync(sshHelperBinary())
+      }, { "ssh-list": 0o755 })
+      yield* images.build({ tar: context }, {
+        builder: "buildkit",
+        networkmode: "none",
+        labels: testLabels(),
+        t: [tag],
+        nocache: true, // the agent's keys are not part of the cache key either
+        ssh
+      })
+      return yield* runOutput(tag, [])
+    })
+
   it.live("RUN --mount=type=ssh sees the forwarded agent: the helper lists the test key", () =>
     Effect.gen(function*() {
       const dir = tempDir("ed-ssh-")
@@ -440,34 +475,144 @@ describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
           }
         }
       })
-      const helper = readFileSync(sshHelperBinary())
       const images = yield* Images
-      const tag = `${uniqueRepo("bkssh")}:1`
-      yield* removeLater(images, tag)
-      const context = tarOf({
-        Dockerfile: "FROM busybox:local\nCOPY ssh-list /ssh-list\nRUN --mount=type=ssh /ssh-list > /keys\n" +
-          "CMD [\"cat\", \"/keys\"]\n",
-        "ssh-list": helper
-      }, { "ssh-list": 0o755 })
-      yield* images.build({ tar: context }, {
-        builder: "buildkit",
-        networkmode: "none",
-        labels: testLabels(),
-        t: [tag],
-        nocache: true, // the agent's keys are not part of the cache key either
-        ssh: { default: { socket } }
-      })
-      expect(yield* runOutput(tag, [])).toContain(comment)
+      const output = yield* probe(images, { default: { socket } })
+      expect(output).toContain("1 keys\n")
+      expect(listed(output)).toEqual([{ fingerprint: fingerprintOf(`${key}.pub`), comment }])
     }).pipe(Effect.scoped, Effect.provide(layerWith({ configDir: emptyConfigDir }))), 120_000)
+
+  it.live(
+    "given keys, no agent: the session is the agent — lists them as ssh-keygen -lf does, signs a challenge the host verifies, refuses anything else",
+    () =>
+      Effect.gen(function*() {
+        const dir = tempDir("ed-sshkeys-")
+        const passphrase = `pass-${uniqueName("ssh")}`
+        const keygen = (name: string, args: Array<string>, pass = "") => {
+          const path = join(dir, name)
+          const comment = uniqueName(name)
+          execFileSync("ssh-keygen", ["-q", "-N", pass, "-C", comment, "-f", path, ...args])
+          return { path, comment, text: readFileSync(path, "utf8"), fingerprint: fingerprintOf(`${path}.pub`) }
+        }
+        const ed25519 = keygen("id_ed25519", ["-t", "ed25519"])
+        const rsa = keygen("id_rsa", ["-t", "rsa", "-b", "2048", "-a", "4"], passphrase) // encrypted OpenSSH format
+        const ecdsa = keygen("id_ecdsa", ["-t", "ecdsa", "-m", "PEM"]) // PEM: no comment inside
+        const challenge = `challenge-${uniqueName("sign")}`
+        const images = yield* Images
+        const output = yield* probe(images, {
+          default: {
+            keys: [
+              { file: ed25519.path },
+              { key: Redacted.make(rsa.text), passphrase: Redacted.make(passphrase) },
+              { file: ecdsa.path }
+            ]
+          }
+        }, [challenge])
+        expect(output).toContain("3 keys\n")
+        expect(listed(output)).toEqual([
+          { fingerprint: ed25519.fingerprint, comment: ed25519.comment },
+          { fingerprint: rsa.fingerprint, comment: rsa.comment },
+          { fingerprint: ecdsa.fingerprint, comment: ecdsa.path } // listed by its file, as ssh-add does
+        ])
+        // Each signature verifies on the host with the public key ssh-keygen wrote.
+        const signatures = output.split("\n").filter((l) => l.startsWith("sig ")).map((l) => signatureOf(l.slice(4)))
+        expect(signatures.map((s) => s.algorithm)).toEqual(["ssh-ed25519", "rsa-sha2-512", "ecdsa-sha2-nistp256"])
+        const data = Buffer.from(challenge)
+        expect(verify(`${ed25519.path}.pub`, null, data, signatures[0]!.bytes)).toBe(true)
+        expect(verify(`${rsa.path}.pub`, "sha512", data, signatures[1]!.bytes)).toBe(true)
+        expect(verify(`${ecdsa.path}.pub`, "sha256", data, ecdsaDer(signatures[2]!.bytes))).toBe(true)
+        expect(verify(`${rsa.path}.pub`, "sha512", Buffer.from("other data"), signatures[1]!.bytes)).toBe(false)
+        expect(output).toContain("other 5\n") // ADD_IDENTITY: SSH_AGENT_FAILURE
+        expect(output).not.toContain(passphrase)
+      }).pipe(Effect.scoped, Effect.provide(layerWith({ configDir: emptyConfigDir }))),
+    120_000
+  )
+
+  it.live(
+    "an encrypted key without its passphrase, or a wrong one, is SshKeyError naming neither",
+    () =>
+      Effect.gen(function*() {
+        const dir = tempDir("ed-sshbad-")
+        const passphrase = `pass-${uniqueName("ssh")}`
+        const path = join(dir, "id_ed25519")
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-a", "4", "-N", passphrase, "-f", path])
+        const text = readFileSync(path, "utf8")
+        const images = yield* Images
+        const missing = yield* probe(images, { default: { keys: [{ file: path }] } }).pipe(Effect.flip)
+        expect(missing._tag).toBe("SshKeyError")
+        if (missing._tag !== "SshKeyError") return
+        expect(missing.problem).toBe("Encrypted")
+        expect(missing.key).toBe(path)
+        const wrong = yield* probe(images, {
+          deploy: { keys: [{ key: Redacted.make(text), passphrase: Redacted.make("wrong passphrase") }] }
+        }).pipe(Effect.flip)
+        expect(wrong).toMatchObject({ _tag: "SshKeyError", problem: "WrongPassphrase", id: "deploy", key: "key 1" })
+        for (const error of [missing, wrong]) {
+          expect(JSON.stringify(error)).not.toContain(passphrase)
+          expect(JSON.stringify(error)).not.toContain(text.split("\n")[1]!)
+          expect(String(error)).not.toContain(passphrase)
+        }
+      }).pipe(Effect.scoped, Effect.provide(layerWith({ configDir: emptyConfigDir }))),
+    60_000
+  )
 })
 
-/** The static ssh-agent client (test/support/ssh-list.c), compiled once per machine. */
+/** The helper's `key <hex blob> <comment>` lines as `ssh-keygen -lf` prints them: SHA256 fingerprint, comment. */
+const listed = (output: string) =>
+  output.split("\n").filter((l) => l.startsWith("key ")).map((line) => {
+    const [, blob, ...comment] = line.split(" ")
+    const digest = createHash("sha256").update(Buffer.from(blob!, "hex")).digest("base64").replace(/=+$/, "")
+    return { fingerprint: `SHA256:${digest}`, comment: comment.join(" ") }
+  })
+
+/** `ssh-keygen -lf`'s fingerprint of a public key file. */
+const fingerprintOf = (pub: string) => execFileSync("ssh-keygen", ["-lf", pub], { encoding: "utf8" }).split(" ")[1]!
+
+/** A signature blob (hex): its algorithm and signature bytes. */
+const signatureOf = (hexBlob: string) => {
+  const blob = Buffer.from(hexBlob, "hex")
+  const algorithmLength = blob.readUInt32BE(0)
+  const algorithm = blob.subarray(4, 4 + algorithmLength).toString()
+  const bytesLength = blob.readUInt32BE(4 + algorithmLength)
+  return { algorithm, bytes: blob.subarray(8 + algorithmLength, 8 + algorithmLength + bytesLength) }
+}
+
+/** An ECDSA signature's (mpint r, mpint s) as DER for `crypto.verify`. */
+const ecdsaDer = (inner: Buffer) => {
+  const r = inner.subarray(4, 4 + inner.readUInt32BE(0))
+  const rest = inner.subarray(4 + r.length)
+  const s = rest.subarray(4, 4 + rest.readUInt32BE(0))
+  const int = (b: Buffer) => Buffer.concat([Buffer.of(0x02, b.length), b])
+  const body = Buffer.concat([int(r), int(s)])
+  return Buffer.concat([Buffer.of(0x30, body.length), body])
+}
+
+/**
+ * Verifies with the public key of a `.pub` file, read independently of the client: RSA and ECDSA
+ * as `ssh-keygen -e -m PKCS8` exports them, Ed25519 (which it does not export) from the file's blob.
+ */
+const verify = (pub: string, hash: string | null, data: Buffer, signature: Buffer) => {
+  const [type, base64] = readFileSync(pub, "utf8").split(" ")
+  const key = type === "ssh-ed25519"
+    ? createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(base64!, "base64").subarray(-32).toString("base64url") },
+      format: "jwk"
+    })
+    : createPublicKey(execFileSync("ssh-keygen", ["-e", "-m", "PKCS8", "-f", pub]))
+  return cryptoVerify(hash, data, key, signature)
+}
+
+/** The static ssh-agent client (test/support/ssh-list.c), compiled once per machine and version of its source. */
 const sshHelperBinary = (): string => {
-  const out = join(tmpdir(), "effect-docker-ssh-list")
+  const source = join(import.meta.dirname, "../support/ssh-list.c")
+  const version = createHash("sha256").update(readFileSync(source)).digest("hex").slice(0, 12)
+  const out = join(tmpdir(), `effect-docker-ssh-list-${version}`)
   try {
     readFileSync(out)
   } catch {
-    execFileSync("gcc", ["-static", "-O2", "-o", out, join(import.meta.dirname, "../support/ssh-list.c")])
+    // Compiled beside and renamed, so a concurrent run never executes a half-written binary.
+    const partial = `${out}.${process.pid}`
+    execFileSync("gcc", ["-static", "-O2", "-o", partial, source])
+    renameSync(partial, out)
   }
   return out
 }
