@@ -22,6 +22,7 @@ import type { CredentialsError } from "../docker-cli/credentials.js"
 import { DOCKER_HUB_AUTH_KEY } from "../docker-cli/reference.js"
 import { ProtoWriter, readFields, text } from "../wire/protobuf.js"
 import type { RegistryCredentials } from "../wire/registry-auth.js"
+import type { SshPrivateKey } from "../wire/ssh-key.js"
 import { type GrpcCall, GrpcCode, type GrpcHandler, GrpcStatus } from "./grpc-server.js"
 import { keyAgent, type SshAgent, type SshAgentSource } from "./ssh-agents.js"
 
@@ -178,7 +179,7 @@ const forwardSocket = async (call: GrpcCall, id: string, path: string): Promise<
 }
 
 /** Answers the agent protocol on the daemon's stream with the given keys (no agent process). */
-const serveKeys = async (call: GrpcCall, id: string, keys: Parameters<typeof keyAgent>[0]): Promise<void> => {
+const serveKeys = async (call: GrpcCall, id: string, keys: ReadonlyArray<SshPrivateKey>): Promise<void> => {
   const agent = keyAgent(keys)
   for await (const message of call.messages) {
     for (const f of readFields(message)) {
