@@ -27,11 +27,18 @@ import { GrpcCode, type GrpcHandler, GrpcStatus } from "./grpc-server.js"
 export type SecretSource =
   | Redacted.Redacted<string>
   | Redacted.Redacted<Uint8Array>
-  | { readonly file: string }
-  | { readonly env: string }
+  | {
+    /** Read from this file when BuildKit asks. */
+    readonly file: string
+  }
+  | {
+    /** Read from this environment variable when BuildKit asks. */
+    readonly env: string
+  }
 
 /** An ssh-agent to forward: its socket (default `$SSH_AUTH_SOCK`). */
 export interface SshAgentSource {
+  /** The agent's socket path. */
   readonly socket?: string | undefined
 }
 
