@@ -17,6 +17,7 @@ import {
   firstSentence,
   operationsOf,
   paramKey,
+  type Prop,
   type RawOperation,
   refsOf,
   responseKind,
@@ -101,10 +102,29 @@ const structFields = (
     let e = expr(p.type, ppath, ctx, w, indent)
     if (nullableProp(p.type, w)) e = `${P}Schema.NullOr(${e})`
     if (p.name !== forceRequired && !w.diff.required(ctx.owner, ppath)) e = `${P}Schema.optionalKey(${e})`
-    out += p.until === undefined ? jsdoc(p.description, indent) : deprecatedDoc(p.description, p.until, indent)
+    const doc = propDoc(p, w)
+    out += p.until === undefined ? jsdoc(doc, indent) : deprecatedDoc(doc, p.until, indent)
     out += `${indent}${propKey(rename?.[p.name] ?? p.name)}: ${e},\n`
   }
   return out
+}
+
+/**
+ * A property's JSDoc: the spec's description; for an undescribed `$ref` property (the spec
+ * describes the definition, not the use), the definition's; else the wire name and type. Every
+ * property has one so that the API reference (`npm run docs`, TypeDoc's `notDocumented`) passes.
+ */
+const propDoc = (p: Prop, w: World): string => {
+  if (p.description !== undefined) return p.description
+  const ref = p.type.kind === "ref" ? p.type.name : p.type.kind === "array" && p.type.items.kind === "ref"
+    ? p.type.items.name
+    : undefined
+  if (ref !== undefined) {
+    const text = w.defs.get(ref)?.description
+    const what = p.type.kind === "array" ? `A list of \`${ref}\`` : `${/^[AEIOU]/.test(ref) ? "An" : "A"} \`${ref}\``
+    return text === undefined ? `${what}.` : `${what}: ${text}`
+  }
+  return `\`${p.name}\` as the daemon sends it (${p.type.kind}; the spec does not describe it).`
 }
 
 /**
@@ -393,7 +413,11 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     if (rk.kind === "json" || rk.kind === "jsonStream") {
       const { decoder, schema: n } = named(rk.schema, "response", rk.kind === "json" ? `${id}Response` : `${id}Message`)
       respLit = `{ kind: "${rk.kind}", schema: ${n}, decode: ${decoder} }`
-      nsTypes.push(`  export type ${rk.kind === "json" ? "Response" : "Message"} = ${n}`)
+      nsTypes.push(
+        rk.kind === "json"
+          ? `  /** The decoded answer of ${id}. */\n  export type Response = ${n}`
+          : `  /** One decoded message of ${id}'s JSON stream. */\n  export type Message = ${n}`
+      )
     } else if (rk.kind === "binary") {
       respLit = `{ kind: "binary", contentType: ${JSON.stringify(rk.contentType)} }`
     } else respLit = `{ kind: "${rk.kind}" }`
@@ -432,8 +456,8 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       `\`${raw.method} ${raw.path}\`, API ${avail.since}${avail.until ? `–${avail.until}` : "+"}.`
     ]
       .filter(Boolean).join(" — ")
-    if (bodyType) nsTypes.unshift(`  export type Body = ${bodyType}`)
-    nsTypes.unshift(`  export type Args = ${argsName}`)
+    if (bodyType) nsTypes.unshift(`  /** The JSON request body of ${id}. */\n  export type Body = ${bodyType}`)
+    nsTypes.unshift(`  /** The arguments of ${id} (\`${argsName}\`). */\n  export type Args = ${argsName}`)
 
     const g = groupFile(raw.tag)
     const content = HEADER +
@@ -499,8 +523,11 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
   const versionsTs = HEADER +
     `/** Engine API versions the generated code was derived from (spec/versions.json). */\n` +
     `export const supportedVersions = [${diff.versions.map((v) => `"${v}"`).join(", ")}] as const\n` +
+    `/** One of {@link supportedVersions}. */\n` +
     `export type SupportedVersion = (typeof supportedVersions)[number]\n` +
+    `/** The newest Engine API version the generated code knows (negotiation never goes above it). */\n` +
     `export const newestVersion = "${newest.version}" as const\n` +
+    `/** The oldest Engine API version the generated code supports. */\n` +
     `export const oldestVersion = "${diff.versions[0]}" as const\n\n` +
     `/** The errata overlays (spec/errata/) applied to the upstream specs. */\n` +
     `export const errata = [\n` +
@@ -520,7 +547,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       `export * from "./clients/index.js"\n` +
       `/** Definition schemas, namespaced: some share a name with an operation (\`SystemInfo\`). */\n` +
       `export * as Schemas from "./schemas/index.js"\n` +
-      `export * from "./availability.js"\nexport * from "./versions.js"\n`
+      `export * from "./availability.js"\nexport * from "./versions.js"\n` +
+      `/** What the fast decoders (\`decodeX\`) return for a value they do not accept. */\n` +
+      `export { Invalid } from "../core/runtime.js"\n`
   )
   return { files, stats: { definitions: defNames.length, operations: allIds.length, inlineSchemas } }
 }

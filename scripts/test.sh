@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (and what CI runs): gets Node >= 22.19, installs dependencies, starts
-# the real test engines (when root), then typechecks, lints, checks generated code and runs every
-# test on every engine of scripts/engines/engines.list. Exits non-zero on any failure.
+# the real test engines (when root), then typechecks, lints, checks generated code, builds the API
+# reference and runs every test on every engine of scripts/engines/engines.list. Exits non-zero on
+# any failure.
 set -euo pipefail
 source "$(dirname "$0")/lib/deps.sh"
 ed_setup
@@ -16,6 +17,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "typecheck"; npm run -s typecheck
 step "lint"; npm run -s lint
 if npm pkg get scripts.codegen:check | grep -q codegen; then step "codegen:check"; npm run -s codegen:check; fi
+# The API reference (TypeDoc, typedoc.json): fails on any warning, an undocumented export included.
+step "docs"; npm run -s docs
 
 step "tests (unit + integration on every engine)"
 report=$(mktemp)

@@ -30,7 +30,14 @@ export * from "./archive/pack.js"
 export * from "./archive/unpack.js"
 export type * from "./core/descriptor.js"
 export * from "./core/errors.js"
-export { type ContextSource, type DockerEnv, type ResolvedContext, resolveDockerContext } from "./docker-cli/context.js"
+export type { ConfigAuthEntry, DockerConfigFile } from "./docker-cli/config-file.js"
+export {
+  type ContextSource,
+  type DockerEnv,
+  type ResolvedContext,
+  resolveDockerContext,
+  type TlsMaterial
+} from "./docker-cli/context.js"
 export * from "./docker-cli/credentials.js"
 export {
   DOCKER_HUB_AUTH_KEY,
@@ -43,10 +50,26 @@ export {
   registryOfReference,
   sameImageReference
 } from "./docker-cli/reference.js"
-export * from "./engine/api-version.js"
+// Not `versionResolver`: it runs over the engine's internal transport; `DockerEngine.apiVersion` is its use.
+export {
+  compareApiVersions,
+  isSupportedApiVersion,
+  MAX_API_VERSION,
+  MIN_API_VERSION,
+  negotiateApiVersion,
+  normalizeApiVersion,
+  parseVersionRefusal
+} from "./engine/api-version.js"
 export type { Pem, SshOptions, TlsOptions } from "./engine/connector.js"
 export * from "./engine/endpoint.js"
-export { DockerEngine, type DockerEngineOptions, type DockerEngineShape } from "./engine/engine.js"
+export {
+  DockerEngine,
+  type DockerEngineOptions,
+  type DockerEngineShape,
+  type HijackedConnection,
+  type RawAnswer,
+  type StreamingAnswer
+} from "./engine/engine.js"
 // The request and response types users write most, without reaching into `effect-docker/generated`
 // (which has every operation's descriptor and every definition's Schema).
 export type { ContainerCreateBody } from "./generated/operations/container/ContainerCreate.js"
@@ -118,7 +141,7 @@ export type {
   VertexStatusEvent,
   VertexWarningEvent
 } from "./wire/buildkit-status.js"
-export { type EngineIdentity, engineIdentity, isPodman } from "./wire/engine-identity.js"
+export { type EngineIdentity, engineIdentity, type HeaderMap, isPodman } from "./wire/engine-identity.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,
@@ -158,7 +181,25 @@ const services = Layer.mergeAll(
   Configs.layer
 )
 
-/** Every service over one engine. */
+/**
+ * Every service over one engine: `layerFromEnv` for the engine the Docker CLI would use, `layer`
+ * for explicit options (`host`, `apiVersion`, `tls`, `ssh`, `timeout`, `connections`, `retry`).
+ *
+ * @example
+ * ```ts
+ * import { runMain } from "@effect/platform-node/NodeRuntime"
+ * import { Containers, Docker, System } from "effect-docker"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { ApiVersion } = yield* (yield* System).version()
+ *   const running = yield* (yield* Containers).list()
+ *   yield* Console.log(`API ${ApiVersion}: ${running.length} running`)
+ * })
+ *
+ * runMain(program.pipe(Effect.provide(Docker.layerFromEnv)))
+ * // or: Effect.provide(Docker.layer({ host: "ssh://me@build-box", apiVersion: "1.44" }))
+ * ```
+ */
 export const Docker = {
   /** All services, for an engine configured from `DOCKER_HOST` / `DOCKER_API_VERSION`. */
   layerFromEnv: Layer.provideMerge(services, DockerEngine.layerFromEnv),

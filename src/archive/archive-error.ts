@@ -1,6 +1,7 @@
 /** What the archive functions fail with, and the one rule for what an entry name may be. */
 import * as Data from "effect/Data"
 
+/** A tar archive could not be packed, read or unpacked: `reason` says how. */
 export class ArchiveError extends Data.TaggedError("ArchiveError")<{
   /**
    * `Io`: reading or writing the local filesystem failed; `UnsafeEntry`: an entry would escape
@@ -10,7 +11,9 @@ export class ArchiveError extends Data.TaggedError("ArchiveError")<{
   readonly reason: "Io" | "UnsafeEntry" | "BadName" | "Corrupt"
   /** The entry name or local path concerned, when there is one. */
   readonly path: string | undefined
+  /** What went wrong, in one line. */
   readonly message: string
+  /** The underlying failure, for debugging. */
   readonly cause?: unknown
 }> {}
 

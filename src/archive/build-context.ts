@@ -45,9 +45,11 @@ export class BuildContextError extends Data.TaggedError("BuildContextError")<{
    * `OutsideContext` for a Dockerfile named inside the context that links outside it.
    */
   readonly code: string
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 
+/** Options of `directoryContext`. */
 export interface DirectoryContextOptions {
   /**
    * The Dockerfile: a path relative to the context directory (default `Dockerfile`), or an
@@ -170,6 +172,14 @@ const refuseDockerfileOutside = async (root: string, path: string): Promise<void
 /**
  * The build context of `directory` as a tar stream, with the `dockerfile` value to send. Nothing
  * is read until the stream runs; a file that cannot be read fails it with `BuildContextError`.
+ *
+ * @example
+ * ```ts
+ * import { directoryContext, Images } from "effect-docker"
+ *
+ * const context = directoryContext("./app") // honours ./app/.dockerignore
+ * const built = yield* (yield* Images).build({ tar: context.tar, dockerfile: context.dockerfile }, { t: ["app:dev"] })
+ * ```
  */
 export const directoryContext = (directory: string, options: DirectoryContextOptions = {}): DirectoryContext => {
   const root = resolve(directory)

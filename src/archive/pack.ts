@@ -13,13 +13,21 @@ import { Batcher, encodeTarHeader, endOfArchive, fileData, mtimeOf, padding } fr
 /** What `packTar` puts in the archive. */
 export type PackSource =
   /** A file, directory (recursively) or symlink on disk, stored as `name` (default: its basename). */
-  | { readonly path: string; readonly name?: string | undefined }
+  | {
+    /** The path on disk. */
+    readonly path: string
+    /** Its name in the archive (default: its basename). */
+    readonly name?: string | undefined
+  }
   /** A file made from memory. */
   | {
+    /** Its name in the archive: a relative path (`dir/file.txt`). */
     readonly name: string
+    /** Its bytes (a string is written as UTF-8). */
     readonly content: string | Uint8Array
     /** Permission bits (default `0o644`). */
     readonly mode?: number | undefined
+    /** Modification time (default: now). */
     readonly mtime?: Date | undefined
   }
 
@@ -79,6 +87,17 @@ async function* packSources(sources: ReadonlyArray<PackSource>): AsyncGenerator<
  * A tar archive of `sources` as a byte stream, produced as it is read. Modes and mtimes are kept,
  * owners are root (`0:0`; `putArchive` with `copyUIDGID` gives them to the container user),
  * symlinks stay symlinks. A path that cannot be read fails the stream with `ArchiveError` (`Io`).
+ *
+ * @example
+ * ```ts
+ * import { Containers, packTar } from "effect-docker"
+ *
+ * const tar = packTar([
+ *   { name: "app/config.json", content: JSON.stringify({ debug: true }) }, // from memory
+ *   { path: "./README.md", name: "app/README.md" } // from disk
+ * ])
+ * yield* (yield* Containers).putArchive("web", "/srv", tar) // /srv/app/… in the container
+ * ```
  */
 export const packTar = (sources: ReadonlyArray<PackSource>): Stream.Stream<Uint8Array, ArchiveError> =>
   Stream.fromAsyncIterable({ [Symbol.asyncIterator]: () => packSources(sources) }, (error) => {

@@ -28,8 +28,11 @@ import { LinkGuard } from "./link-guard.js"
 
 /** What `unpackTar` wrote. */
 export interface UnpackResult {
+  /** The regular files, as archive paths. */
   readonly files: ReadonlyArray<string>
+  /** The directories. */
   readonly directories: ReadonlyArray<string>
+  /** The symbolic links. */
   readonly symlinks: ReadonlyArray<string>
   /** Device nodes, FIFOs and other entries that were not extracted. */
   readonly skipped: ReadonlyArray<string>
@@ -196,6 +199,17 @@ const extractAll = async (
  * escape it (see the module doc): the first unsafe entry fails the whole extraction with
  * `ArchiveError` (`"UnsafeEntry"`), leaving what was extracted before it. A failure of `tar`
  * itself fails with that error.
+ *
+ * @example
+ * ```ts
+ * import { Containers, unpackTar } from "effect-docker"
+ *
+ * const copied = yield* Effect.scoped(Effect.gen(function*() {
+ *   const download = yield* (yield* Containers).getArchive("web", "/etc/hostname")
+ *   return yield* unpackTar(download.tar, "./out") // ./out/hostname
+ * }))
+ * yield* Console.log(copied.files)
+ * ```
  */
 export const unpackTar = <E>(
   tarBytes: Stream.Stream<Uint8Array, E>,

@@ -32,8 +32,14 @@ export type { SshAgentSource, SshKeySource } from "./ssh-agents.js"
 export type SecretSource =
   | Redacted.Redacted<string>
   | Redacted.Redacted<Uint8Array>
-  | { readonly file: string }
-  | { readonly env: string }
+  | {
+    /** Read from this file when BuildKit asks. */
+    readonly file: string
+  }
+  | {
+    /** Read from this environment variable when BuildKit asks. */
+    readonly env: string
+  }
 
 /** What a session serves besides health. */
 export interface SessionProviders {

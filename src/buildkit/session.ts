@@ -23,7 +23,9 @@ import { sshAgents } from "./ssh-agents.js"
 
 /** The session ended (the daemon or the connection closed it, or it failed) while a build used it. */
 export class BuildKitSessionError extends Data.TaggedError("BuildKitSessionError")<{
+  /** The session's id (`X-Docker-Expose-Session-Uuid`). */
   readonly sessionId: string
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 

@@ -25,16 +25,32 @@ import {
 
 /** A private key for an in-memory agent: a file, or its text; with its passphrase if encrypted. */
 export type SshKeySource =
-  | { readonly file: string; readonly passphrase?: Redacted.Redacted<string> | undefined }
-  | { readonly key: Redacted.Redacted<string>; readonly passphrase?: Redacted.Redacted<string> | undefined }
+  | {
+    /** The key file's path (OpenSSH or PEM format), read when the session opens. */
+    readonly file: string
+    /** The passphrase of an encrypted key. */
+    readonly passphrase?: Redacted.Redacted<string> | undefined
+  }
+  | {
+    /** The key's text (OpenSSH or PEM format). */
+    readonly key: Redacted.Redacted<string>
+    /** The passphrase of an encrypted key. */
+    readonly passphrase?: Redacted.Redacted<string> | undefined
+  }
 
 /**
  * An ssh-agent to forward: a running agent's socket (default `$SSH_AUTH_SOCK`), or keys the
  * session serves as an agent itself.
  */
 export type SshAgentSource =
-  | { readonly socket?: string | undefined }
-  | { readonly keys: ReadonlyArray<SshKeySource> }
+  | {
+    /** The agent's socket path (default `$SSH_AUTH_SOCK`). */
+    readonly socket?: string | undefined
+  }
+  | {
+    /** Keys the session serves as an agent, without a running agent. */
+    readonly keys: ReadonlyArray<SshKeySource>
+  }
 
 /** What an id forwards, ready to serve. */
 export type SshAgent =

@@ -9,6 +9,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { DockerError } from "./errors.js"
 
+/** The HTTP methods the Engine API uses. */
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE"
 
 /** An API version as the daemon writes it, e.g. "1.41". */
@@ -44,13 +45,17 @@ export type RemovedPolicy = "refuse" | "drop"
  */
 export type ParamEncoding = "string" | "integer" | "number" | "boolean" | "json" | "repeat" | "repeatJson" | "csv"
 
+/** One path, query or header parameter of an operation. */
 export interface ParamSpec extends Availability {
   /** Name on the wire (`one-shot`, `X-Registry-Auth`, `id`). */
   readonly name: string
   /** Property name in the operation's argument object (a valid JS identifier, camelCase). */
   readonly key: string
+  /** Where it goes. */
   readonly in: "path" | "query" | "header"
+  /** The operation needs it. */
   readonly required: boolean
+  /** How its value is written (see {@link ParamEncoding}). */
   readonly encoding: ParamEncoding
   /**
    * What the daemon assumes when the parameter is omitted: documentation only, nothing is sent —
@@ -65,12 +70,15 @@ export interface ParamSpec extends Availability {
   readonly alwaysSent?: true
 }
 
+/** An operation's request body. */
 export interface BodySpec extends Availability {
   /** Property name in the argument object that carries the body (`body`). */
   readonly key: string
+  /** The operation needs one. */
   readonly required: boolean
   /** `application/json` bodies are encoded with `schema`; other content types are byte streams. */
   readonly contentType: "application/json" | "application/x-tar" | "application/octet-stream" | "text/plain"
+  /** A JSON body's Schema. */
   readonly schema?: Schema.Top
 }
 
@@ -103,36 +111,79 @@ export type FastDecoder = (u: unknown) => unknown
 /** What comes back on success, and how the executor must read it. */
 export type ResponseSpec =
   /** A JSON document decoded with `schema` (`decode` first: see {@link FastDecoder}). */
-  | { readonly kind: "json"; readonly schema: Schema.Top; readonly decode?: FastDecoder }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "json"
+    /** The answer's Schema. */
+    readonly schema: Schema.Top
+    /** The generated fast decoder, tried first. */
+    readonly decode?: FastDecoder
+  }
   /** No body worth reading (204, or 200/201 with an empty/irrelevant body). */
-  | { readonly kind: "empty" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "empty"
+  }
   /** A short text body (`_ping` answers `OK`). */
-  | { readonly kind: "text" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "text"
+  }
   /** 200, then newline-separated JSON messages; an `error`/`errorDetail` message is an in-stream failure. */
-  | { readonly kind: "jsonStream"; readonly schema: Schema.Top; readonly decode?: FastDecoder }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "jsonStream"
+    /** Each message's Schema. */
+    readonly schema: Schema.Top
+    /** The generated fast decoder of a message, tried first. */
+    readonly decode?: FastDecoder
+  }
   /** stdout/stderr: multiplexed 8-byte frames unless the container (or exec start) has a TTY. */
-  | { readonly kind: "stdio" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "stdio"
+  }
   /** An opaque byte stream (tar archives, exports). */
-  | { readonly kind: "binary"; readonly contentType: string }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "binary"
+    /** The content type the daemon sends. */
+    readonly contentType: string
+  }
   /** Only response headers matter (`HEAD /containers/{id}/archive`). */
-  | { readonly kind: "headers" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "headers"
+  }
   /** The connection is hijacked (`Upgrade: tcp`): raw bidirectional bytes after a 101. */
-  | { readonly kind: "hijack" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "hijack"
+  }
   /** A WebSocket upgrade. */
-  | { readonly kind: "websocket" }
+  | {
+    /** How the executor reads the answer. */
+    readonly kind: "websocket"
+  }
 
 /** Which registry credentials header the daemon reads on this operation, documented or not. */
 export type RegistryAuthHeader = "X-Registry-Auth" | "X-Registry-Config"
 
+/** What codegen emits for every Engine API operation (`ContainerInspect`, …) and the engine runs: how to send it, how to read the answer. */
 export interface OperationDescriptor extends Availability {
+  /** The spec's operationId (`ContainerInspect`). */
   readonly operationId: string
+  /** The HTTP method. */
   readonly method: HttpMethod
   /** Path template without the version prefix, e.g. `/containers/{id}/json`. */
   readonly path: string
   /** Path, query and header parameters, in spec order. */
   readonly params: ReadonlyArray<ParamSpec>
+  /** The request body, when the operation has one. */
   readonly body?: BodySpec
+  /** What comes back on success, and how it is read. */
   readonly response: ResponseSpec
+  /** Which registry credentials header it takes, if any. */
   readonly registryAuth?: RegistryAuthHeader
   /** Response headers worth reading on success (`Api-Version` on `_ping`, `X-Docker-Container-Path-Stat`…). */
   readonly responseHeaders?: ReadonlyArray<string>
@@ -147,26 +198,47 @@ export interface OperationDescriptor extends Availability {
 }
 
 /** The decoded answer of a JSON operation, or the message type of a JSON-stream operation. */
-export type ResponseOf<D extends OperationDescriptor> = D["response"] extends
-  { readonly schema: infer S extends Schema.Top } ? S["Type"]
+export type ResponseOf<D extends OperationDescriptor> = D["response"] extends {
+  /** The response's Schema (JSON and JSON-stream operations have one). */
+  readonly schema: infer S extends Schema.Top
+} ? S["Type"]
   : never
 
 /** The argument object an operation takes (from its generated `args` Schema). */
-export type ArgsOf<D extends OperationDescriptor> = D extends { readonly args: infer S extends Schema.Top } ? S["Type"]
+export type ArgsOf<D extends OperationDescriptor> = D extends {
+  /** The generated arguments Schema. */
+  readonly args: infer S extends Schema.Top
+} ? S["Type"]
   : Readonly<Record<string, unknown>>
 
 /**
  * The argument object a call takes: {@link ArgsOf}, with a byte body (if the operation has one)
  * that may be a `Stream` failing with `E`, which then fails the call with that `E`.
  */
-export type CallArgs<D extends OperationDescriptor, E = never> = D extends
-  { readonly body: { readonly contentType: "application/json" } } ? ArgsOf<D>
-  : D extends { readonly body: BodySpec } ? WithByteBody<ArgsOf<D>, E>
+export type CallArgs<D extends OperationDescriptor, E = never> = D extends {
+  /** A JSON body. */
+  readonly body: {
+    /** Its content type. */
+    readonly contentType: "application/json"
+  }
+} ? ArgsOf<D>
+  : D extends {
+    /** A byte body. */
+    readonly body: BodySpec
+  } ? WithByteBody<ArgsOf<D>, E>
   : ArgsOf<D>
 
-type WithByteBody<T, E> =
+/** Arguments `T` whose `body` is a {@link ByteBody} that may fail with `E`. */
+export type WithByteBody<T, E> =
   & Omit<T, "body">
-  & ({} extends Pick<T, "body" & keyof T> ? { readonly body?: ByteBody<E> } : { readonly body: ByteBody<E> })
+  & ({} extends Pick<T, "body" & keyof T> ? {
+      /** The body's bytes (optional). */
+      readonly body?: ByteBody<E>
+    }
+    : {
+      /** The body's bytes. */
+      readonly body: ByteBody<E>
+    })
 
 /** Per-call settings a service method can give. */
 export interface CallOptions {

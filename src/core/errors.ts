@@ -6,9 +6,11 @@
  */
 import * as Data from "effect/Data"
 
-interface StatusFields {
+/** The fields every status error (`NotFound`, `Conflict`…) has. */
+export interface StatusFields {
   /** The Engine API operation, e.g. `ContainerInspect`. */
   readonly operation: string
+  /** The HTTP status the daemon answered with. */
   readonly status: number
   /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
   readonly daemonMessage: string
@@ -21,7 +23,8 @@ interface StatusFields {
   readonly message: string
 }
 
-type StatusArgs = Omit<StatusFields, "message">
+/** What `statusErrorFor` builds a status error from: its fields, the message made from them. */
+export type StatusArgs = Omit<StatusFields, "message">
 
 /**
  * Podman answers 500 where Docker answers 409 for a conflict with the object's state: its error's
@@ -67,6 +70,7 @@ export class ServiceUnavailable extends Data.TaggedError("ServiceUnavailable")<S
 /** Any other non-success status. */
 export class UnexpectedStatus extends Data.TaggedError("UnexpectedStatus")<StatusFields> {}
 
+/** The errors of a daemon's non-success HTTP status, one class per status (see `statusErrorFor`). */
 export type StatusError =
   | NotModified
   | BadRequest
@@ -122,27 +126,35 @@ export const statusErrorFor = (fields: StatusArgs): StatusError => {
 
 /** The daemon could not be reached (no socket, refused, reset before an answer). */
 export class ConnectionError extends Data.TaggedError("ConnectionError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** Where we tried to connect, e.g. `unix:///var/run/docker.sock`. */
   readonly endpoint: string
   /** The system error code (`ENOENT`, `ECONNREFUSED`, `ECONNRESET`…), when there is one. */
   readonly code: string | undefined
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
+  /** The underlying failure (the socket's error, the Schema's issue), for debugging. */
   readonly cause?: unknown
 }> {}
 
 /** The endpoint configuration itself is unusable (bad DOCKER_HOST, unsupported scheme). */
 export class EndpointError extends Data.TaggedError("EndpointError")<{
+  /** The address as configured (`unix:///var/run/docker.sock`, a `DOCKER_HOST` value). */
   readonly endpoint: string
+  /** What went wrong, in one line (`invalid Docker host "…": …`). */
   readonly message: string
 }> {}
 
 /** A success answer whose body does not match what the operation returns. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** Where in the body, and what was wrong (from the Schema issue). */
   readonly detail: string
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
+  /** The underlying failure (the socket's error, the Schema's issue), for debugging. */
   readonly cause?: unknown
 }> {}
 
@@ -151,11 +163,13 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
  * older than the client supports, or the request uses something newer than the effective version.
  */
 export class ApiVersionError extends Data.TaggedError("ApiVersionError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** The version requests are made with. */
   readonly apiVersion: string
   /** The version the request (or the daemon) needs, when known. */
   readonly required: string | undefined
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}
 
@@ -164,11 +178,13 @@ export class ApiVersionError extends Data.TaggedError("ApiVersionError")<{
  * `{"error":…,"errorDetail":{…}}` message in a pull, push, build, load or plugin progress stream.
  */
 export class InStreamError extends Data.TaggedError("InStreamError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** `errorDetail.message`, else `error`. */
   readonly daemonMessage: string
   /** `errorDetail.code`, when the daemon sent one. */
   readonly code: number | undefined
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}
 
@@ -179,10 +195,13 @@ export class InStreamError extends Data.TaggedError("InStreamError")<{
  * stream read as framed), or the stream ended inside a frame (`"Truncated"`).
  */
 export class StdioStreamError extends Data.TaggedError("StdioStreamError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
+  /** Why the stream could not be read (see the class's description). */
   readonly reason: "SystemError" | "BadHeader" | "Truncated"
   /** The daemon's text from a type-3 frame; `undefined` for the other reasons. */
   readonly daemonMessage: string | undefined
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}
 
@@ -191,8 +210,11 @@ export class StdioStreamError extends Data.TaggedError("StdioStreamError")<{
  * Effect's `Cause.TimeoutError` (from `Effect.timeout`), and one `catchTag` would catch both.
  */
 export class OperationTimeoutError extends Data.TaggedError("OperationTimeoutError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
+  /** The bound that elapsed, in milliseconds. */
   readonly millis: number
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}
 
@@ -202,6 +224,7 @@ export class OperationTimeoutError extends Data.TaggedError("OperationTimeoutErr
  * an empty segment), or a body that cannot be serialised as JSON (circular, BigInt).
  */
 export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** The argument's key (`id`, `name`, `body`, `filters`…). */
   readonly argument: string
@@ -216,9 +239,13 @@ export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError
  * `NotFound` of a missing object. `engine` names what answered (`podman 4.3.1`).
  */
 export class UnsupportedByEngine extends Data.TaggedError("UnsupportedByEngine")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
+  /** What answered: `podman 4.3.1`. */
   readonly engine: string
+  /** The HTTP status the daemon answered with. */
   readonly status: number
+  /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
   readonly daemonMessage: string
   /** `${operation}: ${engine} does not support this operation (HTTP ${status}: ${daemonMessage})` */
   readonly message: string
@@ -243,10 +270,24 @@ export type DockerError =
  * `Unauthorized` instead, as for pulls.
  */
 export class BuildFailedError extends Data.TaggedError("BuildFailedError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
+  /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
   readonly daemonMessage: string
-  readonly step: { readonly name: string; readonly digest: string; readonly error: string } | undefined
+  /** The step that failed, when BuildKit named it: its name (`[2/3] RUN make`), vertex digest and error. */
+  readonly step:
+    | {
+      /** The step's name as BuildKit shows it (`[2/3] RUN make`). */
+      readonly name: string
+      /** Its vertex digest. */
+      readonly digest: string
+      /** Its error. */
+      readonly error: string
+    }
+    | undefined
+  /** The failing step's last output lines. */
   readonly logs: ReadonlyArray<string>
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}
 
@@ -257,10 +298,13 @@ export class BuildFailedError extends Data.TaggedError("BuildFailedError")<{
  * `key` is the file's path or `key <n>` for key text.
  */
 export class SshKeyError extends Data.TaggedError("SshKeyError")<{
+  /** The Engine API operation the key was for (`ImageBuild`). */
   readonly operation: string
   /** The ssh id (`default`, or the `id=` of the mount). */
   readonly id: string
+  /** The key's file path, or `key <n>` (its place in `keys`) for key text: never the key itself. */
   readonly key: string
+  /** What was wrong with the key. */
   readonly problem: "Unreadable" | "NotAKey" | "Encrypted" | "WrongPassphrase" | "Unsupported"
   /** `${operation}: ssh ${id}: ${key}: … (what was wrong)` */
   readonly message: string
@@ -268,6 +312,8 @@ export class SshKeyError extends Data.TaggedError("SshKeyError")<{
 
 /** A progress stream (build, pull, push, import, load) ended without an in-stream error but never reported what it produced. */
 export class IncompleteStreamError extends Data.TaggedError("IncompleteStreamError")<{
+  /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
+  /** What went wrong, in one line that names the operation. */
   readonly message: string
 }> {}

@@ -9,20 +9,31 @@ import { join } from "node:path"
 
 /** One entry of `auths` in `config.json`, as the CLI writes it. */
 export interface ConfigAuthEntry {
+  /** base64 of `username:password`, as `docker login` writes it. */
   readonly auth?: string
+  /** The user, when written apart. */
   readonly username?: string
+  /** The password, when written apart. */
   readonly password?: string
+  /** The e-mail address (legacy). */
   readonly email?: string
+  /** The registry the entry is for. */
   readonly serveraddress?: string
+  /** An OAuth refresh token the registry issued. */
   readonly identitytoken?: string
+  /** A bearer token for the registry. */
   readonly registrytoken?: string
 }
 
 /** The parts of `config.json` this library reads. */
 export interface DockerConfigFile {
+  /** The context `docker context use` chose. */
   readonly currentContext?: string
+  /** Stored credentials, by registry. */
   readonly auths?: Readonly<Record<string, ConfigAuthEntry>>
+  /** The credential helper for every registry (`docker-credential-<credsStore>`). */
   readonly credsStore?: string
+  /** Credential helpers by registry. */
   readonly credHelpers?: Readonly<Record<string, string>>
 }
 

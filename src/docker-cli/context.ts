@@ -30,11 +30,17 @@ import { configDirectory, errorCode, jsonField, readConfigFile, readJsonFile } f
 
 /** The variables the CLI reads (unset and empty mean the same). */
 export interface DockerEnv {
+  /** The daemon's address (`unix://…`, `tcp://…`, `ssh://…`). */
   readonly DOCKER_HOST?: string | undefined
+  /** The context to use (over `currentContext` of config.json). */
   readonly DOCKER_CONTEXT?: string | undefined
+  /** The CLI's configuration directory (default `~/.docker`). */
   readonly DOCKER_CONFIG?: string | undefined
+  /** Non-empty: TLS, verifying the daemon. */
   readonly DOCKER_TLS_VERIFY?: string | undefined
+  /** Non-empty: TLS. */
   readonly DOCKER_TLS?: string | undefined
+  /** Where `ca.pem`, `cert.pem` and `key.pem` are. */
   readonly DOCKER_CERT_PATH?: string | undefined
   /** For `~/.docker`; default: the process's home directory. */
   readonly HOME?: string | undefined
@@ -42,21 +48,28 @@ export interface DockerEnv {
 
 /** TLS material as the CLI finds it (PEM bytes, read), and whether to verify the daemon. */
 export interface TlsMaterial {
+  /** The CA's certificate (PEM). */
   readonly ca?: Uint8Array | undefined
+  /** The client's certificate (PEM). */
   readonly cert?: Uint8Array | undefined
+  /** The client's key (PEM). */
   readonly key?: Uint8Array | undefined
+  /** Verify the daemon's certificate. */
   readonly verify: boolean
 }
 
+/** The name of the context made from the environment. */
 export const DEFAULT_CONTEXT = "default"
 const DEFAULT_TLS_HOST = "tcp://localhost:2376"
 
 /** What decided the context. */
 export type ContextSource = "DOCKER_HOST" | "DOCKER_CONTEXT" | "config.json" | "default"
 
+/** The context the Docker CLI would use, resolved (`resolveDockerContext`). */
 export interface ResolvedContext {
   /** The context's name (`default` for the environment). */
   readonly name: string
+  /** What decided it. */
   readonly source: ContextSource
   /** The configuration directory in use. */
   readonly configDir: string

@@ -13,6 +13,7 @@ import type { RegistryCredentials } from "../wire/registry-auth.js"
 export class CredentialsError extends Data.TaggedError("CredentialsError")<{
   /** The registry whose credentials were looked up (empty when reading the configuration failed). */
   readonly registry: string
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 

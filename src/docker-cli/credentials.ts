@@ -52,9 +52,26 @@ export const credentialsFromConfigEntry = (
 
 /** Where the CLI would take a registry's credentials from. */
 export type CredentialSource =
-  | { readonly _tag: "Helper"; readonly helper: string; readonly serverAddress: string }
-  | { readonly _tag: "File"; readonly serverAddress: string; readonly entry: ConfigAuthEntry }
-  | { readonly _tag: "None" }
+  | {
+    /** A credential helper (`credHelpers` or `credsStore` of config.json). */
+    readonly _tag: "Helper"
+    /** The helper's name (`docker-credential-<helper>` is run). */
+    readonly helper: string
+    /** The key the helper is asked for. */
+    readonly serverAddress: string
+  }
+  | {
+    /** An `auths` entry of config.json. */
+    readonly _tag: "File"
+    /** The entry's key. */
+    readonly serverAddress: string
+    /** The entry. */
+    readonly entry: ConfigAuthEntry
+  }
+  | {
+    /** No credentials: the registry is used anonymously. */
+    readonly _tag: "None"
+  }
 
 /**
  * The CLI's `GetCredentialsStore` + file-store lookup: `credHelpers[registry]`, else `credsStore`,

@@ -35,9 +35,11 @@ export type ReferenceRule =
 
 /** An image reference the daemon would refuse or misread, refused before anything is sent. */
 export class InvalidReferenceError extends Data.TaggedError("InvalidReferenceError")<{
+  /** The operation that was refused (its operationId). */
   readonly operation: string
   /** The reference as given. */
   readonly reference: string
+  /** Which rule it broke. */
   readonly rule: ReferenceRule
   /** `${operation}: invalid image reference "${reference}": ${what the rule says}` */
   readonly message: string
@@ -51,6 +53,7 @@ export interface ImageReference {
   readonly path: string
   /** The short form the CLI shows and sends: `busybox`, `127.0.0.1:5000/a/b`. */
   readonly familiarName: string
+  /** The tag (`latest`, `1.36`), when it has one. */
   readonly tag: string | undefined
   /** `sha256:<hex>`. */
   readonly digest: string | undefined
@@ -217,6 +220,14 @@ export const convertToHostname = (address: string): string => {
  * `localhost/x:t` (its name for an image that came from no registry) is a registry named
  * `localhost` here too, as the Docker CLI reads it: not the same as `x:t`. A reference that
  * does not parse equals nothing (not even itself): an image ID is not a reference.
+ *
+ * @example
+ * ```ts
+ * import { sameImageReference } from "effect-docker"
+ *
+ * sameImageReference("busybox", "docker.io/library/busybox:latest") // true
+ * sameImageReference("localhost/x:1", "x:1") // false: `localhost` is a registry
+ * ```
  */
 export const sameImageReference = (a: string, b: string): boolean => {
   const left = parseReference(a, "sameImageReference")

@@ -12,8 +12,9 @@ import { newestVersion, oldestVersion } from "../generated/versions.js"
 import { firstHeader } from "../wire/headers.js"
 import type { Transport } from "./transport.js"
 
-/** Oldest and newest Engine API versions the generated code covers (from `spec/versions.json`). */
+/** The oldest Engine API version the generated code covers (from `spec/versions.json`). */
 export const MIN_API_VERSION: string = oldestVersion
+/** The newest Engine API version the generated code covers: negotiation never goes above it. */
 export const MAX_API_VERSION: string = newestVersion
 
 const parse = (version: string): readonly [number, number] | undefined => {
@@ -43,6 +44,7 @@ const rank = (version: string): number => {
 /** Negative when `a < b`, zero when equal, positive when `a > b` (numeric: 1.9 < 1.10). */
 export const compareApiVersions = (a: string, b: string): number => (a === b ? 0 : rank(a) - rank(b))
 
+/** Whether `version` is a `major.minor` between `MIN_API_VERSION` and `MAX_API_VERSION`. */
 export const isSupportedApiVersion = (version: string): boolean =>
   parse(version) !== undefined && compareApiVersions(version, MIN_API_VERSION) >= 0 &&
   compareApiVersions(version, MAX_API_VERSION) <= 0
@@ -64,12 +66,16 @@ export const negotiateApiVersion = (daemonVersion: string | undefined): string |
  */
 export const parseVersionRefusal = (
   message: string
-): { readonly required: string | undefined } | undefined => {
+): {
+  /** The version the daemon asks for, when its message names one. */
+  readonly required: string | undefined
+} | undefined => {
   if (!/client version \S+ is too (old|new)/i.test(message)) return undefined
   const required = /(?:minimum|maximum) supported API version is (\d+\.\d+)/i.exec(message)?.[1]
   return { required }
 }
 
+/** How a layer decides the version of its requests (`versionResolver`): a pin, or one shared negotiation. */
 export interface VersionResolver {
   /** The version: at once when negotiated, else after the (shared) negotiation. */
   readonly version: Effect.Effect<string, DockerError>

@@ -4,20 +4,45 @@
  */
 import { EndpointError } from "../core/errors.js"
 
+/** The daemon's socket when nothing says otherwise. */
 export const DEFAULT_UNIX_SOCKET = "/var/run/docker.sock"
 const DEFAULT_TCP_PORT = 2375
 const DEFAULT_TLS_PORT = 2376
 
+/** A parsed daemon address (`parseEndpoint`), told apart by `_tag`. */
 export type Endpoint =
-  | { readonly _tag: "Unix"; readonly socketPath: string }
-  | { readonly _tag: "Tcp"; readonly host: string; readonly port: number; readonly tls: boolean }
   | {
-    readonly _tag: "Ssh"
-    readonly user: string | undefined
+    /** A unix socket. */
+    readonly _tag: "Unix"
+    /** Its path. */
+    readonly socketPath: string
+  }
+  | {
+    /** TCP, with or without TLS. */
+    readonly _tag: "Tcp"
+    /** Host name or address. */
     readonly host: string
+    /** Port (default 2375, 2376 with TLS). */
+    readonly port: number
+    /** Speak TLS (`https://`, or `tcp://` with TLS options). */
+    readonly tls: boolean
+  }
+  | {
+    /** The system `ssh`, running `docker system dial-stdio` on the remote. */
+    readonly _tag: "Ssh"
+    /** The remote user, if the address names one. */
+    readonly user: string | undefined
+    /** The remote host. */
+    readonly host: string
+    /** The ssh port, if the address names one. */
     readonly port: number | undefined
   }
-  | { readonly _tag: "Npipe"; readonly path: string }
+  | {
+    /** A Windows named pipe. */
+    readonly _tag: "Npipe"
+    /** Its path (`//./pipe/docker_engine`). */
+    readonly path: string
+  }
 
 /** The address in the CLI's own notation, for messages (`unix:///var/run/docker.sock`). */
 export const formatEndpoint = (endpoint: Endpoint): string => {

@@ -47,6 +47,7 @@ import {
   type WholeResponse
 } from "./transport.js"
 
+/** Options of `DockerEngine.layer` (and `Docker.layer`). */
 export interface DockerEngineOptions {
   /** A `DOCKER_HOST`-style address; the default is `unix:///var/run/docker.sock`. */
   readonly host?: string | undefined
@@ -98,11 +99,15 @@ const streamedBody = (descriptor: OperationDescriptor, args: Args | undefined) =
 
 /** A successful answer, read whole: for operations whose headers matter (`_ping`). */
 export interface RawAnswer {
+  /** The HTTP status. */
   readonly status: number
+  /** The response headers (lower-case names). */
   readonly headers: IncomingHttpHeaders
+  /** The body, as text. */
   readonly body: string
 }
 
+/** The engine: its address and API version, and every Engine API operation through the generated descriptors (`effect-docker/generated`). */
 export interface DockerEngineShape extends OperationRunner {
   /** The daemon's address in the CLI's notation (`unix:///var/run/docker.sock`). */
   readonly address: string
@@ -141,9 +146,11 @@ export interface DockerEngineShape extends OperationRunner {
  * lost.
  */
 export interface HijackedConnection {
+  /** The HTTP status (`101` for a hijack). */
   readonly status: number
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string>>
+  /** The raw connection: stdin goes in, the container's output comes out. */
   readonly socket: Duplex
   /** An error of `socket` (while reading or writing stdin) as this daemon's `ConnectionError`. */
   readonly connectionError: (cause: unknown) => ConnectionError
@@ -151,11 +158,34 @@ export interface HijackedConnection {
 
 /** A successful answer whose body is still flowing. */
 export interface StreamingAnswer {
+  /** The HTTP status. */
   readonly status: number
+  /** The response headers (lower-case names). */
   readonly headers: IncomingHttpHeaders
+  /** The body, as it arrives. */
   readonly body: Stream.Stream<Uint8Array, ConnectionError>
 }
 
+/**
+ * The engine the services talk through; use it directly for any operation of `effect-docker/generated`.
+ *
+ * @example
+ * ```ts
+ * import { DockerEngine } from "effect-docker"
+ * import { ContainerInspect, ContainerList } from "effect-docker/generated"
+ *
+ * const program = Effect.gen(function*() {
+ *   const engine = yield* DockerEngine
+ *   const version = yield* engine.apiVersion // an Effect: pinned, or negotiated on first use
+ *   const running = yield* engine.json(ContainerList, { filters: { status: ["running"] } })
+ *   const first = running[0]
+ *   if (first?.Id !== undefined) {
+ *     const c = yield* engine.json(ContainerInspect, { id: first.Id })
+ *     yield* Console.log(version, c.Name, c.State?.Status)
+ *   }
+ * }).pipe(Effect.provide(DockerEngine.layer({ host: "unix:///var/run/docker.sock" })))
+ * ```
+ */
 export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShape>()("effect-docker/DockerEngine") {
   /** An engine for explicit options. */
   static readonly layer = (options: DockerEngineOptions = {}): Layer.Layer<DockerEngine, EndpointError> =>

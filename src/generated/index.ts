@@ -7,3 +7,5 @@ export * from "./clients/index.js"
 export * as Schemas from "./schemas/index.js"
 export * from "./availability.js"
 export * from "./versions.js"
+/** What the fast decoders (`decodeX`) return for a value they do not accept. */
+export { Invalid } from "../core/runtime.js"

@@ -12,9 +12,17 @@
 import * as Effect from "effect/Effect"
 import type { BuildKitEvent, ProtoTimestamp, VertexEvent } from "../wire/buildkit-status.js"
 
+/** Options of `buildKitProgress`. */
 export interface BuildKitProgressOptions {
   /** Where to write (default `process.stderr`). */
-  readonly output?: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number } | undefined
+  readonly output?:
+    | NodeJS.WritableStream & {
+      /** Whether it is a terminal (then progress is redrawn in place). */
+      readonly isTTY?: boolean
+      /** Its width, when a terminal. */
+      readonly columns?: number
+    }
+    | undefined
   /** `"auto"` (default): redrawn on a TTY, plain lines otherwise; or force one. */
   readonly mode?: "auto" | "tty" | "plain" | undefined
 }

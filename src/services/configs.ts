@@ -22,7 +22,9 @@ const ConfigUpdate$ = lazyDescriptor(() =>
   import("../generated/operations/config/ConfigUpdate.js").then((m) => m.ConfigUpdate)
 )
 
+/** Options of `Configs.create`. */
 export interface ConfigCreateOptions {
+  /** Labels to put on it. */
   readonly labels?: Readonly<Record<string, string>> | undefined
   /** A templating driver (`{ Name: "golang" }`): the data is a template rendered per task. */
   readonly templating?: Driver | undefined
@@ -62,7 +64,9 @@ export const makeConfigs = (engine: DockerEngineShape): ConfigsShape => {
   }
 }
 
+/** The Configs service (swarm mode): configs for services' tasks (see `ConfigsShape`); needs a swarm manager. */
 export class Configs extends Context.Service<Configs, ConfigsShape>()("effect-docker/Configs") {
+  /** Configs over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Configs, never, DockerEngine> = Layer.effect(Configs)(
     Effect.map(DockerEngine, makeConfigs)
   )

@@ -104,13 +104,17 @@ export interface ContainerAttachOptions extends Omit<ContainerAttachArgs, "id" |
 
 /** `X-Docker-Container-Path-Stat`, decoded: what `archiveInfo` / `getArchive` say about the path. */
 export interface PathStat {
+  /** The path's base name. */
   readonly name: string
+  /** Its size in bytes. */
   readonly size: number
   /** Go's `os.FileMode` bits as sent: permissions in the low 9 bits, type bits high (dir = 2^31). */
   readonly mode: number
   /** `mode & 0o7777`: permission, setuid/setgid and sticky bits. */
   readonly permissions: number
+  /** A directory. */
   readonly isDirectory: boolean
+  /** A symbolic link. */
   readonly isSymlink: boolean
   /** RFC 3339, as the daemon wrote it. */
   readonly mtime: string
@@ -120,10 +124,13 @@ export interface PathStat {
 
 /** What `getArchive` opens: the path's stat and its tar stream (read it within the scope). */
 export interface ArchiveDownload {
+  /** The stat of the path. */
   readonly stat: PathStat
+  /** The tar archive of the path (a directory's contents under its name); read it before the scope closes. */
   readonly tar: Stream.Stream<Uint8Array, DockerError>
 }
 
+/** Options of `putArchive`. */
 export interface ContainerPutArchiveOptions {
   /** Fail rather than replace a directory with a non-directory or the other way round. */
   readonly noOverwriteDirNonDir?: boolean | undefined
@@ -133,6 +140,7 @@ export interface ContainerPutArchiveOptions {
   readonly timeout?: Duration.Input | "none" | undefined
 }
 
+/** Options of `stop`. */
 export interface ContainerStopOptions {
   /** Seconds to wait after the stop signal before killing (default: the container's `StopTimeout`, 10 s). */
   readonly t?: number | undefined
@@ -142,6 +150,7 @@ export interface ContainerStopOptions {
   readonly timeout?: Duration.Input | "none" | undefined
 }
 
+/** Options of `run` and `runScoped`. */
 export interface ContainerRunOptions {
   /** The container's name. */
   readonly name?: string | undefined
@@ -166,19 +175,31 @@ export interface ContainerRunOptions {
  */
 export type ContainerRunResult = ContainerRunResultWithOutput | ContainerRunResultWithoutOutput
 
+/** A `ContainerRunResult` whose output was read. */
 export interface ContainerRunResultWithOutput {
+  /** The container's ID. */
   readonly id: string
+  /** Its exit code. */
   readonly exitCode: number
+  /** The output was read. */
   readonly outputRead: true
+  /** Everything it wrote to stdout (or the TTY). */
   readonly stdout: string
+  /** Everything it wrote to stderr (empty with a TTY). */
   readonly stderr: string
 }
 
+/** A `ContainerRunResult` whose output the daemon could not read back. */
 export interface ContainerRunResultWithoutOutput {
+  /** The container's ID. */
   readonly id: string
+  /** Its exit code. */
   readonly exitCode: number
+  /** The output was not read. */
   readonly outputRead: false
+  /** Not read. */
   readonly stdout: undefined
+  /** Not read. */
   readonly stderr: undefined
   /** Why, in the daemon's words ("configured logging driver does not support reading"). */
   readonly unreadableBecause: string
@@ -190,15 +211,21 @@ export interface ContainerRunResultWithoutOutput {
  * otherwise — and `cause` is the step's own error (`operation` is the step's).
  */
 export class ContainerRunError extends Data.TaggedError("ContainerRunError")<{
+  /** The container `run` created. */
   readonly containerId: string
+  /** The step that failed (its operationId). */
   readonly operation: string
+  /** The step's own error. */
   readonly cause: DockerError
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 
 /** A started container that is removed (forcibly) when the scope it was started in closes. */
 export interface RunningContainer {
+  /** The container's ID. */
   readonly id: string
+  /** Whether it has a TTY (then `output` is raw, not multiplexed). */
   readonly tty: boolean
   /** Its output from the start, following until it stops (`logs?follow=1`); can be run repeatedly. */
   readonly output: Stream.Stream<StdioFrame, DockerError>
@@ -552,7 +579,22 @@ const unreadableLogs = (error: DockerError): error is UnexpectedStatus | ServerE
 /** States whose streams stay shut until the next start: an attach that follows them waits for it. */
 const STOPPED: ReadonlySet<string> = new Set(["exited", "dead"])
 
+/**
+ * The Containers service: every container operation (see `ContainersShape`).
+ *
+ * @example
+ * ```ts
+ * import { Containers, Docker } from "effect-docker"
+ *
+ * const program = Effect.gen(function*() {
+ *   const containers = yield* Containers
+ *   const result = yield* containers.run({ Image: "busybox", Cmd: ["echo", "hi"] }, { remove: true })
+ *   if (result.outputRead) yield* Console.log(result.exitCode, result.stdout)
+ * }).pipe(Effect.provide(Docker.layerFromEnv))
+ * ```
+ */
 export class Containers extends Context.Service<Containers, ContainersShape>()("effect-docker/Containers") {
+  /** Containers over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Containers, never, DockerEngine> = Layer.effect(Containers)(
     Effect.map(DockerEngine, makeContainers)
   )

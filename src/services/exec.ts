@@ -26,6 +26,7 @@ import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
 const ExecStart$ = lazyDescriptor(() => import("../generated/operations/exec/ExecStart.js").then((m) => m.ExecStart))
 
+/** Options of `Exec.start`. */
 export interface ExecStartOptions {
   /** Raw (TTY) or multiplexed output; default: the `Tty` the exec was created with. */
   readonly tty?: boolean | undefined
@@ -37,27 +38,35 @@ export interface ExecStartOptions {
 export interface ExecSpawnOptions {
   /** Extra environment: `{ NAME: "value" }` or `["NAME=value"]`. */
   readonly env?: Readonly<Record<string, string>> | ReadonlyArray<string> | undefined
+  /** The working directory of the process. */
   readonly workingDir?: string | undefined
   /** `user`, `user:group`, `uid` or `uid:gid`. */
   readonly user?: string | undefined
+  /** Run with extended privileges. */
   readonly privileged?: boolean | undefined
   /** Allocate a pty: output is raw, stderr merged into stdout, lines end with `\r\n`. */
   readonly tty?: boolean | undefined
 }
 
+/** Options of `Exec.run`. */
 export interface ExecRunOptions extends ExecSpawnOptions {
   /** Written to the process's stdin, which is then closed. Without it, stdin is not attached. */
   readonly stdin?: string | Uint8Array | undefined
 }
 
+/** What `Exec.run` returns. */
 export interface ExecRunResult {
+  /** The process's exit code. */
   readonly exitCode: number
+  /** Everything it wrote to stdout (or the TTY). */
   readonly stdout: string
+  /** Everything it wrote to stderr (empty with a TTY). */
   readonly stderr: string
 }
 
 /** A running exec (from `spawn`): its stdio session, its id and, once it ended, its exit code. */
 export interface ExecProcess extends StdioSession {
+  /** The exec's ID. */
   readonly id: string
   /** Waits until the process has ended (polling `ExecInspect`, interruptible); its exit code. */
   readonly exitCode: Effect.Effect<number, DockerError>
@@ -191,6 +200,20 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
   }
 }
 
+/**
+ * The Exec service: commands in running containers (see `ExecShape`).
+ *
+ * @example
+ * ```ts
+ * import { Exec } from "effect-docker"
+ *
+ * const exec = yield* Exec
+ * const { exitCode, stdout } = yield* exec.run("web", ["sh", "-c", "wc -l"], { stdin: "a\
+ * b\
+ * " }) // argv, never split
+ * ```
+ */
 export class Exec extends Context.Service<Exec, ExecShape>()("effect-docker/Exec") {
+  /** Exec over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Exec, never, DockerEngine> = Layer.effect(Exec)(Effect.map(DockerEngine, makeExec))
 }

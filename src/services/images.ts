@@ -66,7 +66,7 @@ import {
   pullResult
 } from "../wire/progress.js"
 import { encodeRegistryConfig, type RegistryCredentials } from "../wire/registry-auth.js"
-import { registryAuthHeader, type RegistryAuthOption, registryRefusal } from "./registry-access.js"
+import { registryAuthHeader, type RegistryAuthOption, type RegistryError, registryRefusal } from "./registry-access.js"
 
 const DistributionInspect$ = lazyDescriptor(() =>
   import("../generated/operations/distribution/DistributionInspect.js").then((m) => m.DistributionInspect)
@@ -99,26 +99,32 @@ export type { SecretSource, SshAgentSource, SshKeySource } from "../buildkit/pro
 export type { BuildKitSessionError } from "../buildkit/session.js"
 export type { ImageBuildResult, ImageLoadResult, ImagePullResult, ImagePushResult } from "../wire/progress.js"
 
-export { type RegistryAuthOption, registryRefusal } from "./registry-access.js"
+export { type RegistryAuthOption, type RegistryError, registryRefusal } from "./registry-access.js"
 
 /** Called with each progress message of a run-to-completion operation (e.g. `terminalProgress()`). */
 export type ProgressSink<M> = (message: M) => Effect.Effect<void>
 
+/** Options of `Images.pull` / `pullStream`. */
 export interface ImagePullOptions {
   /** `os[/arch[/variant]]`. */
   readonly platform?: string | undefined
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones (`registryCredentials`). */
   readonly auth?: RegistryAuthOption | undefined
   /** Pull every tag of the repository (a reference without tag then means all tags, not `latest`). */
   readonly allTags?: boolean | undefined
+  /** Called with each progress message (e.g. `terminalProgress()`). */
   readonly onProgress?: ProgressSink<CreateImageInfo> | undefined
 }
 
+/** Options of `Images.push` / `pushStream`. */
 export interface ImagePushOptions {
   /** The tag to push; default the reference's tag, or every tag of the repository when it has none. */
   readonly tag?: string | undefined
   /** The platform variant to push (API 1.46+). */
   readonly platform?: OCIPlatform | undefined
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones (`registryCredentials`). */
   readonly auth?: RegistryAuthOption | undefined
+  /** Called with each progress message (e.g. `terminalProgress()`). */
   readonly onProgress?: ProgressSink<PushImageInfo> | undefined
 }
 
@@ -126,6 +132,7 @@ export interface ImagePushOptions {
 export type BuildSource<E = never> =
   /** A directory, packed as it is sent, honouring its `.dockerignore`. */
   | {
+    /** The directory (its files are packed as they are read). */
     readonly directory: string
     /** Relative to the directory (default `Dockerfile`), or absolute (may be outside it). */
     readonly dockerfile?: string | undefined
@@ -133,9 +140,19 @@ export type BuildSource<E = never> =
     readonly ignore?: ReadonlyArray<string> | undefined
   }
   /** A ready tar archive (optionally gzip/bzip2/xz-compressed). */
-  | { readonly tar: Stream.Stream<Uint8Array, E>; readonly dockerfile?: string | undefined }
+  | {
+    /** The archive's bytes. */
+    readonly tar: Stream.Stream<Uint8Array, E>
+    /** The Dockerfile's path within the archive (default `Dockerfile`). */
+    readonly dockerfile?: string | undefined
+  }
   /** A Git repository or an HTTP(S) URL of a tarball or Dockerfile, fetched by the daemon. */
-  | { readonly remote: string; readonly dockerfile?: string | undefined }
+  | {
+    /** The URL (`https://…/x.git#branch:dir`, a tarball, a Dockerfile). */
+    readonly remote: string
+    /** The Dockerfile's path within what it fetches (default `Dockerfile`). */
+    readonly dockerfile?: string | undefined
+  }
 
 /** Every query parameter of `POST /build` (JSON-encoded ones as values), minus the transport's own. */
 export type ImageBuildOptions =
@@ -147,6 +164,7 @@ export type ImageBuildOptions =
      * registry → credentials.
      */
     readonly registryConfig?: "config" | "none" | Readonly<Record<string, RegistryCredentials>> | undefined
+    /** Called with each progress message (e.g. `terminalProgress()`). */
     readonly onProgress?: ProgressSink<BuildInfo> | undefined
   }
 
@@ -157,6 +175,7 @@ export type ImageBuildOptions =
 export type BuildKitBuildOptions =
   & Omit<ImageBuildArgs, "body" | "dockerfile" | "remote" | "registryConfig" | "contentType" | "version" | "session">
   & {
+    /** Build with BuildKit (`version=2`). */
     readonly builder: "buildkit"
     /** `RUN --mount=type=secret,id=<id>`: id → a `Redacted` value, `{ file }` or `{ env }`. */
     readonly secrets?: Readonly<Record<string, SecretSource>> | undefined
@@ -174,6 +193,7 @@ export type BuildKitBuildOptions =
     readonly auth?: "config" | "anonymous" | Readonly<Record<string, RegistryCredentials>> | undefined
     /** `false`: no session (no secrets, SSH or registry credentials; one connection fewer). */
     readonly session?: boolean | undefined
+    /** Called with each typed progress event (e.g. `buildKitProgress()` of `effect-docker/buildkit`). */
     readonly onProgress?: ProgressSink<BuildKitEvent> | undefined
   }
 
@@ -185,46 +205,61 @@ export interface BuildKitBuildResult {
   readonly tags: ReadonlyArray<string>
   /** Every step in the order BuildKit first reported it, with its last output lines. */
   readonly steps: ReadonlyArray<StepState>
+  /** BuildKit's warnings about the build's steps. */
   readonly warnings: ReadonlyArray<VertexWarningEvent>
 }
 
 /** The errors of a BuildKit build. */
 export type BuildKitBuildError =
-  | RegistryError
+  | ImageRegistryError
   | BuildContextError
   | BuildFailedError
   | BuildKitSessionError
   | SshKeyError
 
+/** Options of `Images.importImage` / `importStream`. */
 export interface ImageImportOptions {
   /** Repository for the imported image (and its `tag`). */
   readonly repo?: string | undefined
+  /** Its tag (default `latest`). */
   readonly tag?: string | undefined
   /** The commit message of the imported image. */
   readonly message?: string | undefined
   /** Dockerfile instructions to apply (`CMD ["/bin/sh"]`, `ENV A=b`…). */
   readonly changes?: ReadonlyArray<string> | undefined
+  /** The platform of the imported filesystem (`os[/arch[/variant]]`). */
   readonly platform?: string | undefined
+  /** Called with each progress message (e.g. `terminalProgress()`). */
   readonly onProgress?: ProgressSink<CreateImageInfo> | undefined
 }
 
 /** The source of an import: a root filesystem tar stream, or a URL the daemon fetches. */
-export type ImportSource<E = never> = Stream.Stream<Uint8Array, E> | { readonly url: string }
+export type ImportSource<E = never> = Stream.Stream<Uint8Array, E> | {
+  /** A URL the daemon fetches the tar from. */
+  readonly url: string
+}
 
+/** Options of `Images.load` / `loadStream`. */
 export interface ImageLoadOptions {
   /** Suppress progress (the daemon's default when the parameter is omitted is quiet; ours is not). */
   readonly quiet?: boolean | undefined
   /** Platforms to load from a multi-platform archive (API 1.48+). */
   readonly platform?: ReadonlyArray<OCIPlatform> | undefined
+  /** Called with each progress message (e.g. `terminalProgress()`). */
   readonly onProgress?: ProgressSink<BuildInfo> | undefined
 }
 
+/** Options of `Images.commit`. */
 export interface ImageCommitOptions {
   /** `repository[:tag]` for the new image (or use `repo` and `tag`). */
   readonly reference?: string | undefined
+  /** The repository for the new image (or use `reference`). */
   readonly repo?: string | undefined
+  /** Its tag (default `latest`). */
   readonly tag?: string | undefined
+  /** The commit message. */
   readonly comment?: string | undefined
+  /** The author (`Name <email>`). */
   readonly author?: string | undefined
   /** Pause the container while committing (daemon default `true`). */
   readonly pause?: boolean | undefined
@@ -234,24 +269,37 @@ export interface ImageCommitOptions {
   readonly config?: ContainerConfig | undefined
 }
 
+/** Options of `Images.search`. */
 export interface ImageSearchOptions {
+  /** At most this many results. */
   readonly limit?: number | undefined
+  /** The daemon's search filters (`is-official`, `stars`…). */
   readonly filters?: Filters | undefined
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones (`registryCredentials`). */
   readonly auth?: RegistryAuthOption | undefined
 }
 
+/** Options of `Images.distribution`. */
 export interface ImageDistributionOptions {
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones (`registryCredentials`). */
   readonly auth?: RegistryAuthOption | undefined
 }
 
+/** Options of `Images.login`: the credentials to check. */
 export interface ImageLoginOptions {
+  /** The registry user. */
   readonly username: string
+  /** The password or token (`Redacted`: it never appears in logs or errors). */
   readonly password: RegistryCredentials["password"]
   /** The registry (default Docker Hub). */
   readonly serverAddress?: string | undefined
 }
 
-type RegistryError = DockerError | CredentialsError | InvalidReferenceError
+/**
+ * The errors of an operation that talks to a registry through the daemon: the daemon's, finding
+ * the credentials (`CredentialsError`), and a reference refused before anything is sent.
+ */
+export type ImageRegistryError = RegistryError | InvalidReferenceError
 
 /** A parsed reference as an Effect: refused references fail before anything is sent. */
 const checked = (
@@ -271,7 +319,10 @@ export interface ImagesShape extends ImageClient {
    */
   readonly tag: (name: string, target: string) => Effect.Effect<void, DockerError | InvalidReferenceError>
   /** `GET /images/search` (qualify the term with a registry: `host:port/name`). */
-  readonly search: (term: string, options?: ImageSearchOptions) => Effect.Effect<ImageSearch.Response, RegistryError>
+  readonly search: (
+    term: string,
+    options?: ImageSearchOptions
+  ) => Effect.Effect<ImageSearch.Response, ImageRegistryError>
   /** `POST /commit`: a container's filesystem and configuration as a new image; its ID. */
   readonly commit: (
     container: string,
@@ -290,7 +341,7 @@ export interface ImagesShape extends ImageClient {
   readonly distribution: (
     reference: string,
     options?: ImageDistributionOptions
-  ) => Effect.Effect<DistributionInspect.Response, RegistryError>
+  ) => Effect.Effect<DistributionInspect.Response, ImageRegistryError>
   /** `POST /auth`: checks credentials with the registry; an identity token when it issues one. */
   readonly login: (options: ImageLoginOptions) => Effect.Effect<SystemAuth.Response, DockerError>
 
@@ -298,7 +349,7 @@ export interface ImagesShape extends ImageClient {
   readonly buildStream: <E = never>(
     source: BuildSource<E>,
     options?: ImageBuildOptions
-  ) => Stream.Stream<BuildInfo, RegistryError | BuildContextError | E>
+  ) => Stream.Stream<BuildInfo, ImageRegistryError | BuildContextError | E>
   /**
    * `POST /build` to completion: the image ID (and tags, output). With `builder: "buildkit"`, a
    * BuildKit build with its session (secrets, SSH, registry credentials) and typed progress.
@@ -311,7 +362,7 @@ export interface ImagesShape extends ImageClient {
     <E = never>(
       source: BuildSource<E>,
       options?: ImageBuildOptions
-    ): Effect.Effect<ImageBuildResult, RegistryError | BuildContextError | IncompleteStreamError | E>
+    ): Effect.Effect<ImageBuildResult, ImageRegistryError | BuildContextError | IncompleteStreamError | E>
   }
   /** A BuildKit build's typed progress (vertices, statuses, logs, warnings, the image ID). */
   readonly buildKitStream: <E = never>(
@@ -319,12 +370,15 @@ export interface ImagesShape extends ImageClient {
     options?: Omit<BuildKitBuildOptions, "builder"> & { readonly builder?: "buildkit" | undefined }
   ) => Stream.Stream<BuildKitEvent, BuildKitBuildError | E>
   /** `POST /images/create?fromImage=…` progress. */
-  readonly pullStream: (reference: string, options?: ImagePullOptions) => Stream.Stream<CreateImageInfo, RegistryError>
+  readonly pullStream: (
+    reference: string,
+    options?: ImagePullOptions
+  ) => Stream.Stream<CreateImageInfo, ImageRegistryError>
   /** Pulls to completion: the digest and the daemon's final status. */
   readonly pull: (
     reference: string,
     options?: ImagePullOptions
-  ) => Effect.Effect<ImagePullResult, RegistryError | IncompleteStreamError>
+  ) => Effect.Effect<ImagePullResult, ImageRegistryError | IncompleteStreamError>
   /** `POST /images/create?fromSrc=…` progress. */
   readonly importStream: <E = never>(
     source: ImportSource<E>,
@@ -336,12 +390,12 @@ export interface ImagesShape extends ImageClient {
     options?: ImageImportOptions
   ) => Effect.Effect<string, DockerError | IncompleteStreamError | E>
   /** `POST /images/{name}/push` progress. */
-  readonly pushStream: (name: string, options?: ImagePushOptions) => Stream.Stream<PushImageInfo, RegistryError>
+  readonly pushStream: (name: string, options?: ImagePushOptions) => Stream.Stream<PushImageInfo, ImageRegistryError>
   /** Pushes to completion: the digest the registry stored. */
   readonly push: (
     name: string,
     options?: ImagePushOptions
-  ) => Effect.Effect<ImagePushResult, RegistryError | IncompleteStreamError>
+  ) => Effect.Effect<ImagePushResult, ImageRegistryError | IncompleteStreamError>
   /** `POST /images/load` progress. */
   readonly loadStream: <E = never>(
     tar: Stream.Stream<Uint8Array, E>,
@@ -418,7 +472,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
   const pullStream = (
     reference: string,
     options: ImagePullOptions = {}
-  ): Stream.Stream<CreateImageInfo, RegistryError> =>
+  ): Stream.Stream<CreateImageInfo, ImageRegistryError> =>
     Stream.unwrap(Effect.gen(function*() {
       const ref = yield* checked(parseReference(reference, "ImageCreate"))
       const registryAuth = yield* authHeader(options.auth, reference)
@@ -435,7 +489,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         ))
     })).pipe(Stream.mapError(registryRefusal))
 
-  const pushStream = (name: string, options: ImagePushOptions = {}): Stream.Stream<PushImageInfo, RegistryError> =>
+  const pushStream = (name: string, options: ImagePushOptions = {}): Stream.Stream<PushImageInfo, ImageRegistryError> =>
     Stream.unwrap(Effect.gen(function*() {
       const ref = yield* checked(parseTaggableReference(name, "ImagePush"))
       const tagRefused = options.tag === undefined ? undefined : tagProblem(options.tag, "ImagePush")
@@ -451,7 +505,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
   const buildStream = <E>(
     source: BuildSource<E>,
     options: ImageBuildOptions = {}
-  ): Stream.Stream<BuildInfo, RegistryError | BuildContextError | E> => {
+  ): Stream.Stream<BuildInfo, ImageRegistryError | BuildContextError | E> => {
     const { onProgress: _onProgress, registryConfig: config, ...query } = options
     const registryConfig: Effect.Effect<string | undefined, CredentialsError> = config === "none"
       ? Effect.succeed(undefined)
@@ -707,6 +761,7 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
 // Read the secret only where the request body is built.
 const redactedValue = (value: Redacted.Redacted<string>): string => Redacted.value(value)
 
+/** The Images service: every image operation (see `ImagesShape`). */
 export class Images extends Context.Service<Images, ImagesShape>()("effect-docker/Images") {
   /** Images over the `DockerEngine`, with credentials found as the Docker CLI finds them. */
   static readonly layer: Layer.Layer<Images, never, DockerEngine> = Layer.effect(Images)(

@@ -63,6 +63,7 @@ export interface IpamPoolOptions {
   readonly subnet?: string | undefined
   /** The part of `subnet` containers get addresses from (CIDR). */
   readonly ipRange?: string | undefined
+  /** The subnet's gateway address. */
   readonly gateway?: string | undefined
   /** Addresses the driver must not hand out: host name → address. */
   readonly auxAddresses?: Readonly<Record<string, string>> | undefined
@@ -72,6 +73,7 @@ export interface IpamPoolOptions {
 export interface IpamConfigOptions {
   /** The IPAM driver (default `"default"`, the daemon's built-in one). */
   readonly driver?: string | undefined
+  /** The address pools (`IPAMConfig`: `Subnet`, `IPRange`, `Gateway`, `AuxiliaryAddresses`). */
   readonly pools?: ReadonlyArray<IPAMConfig> | undefined
   /** Options of the IPAM driver. */
   readonly options?: Readonly<Record<string, string>> | undefined
@@ -90,6 +92,7 @@ export const ipamPool = (options: IpamPoolOptions): IPAMConfig =>
 export const ipamConfig = (options: IpamConfigOptions = {}): IPAM =>
   definedOnly({ Driver: options.driver ?? "default", Config: options.pools, Options: options.options })
 
+/** Options of `Networks.list`. */
 export interface NetworkListOptions {
   /** Only networks with exactly these names. */
   readonly names?: ReadonlyArray<string> | undefined
@@ -99,6 +102,7 @@ export interface NetworkListOptions {
   readonly filters?: Filters | undefined
 }
 
+/** Options of `Networks.create` and `scoped`. */
 export interface NetworkCreateOptions {
   /** `bridge` (default), `overlay` (swarm), `macvlan`, `ipvlan`, or a plugin's. */
   readonly driver?: string | undefined
@@ -108,7 +112,9 @@ export interface NetworkCreateOptions {
   readonly ipam?: IPAM | undefined
   /** No external connectivity. */
   readonly internal?: boolean | undefined
+  /** Labels to put on the network. */
   readonly labels?: Readonly<Record<string, string>> | undefined
+  /** Enable IPv6 on it. */
   readonly enableIPv6?: boolean | undefined
   /** API 1.47+. */
   readonly enableIPv4?: boolean | undefined
@@ -124,30 +130,43 @@ export interface NetworkCreateOptions {
   readonly configFrom?: string | undefined
 }
 
+/** Options of `Networks.connect`: the container's endpoint settings on the network. */
 export interface NetworkConnectOptions {
   /** Extra DNS names of the container on this network. */
   readonly aliases?: ReadonlyArray<string> | undefined
+  /** A static IPv4 address for the container on the network. */
   readonly ipv4Address?: string | undefined
+  /** A static IPv6 address. */
   readonly ipv6Address?: string | undefined
+  /** Link-local addresses. */
   readonly linkLocalIps?: ReadonlyArray<string> | undefined
   /** Legacy links, `container[:alias]`. */
   readonly links?: ReadonlyArray<string> | undefined
+  /** Driver options of the endpoint. */
   readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  /** The endpoint's MAC address (API 1.44+). */
   readonly macAddress?: string | undefined
 }
 
+/** Options of `Networks.disconnect`. */
 export interface NetworkDisconnectOptions {
   /** Disconnect even when the container is gone or not running (removes a stale endpoint by name). */
   readonly force?: boolean | undefined
 }
 
+/** Options of `Networks.remove`. */
 export interface NetworkRemoveOptions {
   /** Force-disconnect every endpoint first (also stale ones), then remove. */
   readonly force?: boolean | undefined
 }
 
 /** The containers attached to a network: each endpoint, with the container's ID (`Id`). */
-export type NetworkContainersResult = ReadonlyArray<EndpointResource & { readonly Id: string }>
+export type NetworkContainersResult = ReadonlyArray<
+  EndpointResource & {
+    /** The container's ID. */
+    readonly Id: string
+  }
+>
 
 /**
  * Every network operation: the generated pass-throughs (`NetworkClient`: inspect, prune) and the
@@ -341,7 +360,25 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
   }
 }
 
+/**
+ * The Networks service: every network operation (see `NetworksShape`).
+ *
+ * @example
+ * ```ts
+ * import { Containers, Networks } from "effect-docker"
+ *
+ * const networks = yield* Networks
+ * const network = yield* networks.scoped("backend", { labels: { app: "demo" } }) // removed with the scope
+ * const web = yield* (yield* Containers).runScoped({
+ *   Image: "busybox",
+ *   Cmd: ["sleep", "60"],
+ *   HostConfig: { NetworkMode: "backend" }
+ * })
+ * const endpoint = yield* networks.endpoint(network.Id, web.id) // its address on the network
+ * ```
+ */
 export class Networks extends Context.Service<Networks, NetworksShape>()("effect-docker/Networks") {
+  /** Networks over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Networks, never, DockerEngine> = Layer.effect(Networks)(
     Effect.map(DockerEngine, makeNetworks)
   )

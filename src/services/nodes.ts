@@ -21,6 +21,7 @@ import { updateAtCurrentVersion } from "./versioned-update.js"
 
 const NodeUpdate$ = lazyDescriptor(() => import("../generated/operations/node/NodeUpdate.js").then((m) => m.NodeUpdate))
 
+/** Every node operation: the generated pass-throughs (`NodeClient`: list, inspect, remove) and the methods below, which decide something. */
 export interface NodesShape extends NodeClient {
   /** `POST /nodes/{id}/update`: the node's spec with `patch` applied, at its current version. */
   readonly update: (id: string, patch: SpecPatch<NodeSpec>) => Effect.Effect<void, DockerError>
@@ -68,7 +69,9 @@ export const makeNodes = (engine: DockerEngineShape): NodesShape => {
   }
 }
 
+/** The Nodes service (swarm mode): the swarm's nodes (see `NodesShape`); needs a swarm manager. */
 export class Nodes extends Context.Service<Nodes, NodesShape>()("effect-docker/Nodes") {
+  /** Nodes over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Nodes, never, DockerEngine> = Layer.effect(Nodes)(
     Effect.map(DockerEngine, makeNodes)
   )

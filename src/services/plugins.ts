@@ -47,24 +47,36 @@ const PluginUpgrade$ = lazyDescriptor(() =>
   import("../generated/operations/plugin/PluginUpgrade.js").then((m) => m.PluginUpgrade)
 )
 
+/** Options of `Plugins.pull`. */
 export interface PluginPullOptions {
   /** The local name (default: the remote reference). */
   readonly name?: string | undefined
   /** The privileges to grant; default: what the registry says the plugin needs. */
   readonly privileges?: ReadonlyArray<PluginPrivilege> | undefined
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones. */
   readonly auth?: RegistryAuthOption | undefined
 }
 
+/** Options of `Plugins.upgrade`. */
 export interface PluginUpgradeOptions {
+  /** The privileges to grant (default: those the plugin asks for, `Plugins.privileges`). */
   readonly privileges?: ReadonlyArray<PluginPrivilege> | undefined
+  /** Registry credentials: `"config"` (default) as the Docker CLI finds them, `"anonymous"`, or explicit ones. */
   readonly auth?: RegistryAuthOption | undefined
 }
 
 /** Where `create` takes a plugin from: a directory (`config.json` + `rootfs/`) or a ready tar. */
 export type PluginCreateSource<E = never> =
-  | { readonly directory: string }
-  | { readonly tar: Stream.Stream<Uint8Array, E> }
+  | {
+    /** A directory with `config.json` and `rootfs/`. */
+    readonly directory: string
+  }
+  | {
+    /** A tar of such a directory. */
+    readonly tar: Stream.Stream<Uint8Array, E>
+  }
 
+/** Every plugin operation: the generated pass-throughs (`PluginClient`) and the methods below, which decide something. */
 export interface PluginsShape extends PluginClient {
   /** `GET /plugins/privileges`: what the plugin at `remote` asks for (`[]` when nothing). */
   readonly privileges: (
@@ -208,6 +220,7 @@ export const makePlugins = (engine: DockerEngineShape, options: PluginsOptions =
   }
 }
 
+/** The Plugins service: managed plugins — pull, upgrade, create, configure (see `PluginsShape`). */
 export class Plugins extends Context.Service<Plugins, PluginsShape>()("effect-docker/Plugins") {
   /** Plugins over the `DockerEngine`, with credentials found as the Docker CLI finds them. */
   static readonly layer: Layer.Layer<Plugins, never, DockerEngine> = Layer.effect(Plugins)(

@@ -7,14 +7,29 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { ProgressBoard, type ProgressMessage } from "../wire/progress.js"
 
+/** Options of `terminalProgress`. */
 export interface TerminalProgressOptions {
   /** Where to draw (default `process.stderr`); nothing is drawn unless it is a TTY. */
-  readonly output?: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number } | undefined
+  readonly output?:
+    | NodeJS.WritableStream & {
+      /** Whether it is a terminal (then progress is redrawn in place). */
+      readonly isTTY?: boolean
+      /** Its width, when a terminal. */
+      readonly columns?: number
+    }
+    | undefined
 }
 
 /**
  * A progress sink for a run-to-completion call (`images.pull(ref, { onProgress: terminalProgress() })`):
  * each message redraws the per-layer lines; build output is printed above them.
+ *
+ * @example
+ * ```ts
+ * import { Images, terminalProgress } from "effect-docker"
+ *
+ * yield* (yield* Images).pull("busybox:latest", { onProgress: terminalProgress() })
+ * ```
  */
 export const terminalProgress = (
   options: TerminalProgressOptions = {}

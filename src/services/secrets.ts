@@ -22,7 +22,9 @@ const SecretUpdate$ = lazyDescriptor(() =>
   import("../generated/operations/secret/SecretUpdate.js").then((m) => m.SecretUpdate)
 )
 
+/** Options of `Secrets.create`. */
 export interface SecretCreateOptions {
+  /** Labels to put on it. */
   readonly labels?: Readonly<Record<string, string>> | undefined
   /** A secrets driver plugin that holds the data instead of the swarm's store. */
   readonly driver?: Driver | undefined
@@ -64,7 +66,9 @@ export const makeSecrets = (engine: DockerEngineShape): SecretsShape => {
   }
 }
 
+/** The Secrets service (swarm mode): secrets for services' tasks (see `SecretsShape`); needs a swarm manager. */
 export class Secrets extends Context.Service<Secrets, SecretsShape>()("effect-docker/Secrets") {
+  /** Secrets over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Secrets, never, DockerEngine> = Layer.effect(Secrets)(
     Effect.map(DockerEngine, makeSecrets)
   )

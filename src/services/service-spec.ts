@@ -23,13 +23,17 @@ export interface SwarmFileReference {
   readonly name: string
   /** The file name (default: `name`); for a config, an absolute path is allowed. */
   readonly target?: string | undefined
+  /** The file's owner (default `0`). */
   readonly uid?: string | undefined
+  /** The file's group (default `0`). */
   readonly gid?: string | undefined
   /** File mode (default 0o444). */
   readonly mode?: number | undefined
 }
 
+/** What `serviceSpec` builds a `ServiceSpec` from: the `docker service create` flags users reach for. */
 export interface ServiceSpecOptions {
+  /** The service's name (default: one the daemon makes up). */
   readonly name?: string | undefined
   /** The image; name it so the daemon need not resolve it remotely (an image ID is never pulled). */
   readonly image: string
@@ -43,31 +47,43 @@ export interface ServiceSpecOptions {
   readonly labels?: Readonly<Record<string, string>> | undefined
   /** The labels of every task's container. */
   readonly containerLabels?: Readonly<Record<string, string>> | undefined
+  /** The tasks' working directory. */
   readonly workdir?: string | undefined
+  /** The user the tasks run as. */
   readonly user?: string | undefined
+  /** The tasks' host name. */
   readonly hostname?: string | undefined
   /** A TTY for the tasks (logs are then one raw stream). */
   readonly tty?: boolean | undefined
+  /** Mounts of every task's container (volumes, binds, tmpfs). */
   readonly mounts?: ReadonlyArray<Mount> | undefined
   /** How many tasks (default 1); ignored with `global`. */
   readonly replicas?: number | undefined
   /** One task on every node that fits (`Mode.Global`). */
   readonly global?: boolean | undefined
+  /** CPU and memory limits and reservations. */
   readonly resources?: TaskSpec["Resources"] | undefined
   /** Placement constraints (`node.labels.zone==a`, `node.role==worker`…). */
   readonly constraints?: ReadonlyArray<string> | undefined
   /** The rest of the placement (preferences, max replicas per node, platforms). */
   readonly placement?: Omit<Present<TaskSpec["Placement"]>, "Constraints"> | undefined
+  /** When to restart a task (`Condition`, `Delay`, `MaxAttempts`, `Window`). */
   readonly restartPolicy?: TaskSpec["RestartPolicy"] | undefined
+  /** How updates roll out (`Parallelism`, `Delay`, `FailureAction`, `Order`…). */
   readonly updateConfig?: ServiceSpec["UpdateConfig"] | undefined
+  /** How a rollback rolls out. */
   readonly rollbackConfig?: ServiceSpec["RollbackConfig"] | undefined
+  /** The tasks' health check (overrides the image's). */
   readonly healthcheck?: HealthConfig | undefined
   /** Networks by name or ID, or attachment configs (aliases, driver options). */
   readonly networks?: ReadonlyArray<string | NetworkAttachmentConfig> | undefined
+  /** Secrets the tasks get as files. */
   readonly secrets?: ReadonlyArray<SwarmFileReference> | undefined
+  /** Configs the tasks get as files. */
   readonly configs?: ReadonlyArray<SwarmFileReference> | undefined
   /** How long a task's container gets between its stop signal and the kill. */
   readonly stopGracePeriod?: Duration.Input | undefined
+  /** Published ports and the endpoint mode (`vip`, `dnsrr`). */
   readonly endpointSpec?: ServiceSpec["EndpointSpec"] | undefined
 }
 

@@ -54,11 +54,13 @@ const ServiceLogs$ = lazyDescriptor(() =>
   import("../generated/operations/service/ServiceLogs.js").then((m) => m.ServiceLogs)
 )
 
+/** Options of `Services.create`. */
 export interface ServiceCreateOptions {
   /** Registry credentials for the nodes to pull the image with (default `"config"`). */
   readonly auth?: RegistryAuthOption | undefined
 }
 
+/** Options of `Services.update`. */
 export interface ServiceUpdateOptions {
   /** Registry credentials to store with the new spec; default: keep the service's own. */
   readonly auth?: RegistryAuthOption | undefined
@@ -66,6 +68,7 @@ export interface ServiceUpdateOptions {
   readonly rollback?: boolean | undefined
 }
 
+/** Options of `Services.converged`. */
 export interface ServiceConvergedOptions {
   /** How long to wait (default 2 minutes). */
   readonly timeout?: Duration.Input | undefined
@@ -75,20 +78,27 @@ export interface ServiceConvergedOptions {
 
 /** One task as `converged` saw it. */
 export interface TaskSighting {
+  /** The task's ID. */
   readonly id: string
+  /** Its slot (replicated services). */
   readonly slot: number | undefined
+  /** The node it was assigned to. */
   readonly nodeId: string | undefined
+  /** Its state (`running`, `failed`…). */
   readonly state: string | undefined
+  /** The state the orchestrator wants it in. */
   readonly desiredState: string | undefined
   /** Whether it runs the service's current task spec. */
   readonly current: boolean
   /** The daemon's message, and error when there is one. */
   readonly message: string | undefined
+  /** The daemon's error for it. */
   readonly error: string | undefined
 }
 
 /** What `converged` saw of a service at one look. */
 export interface ServiceConvergence {
+  /** The service's ID. */
   readonly serviceId: string
   /** How many tasks should run. */
   readonly desired: number
@@ -98,26 +108,35 @@ export interface ServiceConvergence {
   readonly updateState: string | undefined
   /** The tasks that should be running. */
   readonly tasks: ReadonlyArray<TaskSighting>
+  /** Whether it has converged: `running` reached `desired` on the current spec. */
   readonly converged: boolean
 }
 
 /** `converged` gave up: the time bound elapsed, or the update paused. `seen` is its last look. */
 export class ServiceConvergenceError extends Data.TaggedError("ServiceConvergenceError")<{
+  /** The service's ID. */
   readonly serviceId: string
+  /** Why it gave up. */
   readonly reason: "Timeout" | "UpdatePaused"
+  /** Its last look at the service's tasks. */
   readonly seen: ServiceConvergence | undefined
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 
 /** The operation needs another service mode (`scale` on a global service or a job). */
 export class ServiceModeError extends Data.TaggedError("ServiceModeError")<{
+  /** The operation (`scale`). */
   readonly operation: string
+  /** The service's ID. */
   readonly serviceId: string
   /** `replicated`, `global`, `replicated-job`, `global-job`. */
   readonly mode: string
+  /** What went wrong, in one line. */
   readonly message: string
 }> {}
 
+/** Every service operation: the generated pass-throughs (`ServiceClient`) and the methods below, which decide something. */
 export interface ServicesShape extends ServiceClient {
   /** `POST /services/create`: its ID (and the daemon's warnings). */
   readonly create: (
@@ -377,6 +396,7 @@ export const makeServices = (engine: DockerEngineShape, options: ServicesOptions
   }
 }
 
+/** The Services service (swarm mode): every service operation (see `ServicesShape`); needs a swarm manager. */
 export class Services extends Context.Service<Services, ServicesShape>()("effect-docker/Services") {
   /** Services over the `DockerEngine`, with credentials found as the Docker CLI finds them. */
   static readonly layer: Layer.Layer<Services, never, DockerEngine> = Layer.effect(Services)(

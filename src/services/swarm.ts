@@ -42,6 +42,7 @@ export type SecretString = string | Redacted.Redacted<string>
 
 const reveal = (value: SecretString): string => Redacted.isRedacted(value) ? Redacted.value(value) : value
 
+/** Options of `Swarm.init`. */
 export interface SwarmInitOptions {
   /** Where managers listen (`<ip|interface>[:port]`, default `0.0.0.0:2377`). */
   readonly listenAddr?: string | undefined
@@ -61,6 +62,7 @@ export interface SwarmInitOptions {
   readonly spec?: SwarmSpec | undefined
 }
 
+/** Options of `Swarm.join`. */
 export interface SwarmJoinOptions {
   /** Managers already in the swarm (`host:port`). */
   readonly remoteAddrs: ReadonlyArray<string>
@@ -68,12 +70,17 @@ export interface SwarmJoinOptions {
   readonly joinToken: SecretString
   /** Where this node listens should it become a manager (default `0.0.0.0:2377`). */
   readonly listenAddr?: string | undefined
+  /** The address advertised to other nodes (`<ip|interface>[:port]`). */
   readonly advertiseAddr?: string | undefined
+  /** The address or interface for data-path (VXLAN) traffic. */
   readonly dataPathAddr?: string | undefined
 }
 
+/** Options of `Swarm.update`. */
 export interface SwarmUpdateOptions {
+  /** Issue a new worker join token. */
   readonly rotateWorkerToken?: boolean | undefined
+  /** Issue a new manager join token. */
   readonly rotateManagerToken?: boolean | undefined
   /** A new unlock key (with autolock on). */
   readonly rotateManagerUnlockKey?: boolean | undefined
@@ -81,7 +88,9 @@ export interface SwarmUpdateOptions {
 
 /** The swarm's join tokens. */
 export interface SwarmJoinTokens {
+  /** Joins a node as a worker. */
   readonly worker: Redacted.Redacted<string>
+  /** Joins a node as a manager. */
   readonly manager: Redacted.Redacted<string>
 }
 
@@ -161,7 +170,9 @@ export const makeSwarm = (engine: DockerEngineShape): SwarmShape => {
   }
 }
 
+/** The Swarm service: this node's swarm — init, join, leave, update, tokens, unlock (see `SwarmShape`). */
 export class Swarm extends Context.Service<Swarm, SwarmShape>()("effect-docker/Swarm") {
+  /** Swarm over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Swarm, never, DockerEngine> = Layer.effect(Swarm)(
     Effect.map(DockerEngine, makeSwarm)
   )

@@ -22,6 +22,7 @@ import { unixSeconds } from "../wire/time.js"
 const SystemEvents$ = lazyDescriptor(() =>
   import("../generated/operations/system/SystemEvents.js").then((m) => m.SystemEvents)
 )
+/** What `System.ping` returns: the `_ping` answer and its headers. */
 export interface SystemPingResult {
   /** The body: `OK`. */
   readonly status: string
@@ -58,8 +59,11 @@ export interface SystemShape extends SystemClient {
   readonly events: (options?: SystemEventsOptions) => Stream.Stream<SystemEvents.Message, DockerError>
 }
 
+/** Options of `System.events`: the daemon's filters, and the window. */
 export interface SystemEventsOptions extends Omit<SystemEventsArgs, "since" | "until"> {
+  /** From when: a `Date`, Unix seconds, or the daemon's own forms (`10m`, RFC 3339); default now. */
   readonly since?: Date | number | string | undefined
+  /** Until when (same forms); default: follow until interrupted. */
   readonly until?: Date | number | string | undefined
 }
 
@@ -88,7 +92,24 @@ export const makeSystem = (engine: DockerEngineShape): SystemShape => ({
       }))
 })
 
+/**
+ * The System service: ping, version, info, events, disk usage (see `SystemShape`).
+ *
+ * @example
+ * ```ts
+ * import { System } from "effect-docker"
+ *
+ * const system = yield* System
+ * const { ApiVersion, Version } = yield* system.version()
+ * // the next 3 container events, then the request is closed
+ * yield* system.events({ filters: { type: ["container"] } }).pipe(
+ *   Stream.take(3),
+ *   Stream.runForEach((e) => Console.log(e.Action, e.Actor?.ID))
+ * )
+ * ```
+ */
 export class System extends Context.Service<System, SystemShape>()("effect-docker/System") {
+  /** System over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<System, never, DockerEngine> = Layer.effect(System)(
     Effect.map(DockerEngine, makeSystem)
   )

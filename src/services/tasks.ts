@@ -16,6 +16,7 @@ import { swarmLogs, type SwarmLogsOptions } from "./swarm-logs.js"
 
 const TaskLogs$ = lazyDescriptor(() => import("../generated/operations/task/TaskLogs.js").then((m) => m.TaskLogs))
 
+/** Every task operation: the generated pass-throughs (`TaskClient`: list, inspect) and `logs`. */
 export interface TasksShape extends TaskClient {
   /** `GET /tasks/{id}/logs` as stdio frames; framing from the task's TTY. */
   readonly logs: (id: string, options?: SwarmLogsOptions) => Stream.Stream<StdioFrame, DockerError>
@@ -37,7 +38,9 @@ export const makeTasks = (engine: DockerEngineShape): TasksShape => {
   }
 }
 
+/** The Tasks service (swarm mode): services' tasks (see `TasksShape`); needs a swarm manager. */
 export class Tasks extends Context.Service<Tasks, TasksShape>()("effect-docker/Tasks") {
+  /** Tasks over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Tasks, never, DockerEngine> = Layer.effect(Tasks)(
     Effect.map(DockerEngine, makeTasks)
   )

@@ -40,16 +40,19 @@ const VolumeUpdate$ = lazyDescriptor(() =>
   import("../generated/operations/volume/VolumeUpdate.js").then((m) => m.VolumeUpdate)
 )
 
+/** Options of `Volumes.create` and `scoped`. */
 export interface VolumeCreateOptions {
   /** The volume driver (default `local`). */
   readonly driver?: string | undefined
   /** Driver options (for `local`: `type`, `device`, `o`, as `mount` takes them). */
   readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  /** Labels to put on the volume. */
   readonly labels?: Readonly<Record<string, string>> | undefined
   /** A cluster volume (API 1.42+, a swarm manager and a CSI plugin). */
   readonly clusterVolumeSpec?: ClusterVolumeSpec | undefined
 }
 
+/** Options of `Volumes.prune`. */
 export interface VolumePruneOptions {
   /** The daemon's filters (`label`, `label!`…). */
   readonly filters?: Filters | undefined
@@ -152,7 +155,23 @@ export const makeVolumes = (engine: DockerEngineShape): VolumesShape => {
   }
 }
 
+/**
+ * The Volumes service: every volume operation (see `VolumesShape`).
+ *
+ * @example
+ * ```ts
+ * import { Containers, Volumes } from "effect-docker"
+ *
+ * const volume = yield* (yield* Volumes).scoped("data", { labels: { app: "demo" } }) // removed with the scope
+ * yield* (yield* Containers).run({
+ *   Image: "busybox",
+ *   Cmd: ["sh", "-c", "date > /data/stamp"],
+ *   HostConfig: { Mounts: [{ Type: "volume", Source: volume.Name, Target: "/data" }] }
+ * }, { remove: true })
+ * ```
+ */
 export class Volumes extends Context.Service<Volumes, VolumesShape>()("effect-docker/Volumes") {
+  /** Volumes over the `DockerEngine` (`Docker.layer` / `layerFromEnv` provide it). */
   static readonly layer: Layer.Layer<Volumes, never, DockerEngine> = Layer.effect(Volumes)(
     Effect.map(DockerEngine, makeVolumes)
   )

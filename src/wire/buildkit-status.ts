@@ -17,83 +17,125 @@ export { BuildFailedError } from "../core/errors.js"
 
 /** `google.protobuf.Timestamp`: seconds since the Unix epoch and nanoseconds within the second. */
 export interface ProtoTimestamp {
+  /** Whole seconds since the Unix epoch. */
   readonly seconds: number
+  /** Nanoseconds within the second. */
   readonly nanos: number
 }
 
 /** `pb.ProgressGroup`: vertices shown as one step. */
 export interface ProgressGroup {
+  /** The group's id. */
   readonly id: string
+  /** The name the group is shown under. */
   readonly name: string
+  /** BuildKit's `weak` flag of the group (how its progress UI groups the vertices). */
   readonly weak: boolean
 }
 
 /** A build step (`Vertex`): sent again whenever its state changes (started, completed, cached, error). */
 export interface VertexEvent {
+  /** The event's kind. */
   readonly _tag: "Vertex"
+  /** The vertex's digest: the step's identity within the build. */
   readonly digest: string
+  /** The digests of the vertices it depends on. */
   readonly inputs: ReadonlyArray<string>
+  /** The step's name as BuildKit shows it (`[2/3] RUN make`, `load build context`). */
   readonly name: string
+  /** Answered from the build cache. */
   readonly cached: boolean
+  /** When it started. */
   readonly started?: ProtoTimestamp | undefined
+  /** When it completed (with or without an error). */
   readonly completed?: ProtoTimestamp | undefined
   /** Set when the step failed (with the daemon's words). */
   readonly error?: string | undefined
+  /** The group it is shown in, if any. */
   readonly progressGroup?: ProgressGroup | undefined
+  /** Protobuf fields this decoder does not name (from a newer BuildKit), raw. */
   readonly unknownFields?: ReadonlyArray<ProtoField> | undefined
 }
 
 /** Progress of one task of a step (`VertexStatus`): bytes of a layer, files of a context. */
 export interface VertexStatusEvent {
+  /** The event's kind. */
   readonly _tag: "VertexStatus"
+  /** The task's id within the step (a layer digest, `transferring context`). */
   readonly id: string
+  /** The digest of the step it belongs to. */
   readonly vertex: string
+  /** What the task does, as BuildKit names it. */
   readonly name: string
+  /** Units done so far (bytes, files). */
   readonly current: number
+  /** Units in all; 0 when unknown. */
   readonly total: number
+  /** When this status was sampled. */
   readonly timestamp?: ProtoTimestamp | undefined
+  /** When the task started. */
   readonly started?: ProtoTimestamp | undefined
+  /** When it completed. */
   readonly completed?: ProtoTimestamp | undefined
+  /** Protobuf fields this decoder does not name (from a newer BuildKit), raw. */
   readonly unknownFields?: ReadonlyArray<ProtoField> | undefined
 }
 
 /** Output of a step (`VertexLog`): `stream` 1 is stdout, 2 stderr; `data` as sent (any bytes). */
 export interface VertexLogEvent {
+  /** The event's kind. */
   readonly _tag: "VertexLog"
+  /** The digest of the step whose output this is. */
   readonly vertex: string
+  /** When BuildKit read it. */
   readonly timestamp?: ProtoTimestamp | undefined
+  /** 1 stdout, 2 stderr. */
   readonly stream: number
+  /** The output bytes, as sent. */
   readonly data: Uint8Array
+  /** Protobuf fields this decoder does not name (from a newer BuildKit), raw. */
   readonly unknownFields?: ReadonlyArray<ProtoField> | undefined
 }
 
 /** A warning about a step (`VertexWarning`, BuildKit 0.10+: Docker 23+). */
 export interface VertexWarningEvent {
+  /** The event's kind. */
   readonly _tag: "VertexWarning"
+  /** The digest of the step it is about. */
   readonly vertex: string
+  /** Its level (BuildKit's severity number). */
   readonly level: number
+  /** The warning in one line. */
   readonly short: string
+  /** More lines about it. */
   readonly detail: ReadonlyArray<string>
+  /** A page explaining it, when BuildKit gives one. */
   readonly url: string
   /** `pb.SourceInfo` (the Dockerfile it refers to), as protobuf bytes. */
   readonly info?: Uint8Array | undefined
   /** `pb.Range`s within it, as protobuf bytes. */
   readonly ranges: ReadonlyArray<Uint8Array>
+  /** Protobuf fields this decoder does not name (from a newer BuildKit), raw. */
   readonly unknownFields?: ReadonlyArray<ProtoField> | undefined
 }
 
 /** The built image (`moby.image.id`). */
 export interface ImageIdEvent {
+  /** The event's kind. */
   readonly _tag: "ImageId"
+  /** The built image's ID (`sha256:…`). */
   readonly id: string
 }
 
 /** Any other message of the build stream (`Successfully tagged …`, a classic-style `stream`). */
 export interface BuildMessageEvent {
+  /** The event's kind. */
   readonly _tag: "Message"
+  /** The message as the daemon sent it. */
   readonly message: BuildInfo
 }
 
+/** One decoded event of a BuildKit build's progress, told apart by `_tag`. */
 export type BuildKitEvent =
   | VertexEvent
   | VertexStatusEvent
@@ -259,7 +301,9 @@ export const KEPT_LOG_LINES = 30
 
 /** One step as the fold knows it: its latest vertex and the last lines of its output. */
 export interface StepState {
+  /** Its latest vertex (name, state, error). */
   readonly vertex: VertexEvent
+  /** Its last output lines. */
   readonly lines: ReadonlyArray<string>
 }
 
@@ -268,14 +312,26 @@ export interface StepState {
  * `KEPT_LOG_LINES` lines of each step's output, the image ID, the step that failed.
  */
 export class BuildKitProgress {
-  readonly steps = new Map<string, { vertex: VertexEvent; lines: Array<string>; partial: string }>()
+  /** Every step by digest, in first-seen order. */
+  readonly steps = new Map<string, {
+    /** Its latest vertex. */
+    vertex: VertexEvent
+    /** Its last `KEPT_LOG_LINES` complete output lines. */
+    lines: Array<string>
+    /** Output after its last newline. */
+    partial: string
+  }>()
+  /** The built image's ID, once BuildKit reported it. */
   imageId: string | undefined
   /** The digest of the first step that reported an error. */
   failed: string | undefined
+  /** Every warning, in order. */
   readonly warnings: Array<VertexWarningEvent> = []
+  /** The build stream's other messages (`Successfully tagged …`), in order. */
   readonly messages: Array<BuildInfo> = []
   private readonly decoder = new TextDecoder("utf-8")
 
+  /** Folds in one event. */
   add(event: BuildKitEvent): void {
     switch (event._tag) {
       case "Vertex": {

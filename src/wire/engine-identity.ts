@@ -6,8 +6,10 @@
  */
 import { firstHeader } from "./headers.js"
 
-type Headers = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+/** Response headers as Node gives them (lower-case names). */
+export type HeaderMap = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
+/** Which engine answered, from its `Server` / `Libpod-API-Version` headers (`engineIdentity`). */
 export interface EngineIdentity {
   /** `docker` (dockerd), `podman` (its compat API service), `unknown` (neither header says). */
   readonly kind: "docker" | "podman" | "unknown"
@@ -18,7 +20,7 @@ export interface EngineIdentity {
 const SERVER = /^(Docker|Libpod)\/(\S+)/
 
 /** The engine that sent `headers` (lower-case names, as Node gives them). */
-export const engineIdentity = (headers: Headers): EngineIdentity => {
+export const engineIdentity = (headers: HeaderMap): EngineIdentity => {
   const libpod = firstHeader(headers, "libpod-api-version")
   const server = SERVER.exec(firstHeader(headers, "server") ?? "")
   if (libpod !== undefined || server?.[1] === "Libpod") {
@@ -29,4 +31,4 @@ export const engineIdentity = (headers: Headers): EngineIdentity => {
 }
 
 /** Whether Podman sent `headers` (see {@link engineIdentity}). */
-export const isPodman = (headers: Headers): boolean => engineIdentity(headers).kind === "podman"
+export const isPodman = (headers: HeaderMap): boolean => engineIdentity(headers).kind === "podman"

@@ -26,10 +26,15 @@ export interface ImageBuildResult {
   readonly output: string
 }
 
+/** The fold of a classic build's messages (`foldBuild`): what the build has said so far. */
 export interface BuildFold {
+  /** The image ID from `aux {ID}`, when sent. */
   readonly imageId: string | undefined
+  /** The short ID of `Successfully built <id>`, when sent. */
   readonly shortId: string | undefined
+  /** The tags of `Successfully tagged …`. */
   readonly tags: ReadonlyArray<string>
+  /** The text output so far. */
   readonly output: string
 }
 
@@ -66,9 +71,11 @@ export const buildResult = (state: BuildFold): ImageBuildResult | undefined => {
 
 /** What a push produced (the last message's `aux`). */
 export interface ImagePushResult {
+  /** The tag that was pushed. */
   readonly tag: string | undefined
   /** The manifest digest the registry stored (`sha256:…`). */
   readonly digest: string
+  /** The manifest's size in bytes. */
   readonly size: number | undefined
 }
 

@@ -8,9 +8,30 @@
 
 /** A field as read from the wire: its number, wire type and value. */
 export type ProtoField =
-  | { readonly field: number; readonly wire: 0; readonly value: number }
-  | { readonly field: number; readonly wire: 1 | 5; readonly value: Uint8Array }
-  | { readonly field: number; readonly wire: 2; readonly value: Uint8Array }
+  | {
+    /** The field number. */
+    readonly field: number
+    /** Varint. */
+    readonly wire: 0
+    /** Its value. */
+    readonly value: number
+  }
+  | {
+    /** The field number. */
+    readonly field: number
+    /** Fixed 64 or 32 bits. */
+    readonly wire: 1 | 5
+    /** Its bytes. */
+    readonly value: Uint8Array
+  }
+  | {
+    /** The field number. */
+    readonly field: number
+    /** Length-delimited. */
+    readonly wire: 2
+    /** Its bytes. */
+    readonly value: Uint8Array
+  }
 
 /** A message that is not valid protobuf (truncated, a varint too long, a group, a bad wire type). */
 export class ProtoDecodeError extends Error {}

@@ -15,18 +15,31 @@ import * as Redacted from "effect/Redacted"
  * and spans, and only the header encoder reads them.
  */
 export interface RegistryCredentials {
+  /** The registry user. */
   readonly username?: string | undefined
+  /** The password or an access token. */
   readonly password?: Redacted.Redacted<string> | undefined
   /** An OAuth refresh token the registry issued at login (`IdentityToken` of `POST /auth`). */
   readonly identityToken?: Redacted.Redacted<string> | undefined
   /** A bearer token sent to the registry as is. */
   readonly registryToken?: Redacted.Redacted<string> | undefined
+  /** The e-mail address (legacy registries). */
   readonly email?: string | undefined
   /** The registry these are for (`127.0.0.1:5000`, `https://index.docker.io/v1/`). */
   readonly serverAddress?: string | undefined
 }
 
-/** Explicit credentials from plain strings (the secrets are wrapped in `Redacted`). */
+/**
+ * Explicit credentials from plain strings (the secrets are wrapped in `Redacted`).
+ *
+ * @example
+ * ```ts
+ * import { Images, registryCredentials } from "effect-docker"
+ *
+ * const auth = registryCredentials({ username: "ci", password: process.env.REGISTRY_TOKEN ?? "" })
+ * yield* (yield* Images).push("registry.example.com/team/app:1", { auth })
+ * ```
+ */
 export const registryCredentials = (options: {
   readonly username?: string
   readonly password?: string

@@ -36,7 +36,9 @@ export type StdioStream = "stdin" | "stdout" | "stderr"
  * `data.slice()` instead. The text helpers in `stdio.ts` decode to strings and keep no views.
  */
 export interface StdioFrame {
+  /** Which stream it belongs to. */
   readonly stream: StdioStream
+  /** Its payload (a view: see above). */
   readonly data: Uint8Array
 }
 
@@ -97,6 +99,7 @@ export class FrameDecoder {
   private slab: Uint8Array | undefined = undefined
   private slabUsed = 0
 
+  /** @param operation The operation whose stream it reads, for its errors. */
   constructor(readonly operation: string) {}
 
   /**

@@ -12,7 +12,9 @@ import type { StdioFrame } from "./stdio-frames.js"
 
 /** A line of output, without its line terminator, tagged with the stream it came from. */
 export interface StdioLine {
+  /** Which stream it came from. */
   readonly stream: "stdout" | "stderr"
+  /** The text, without its line terminator. */
   readonly line: string
 }
 
@@ -129,7 +131,17 @@ const linesOf = (wanted: "stdout" | "stderr") => <E, R>(frames: Stream.Stream<St
     }
   )
 
-/** Lines of stdout only. */
+/**
+ * Lines of stdout only.
+ *
+ * @example
+ * ```ts
+ * import { Containers, stdoutLines } from "effect-docker"
+ *
+ * const logs = (yield* Containers).logs("web", { follow: true })
+ * const ready = yield* logs.pipe(stdoutLines, Stream.takeUntil((line) => line.includes("ready")), Stream.runCollect)
+ * ```
+ */
 export const stdoutLines: <E, R>(frames: Stream.Stream<StdioFrame, E, R>) => Stream.Stream<string, E, R> = linesOf(
   "stdout"
 )
@@ -139,10 +151,28 @@ export const stderrLines: <E, R>(frames: Stream.Stream<StdioFrame, E, R>) => Str
   "stderr"
 )
 
-/** Runs the stream and returns everything written to stdout and to stderr, as text. */
+/**
+ * Runs the stream and returns everything written to stdout and to stderr, as text.
+ *
+ * @example
+ * ```ts
+ * import { collectOutput, Containers } from "effect-docker"
+ *
+ * const { stdout, stderr } = yield* collectOutput((yield* Containers).logs("web"))
+ * ```
+ */
 export const collectOutput = <E, R>(
   frames: Stream.Stream<StdioFrame, E, R>
-): Effect.Effect<{ readonly stdout: string; readonly stderr: string }, E, R> =>
+): Effect.Effect<
+  {
+    /** Everything written to stdout (or the TTY). */
+    readonly stdout: string
+    /** Everything written to stderr. */
+    readonly stderr: string
+  },
+  E,
+  R
+> =>
   Effect.suspend(() => {
     const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
     const parts = { stdout: [] as Array<string>, stderr: [] as Array<string> }
@@ -165,12 +195,17 @@ const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\
  * Splits the leading timestamp off a line of `logs?timestamps=1` output: `"<time> <text>"` →
  * `{ time, line: text }`, keeping `time` in its wire form. `undefined` if the line has none.
  */
-export const splitTimestamp = (line: string): { readonly time: string; readonly line: string } | undefined => {
+export const splitTimestamp = (line: string): {
+  /** The RFC 3339 timestamp as the daemon sent it. */
+  readonly time: string
+  /** The rest of the line. */
+  readonly line: string
+} | undefined => {
   const match = TIMESTAMP.exec(line)
   return match ? { time: match[1]!, line: line.slice(match[0].length) } : undefined
 }
 
-/** {@link lines} of `logs?timestamps=1` output, with each line's timestamp split off. */
+/** `stdioLines` of `logs?timestamps=1` output, with each line's timestamp split off. */
 export const timestampedLines = <E, R>(
   lines: Stream.Stream<StdioLine, E, R>
 ): Stream.Stream<TimestampedLine, E, R> =>

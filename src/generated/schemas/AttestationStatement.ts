@@ -5,6 +5,7 @@ import { OCIDescriptor, decodeOCIDescriptor } from "./OCIDescriptor.js"
 
 /** AttestationStatement is a single in-toto statement attached to an image. */
 export const AttestationStatement = /* @__PURE__ */ Schema.Struct({
+  /** An `OCIDescriptor`: A descriptor struct containing digest, media type, and size, as defined in the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md). */
   Descriptor: /* @__PURE__ */ Schema.NullOr(OCIDescriptor),
   /** The in-toto predicate type URI of this statement. */
   PredicateType: Schema.String,

@@ -4,8 +4,11 @@ import { Invalid } from "../../core/runtime.js"
 
 /** AuthConfig (Engine API definition). */
 export const AuthConfig = /* @__PURE__ */ Schema.Struct({
+  /** `username` as the daemon sends it (string; the spec does not describe it). */
   username: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `password` as the daemon sends it (string; the spec does not describe it). */
   password: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `serveraddress` as the daemon sends it (string; the spec does not describe it). */
   serveraddress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /**
    * Email is an optional value associated with the username.

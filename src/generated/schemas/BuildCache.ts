@@ -24,6 +24,7 @@ export const BuildCache = /* @__PURE__ */ Schema.Union([
     CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     /** Date and time at which the build cache was last used in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
     LastUsedAt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+    /** `UsageCount` as the daemon sends it (number; the spec does not describe it). */
     UsageCount: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     /**
      * ID of the parent build cache record.
@@ -50,6 +51,7 @@ export const BuildCache = /* @__PURE__ */ Schema.Union([
     CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     /** Date and time at which the build cache was last used in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
     LastUsedAt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+    /** `UsageCount` as the daemon sends it (number; the spec does not describe it). */
     UsageCount: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     /**
      * ID of the parent build cache record.
@@ -75,6 +77,7 @@ export const BuildCache = /* @__PURE__ */ Schema.Union([
     CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     /** Date and time at which the build cache was last used in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
     LastUsedAt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+    /** `UsageCount` as the daemon sends it (number; the spec does not describe it). */
     UsageCount: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     /**
      * ID of the parent build cache record.
@@ -104,6 +107,7 @@ export const BuildCache = /* @__PURE__ */ Schema.Union([
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Date and time at which the build cache was last used in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   LastUsedAt: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+  /** `UsageCount` as the daemon sends it (number; the spec does not describe it). */
   UsageCount: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /**
    * ID of the parent build cache record.

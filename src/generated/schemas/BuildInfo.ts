@@ -7,10 +7,15 @@ import { ProgressDetail, decodeProgressDetail } from "./ProgressDetail.js"
 
 /** BuildInfo (Engine API definition). */
 export const BuildInfo = /* @__PURE__ */ Schema.Struct({
+  /** `id` as the daemon sends it (string; the spec does not describe it). */
   id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `stream` as the daemon sends it (string; the spec does not describe it). */
   stream: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ErrorDetail`. */
   errorDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ErrorDetail)),
+  /** `status` as the daemon sends it (string; the spec does not describe it). */
   status: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ProgressDetail`. */
   progressDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ProgressDetail)),
   /** `{ID}` from the classic builder, or a base64-encoded BuildKit StatusResponse (`id: moby.buildkit.trace`). */
   aux: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Union([ImageID, Schema.String])),

@@ -9,12 +9,15 @@ import { TLSInfo, decodeTLSInfo } from "./TLSInfo.js"
 export const ClusterInfo = /* @__PURE__ */ Schema.Struct({
   /** The ID of the swarm. */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
   /** Date and time at which the swarm was initialised in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Date and time at which the swarm was last updated in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `SwarmSpec`: User modifiable swarm configuration. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmSpec)),
+  /** A `TLSInfo`: Information about the issuer of leaf TLS certificates and the trusted root CA certificate. */
   TLSInfo: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(TLSInfo)),
   /** Whether there is currently a root CA rotation in progress for the swarm */
   RootRotationInProgress: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

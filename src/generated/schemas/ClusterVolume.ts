@@ -9,9 +9,13 @@ import { Topology, decodeTopology } from "./Topology.js"
 export const ClusterVolume = /* @__PURE__ */ Schema.Struct({
   /** The Swarm ID of this volume. */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
+  /** `CreatedAt` as the daemon sends it (string; the spec does not describe it). */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `UpdatedAt` as the daemon sends it (string; the spec does not describe it). */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ClusterVolumeSpec`: Cluster-specific options used to create the volume. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ClusterVolumeSpec)),
   /** Information about the global status of the volume. */
   Info: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({

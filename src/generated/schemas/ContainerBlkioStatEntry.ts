@@ -4,9 +4,13 @@ import { Invalid } from "../../core/runtime.js"
 
 /** Blkio stats entry. */
 export const ContainerBlkioStatEntry = /* @__PURE__ */ Schema.Struct({
+  /** `major` as the daemon sends it (number; the spec does not describe it). */
   major: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `minor` as the daemon sends it (number; the spec does not describe it). */
   minor: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `op` as the daemon sends it (string; the spec does not describe it). */
   op: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `value` as the daemon sends it (number; the spec does not describe it). */
   value: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ContainerBlkioStatEntry = typeof ContainerBlkioStatEntry.Type

@@ -5,6 +5,7 @@ import { ContainerBlkioStatEntry, decodeContainerBlkioStatEntry } from "./Contai
 
 /** BlkioStats stores all IO service stats for data read and write. */
 export const ContainerBlkioStats = /* @__PURE__ */ Schema.Struct({
+  /** A list of `ContainerBlkioStatEntry`: Blkio stats entry. */
   io_service_bytes_recursive: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(ContainerBlkioStatEntry))),
   /** This field is only available when using Linux containers with cgroups v1. */
   io_serviced_recursive: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(ContainerBlkioStatEntry))),

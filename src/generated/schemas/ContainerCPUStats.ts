@@ -6,11 +6,13 @@ import { ContainerThrottlingData, decodeContainerThrottlingData } from "./Contai
 
 /** CPU related info of the container */
 export const ContainerCPUStats = /* @__PURE__ */ Schema.Struct({
+  /** A `ContainerCPUUsage`: All CPU stats aggregated since container inception. */
   cpu_usage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerCPUUsage)),
   /** System Usage. */
   system_cpu_usage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** Number of online CPUs. */
   online_cpus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** A `ContainerThrottlingData`: CPU throttling stats of the container. */
   throttling_data: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerThrottlingData)),
 })
 export type ContainerCPUStats = typeof ContainerCPUStats.Type

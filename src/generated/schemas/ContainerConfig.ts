@@ -30,6 +30,7 @@ export const ContainerConfig = /* @__PURE__ */ Schema.Struct({
   Env: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** Command to run specified as a string or an array of strings. */
   Cmd: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /** A `HealthConfig`: A test to perform to check that the container is healthy. */
   Healthcheck: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(HealthConfig)),
   /** Command is already escaped (Windows only) */
   ArgsEscaped: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Boolean)),

@@ -20,6 +20,7 @@ export const ContainerInspectResponse = /* @__PURE__ */ Schema.Struct({
   Path: Schema.String,
   /** The arguments to the command being run */
   Args: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+  /** A `ContainerState`: ContainerState stores container's running state. */
   State: /* @__PURE__ */ Schema.NullOr(ContainerState),
   /** The ID (digest) of the image that this container was created from. */
   Image: Schema.String,
@@ -49,8 +50,11 @@ export const ContainerInspectResponse = /* @__PURE__ */ Schema.Struct({
   AppArmorProfile: Schema.String,
   /** IDs of exec instances that are running in the container. */
   ExecIDs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /** A `HostConfig`: Container configuration that depends on the host we are running on */
   HostConfig: /* @__PURE__ */ Schema.NullOr(HostConfig),
+  /** A `DriverData`: Information about the storage driver used to store the container's and image's filesystem. */
   GraphDriver: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(DriverData)),
+  /** A `Storage`: Information about the storage used by the container. */
   Storage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Storage)),
   /** The size of files that have been created or changed by this container. */
   SizeRw: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
@@ -58,7 +62,9 @@ export const ContainerInspectResponse = /* @__PURE__ */ Schema.Struct({
   SizeRootFs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** List of mounts used by the container. */
   Mounts: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(MountPoint)),
+  /** A `ContainerConfig`: Configuration for a container that is portable between hosts. */
   Config: /* @__PURE__ */ Schema.NullOr(ContainerConfig),
+  /** A `NetworkSettings`: NetworkSettings exposes the network settings in the API */
   NetworkSettings: /* @__PURE__ */ Schema.NullOr(NetworkSettings),
 })
 export type ContainerInspectResponse = typeof ContainerInspectResponse.Type

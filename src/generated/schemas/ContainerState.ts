@@ -15,16 +15,19 @@ export const ContainerState = /* @__PURE__ */ Schema.Struct({
   Restarting: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Whether a process within this container has been killed because it ran out of memory since the container was last started. */
   OOMKilled: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `Dead` as the daemon sends it (boolean; the spec does not describe it). */
   Dead: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** The process ID of this container */
   Pid: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** The last exit code of this container */
   ExitCode: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `Error` as the daemon sends it (string; the spec does not describe it). */
   Error: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The time when this container was last started. */
   StartedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The time when this container last exited. */
   FinishedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `Health`: Health stores information about the container's healthcheck results. */
   Health: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Health)),
 })
 export type ContainerState = typeof ContainerState.Type

@@ -18,17 +18,23 @@ export const ContainerStatsResponse = /* @__PURE__ */ Schema.Struct({
   os_type: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
   /** Date and time at which this sample was collected. */
   read: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ContainerCPUStats`: CPU related info of the container */
   cpu_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerCPUStats)),
+  /** A `ContainerMemoryStats`: Aggregates all memory stats since container inception on Linux. */
   memory_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerMemoryStats)),
   /** Network statistics for the container per interface. */
   networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(ContainerNetworkStats)))),
+  /** A `ContainerPidsStats`: PidsStats contains Linux-specific stats of a container's process-IDs (PIDs). */
   pids_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerPidsStats)),
+  /** A `ContainerBlkioStats`: BlkioStats stores all IO service stats for data read and write. */
   blkio_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerBlkioStats)),
   /** The number of processors on the system. */
   num_procs: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** A `ContainerStorageStats`: StorageStats is the disk I/O stats for read/write on Windows. */
   storage_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerStorageStats)),
   /** Date and time at which this first sample was collected. */
   preread: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ContainerCPUStats`: CPU related info of the container */
   precpu_stats: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerCPUStats)),
 })
 export type ContainerStatsResponse = typeof ContainerStatsResponse.Type

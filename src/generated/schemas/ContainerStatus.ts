@@ -4,8 +4,11 @@ import { Invalid } from "../../core/runtime.js"
 
 /** represents the status of a container. */
 export const ContainerStatus = /* @__PURE__ */ Schema.Struct({
+  /** `ContainerID` as the daemon sends it (string; the spec does not describe it). */
   ContainerID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `PID` as the daemon sends it (number; the spec does not describe it). */
   PID: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `ExitCode` as the daemon sends it (number; the spec does not describe it). */
   ExitCode: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ContainerStatus = typeof ContainerStatus.Type

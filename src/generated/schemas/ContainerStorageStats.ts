@@ -4,9 +4,13 @@ import { Invalid } from "../../core/runtime.js"
 
 /** StorageStats is the disk I/O stats for read/write on Windows. */
 export const ContainerStorageStats = /* @__PURE__ */ Schema.Struct({
+  /** `read_count_normalized` as the daemon sends it (number; the spec does not describe it). */
   read_count_normalized: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** `read_size_bytes` as the daemon sends it (number; the spec does not describe it). */
   read_size_bytes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** `write_count_normalized` as the daemon sends it (number; the spec does not describe it). */
   write_count_normalized: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** `write_size_bytes` as the daemon sends it (number; the spec does not describe it). */
   write_size_bytes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
 })
 export type ContainerStorageStats = typeof ContainerStorageStats.Type

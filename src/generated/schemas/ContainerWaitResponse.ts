@@ -7,6 +7,7 @@ import { ContainerWaitExitError, decodeContainerWaitExitError } from "./Containe
 export const ContainerWaitResponse = /* @__PURE__ */ Schema.Struct({
   /** Exit code of the container */
   StatusCode: Schema.Number,
+  /** A `ContainerWaitExitError`: container waiting error, if any */
   Error: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerWaitExitError)),
 })
 export type ContainerWaitResponse = typeof ContainerWaitResponse.Type

@@ -6,9 +6,13 @@ import { ProgressDetail, decodeProgressDetail } from "./ProgressDetail.js"
 
 /** CreateImageInfo (Engine API definition). */
 export const CreateImageInfo = /* @__PURE__ */ Schema.Struct({
+  /** `id` as the daemon sends it (string; the spec does not describe it). */
   id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ErrorDetail`. */
   errorDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ErrorDetail)),
+  /** `status` as the daemon sends it (string; the spec does not describe it). */
   status: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ProgressDetail`. */
   progressDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ProgressDetail)),
   /** Deprecated: use errorDetail (still sent by older daemons). */
   error: /* @__PURE__ */ Schema.optionalKey(Schema.String),

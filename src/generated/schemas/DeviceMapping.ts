@@ -4,8 +4,11 @@ import { Invalid } from "../../core/runtime.js"
 
 /** A device mapping between the host and container */
 export const DeviceMapping = /* @__PURE__ */ Schema.Struct({
+  /** `PathOnHost` as the daemon sends it (string; the spec does not describe it). */
   PathOnHost: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `PathInContainer` as the daemon sends it (string; the spec does not describe it). */
   PathInContainer: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `CgroupPermissions` as the daemon sends it (string; the spec does not describe it). */
   CgroupPermissions: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type DeviceMapping = typeof DeviceMapping.Type

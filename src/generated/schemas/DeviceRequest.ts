@@ -6,7 +6,9 @@ import { Invalid, decodeArray, decodeRecord, decodeString, decodeStringArray } f
 export const DeviceRequest = /* @__PURE__ */ Schema.Struct({
   /** The name of the device driver to use for this request. */
   Driver: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Count` as the daemon sends it (number; the spec does not describe it). */
   Count: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `DeviceIDs` as the daemon sends it (array; the spec does not describe it). */
   DeviceIDs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** A list of capabilities; an OR list of AND lists of capabilities. */
   Capabilities: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Array(Schema.String)))),

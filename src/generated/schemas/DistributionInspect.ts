@@ -6,6 +6,7 @@ import { OCIPlatform, decodeOCIPlatform } from "./OCIPlatform.js"
 
 /** Describes the result obtained from contacting the registry to retrieve image metadata. */
 export const DistributionInspect = /* @__PURE__ */ Schema.Struct({
+  /** An `OCIDescriptor`: A descriptor struct containing digest, media type, and size, as defined in the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md). */
   Descriptor: /* @__PURE__ */ Schema.NullOr(OCIDescriptor),
   /** An array containing all platforms supported by the image. */
   Platforms: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(OCIPlatform)),

@@ -4,8 +4,11 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** EndpointIPAMConfig represents an endpoint's IPAM configuration. */
 export const EndpointIPAMConfig = /* @__PURE__ */ Schema.Struct({
+  /** `IPv4Address` as the daemon sends it (string; the spec does not describe it). */
   IPv4Address: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `IPv6Address` as the daemon sends it (string; the spec does not describe it). */
   IPv6Address: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `LinkLocalIPs` as the daemon sends it (array; the spec does not describe it). */
   LinkLocalIPs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
 })
 export type EndpointIPAMConfig = typeof EndpointIPAMConfig.Type

@@ -4,7 +4,9 @@ import { Invalid, openEnum } from "../../core/runtime.js"
 
 /** EndpointPortConfig (Engine API definition). */
 export const EndpointPortConfig = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Protocol` as the daemon sends it (enum; the spec does not describe it). */
   Protocol: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["tcp", "udp", "sctp"])),
   /** The port inside the container. */
   TargetPort: /* @__PURE__ */ Schema.optionalKey(Schema.Number),

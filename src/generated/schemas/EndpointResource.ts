@@ -4,10 +4,15 @@ import { Invalid } from "../../core/runtime.js"
 
 /** contains network resources allocated and used for a container in a network. */
 export const EndpointResource = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `EndpointID` as the daemon sends it (string; the spec does not describe it). */
   EndpointID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `MacAddress` as the daemon sends it (string; the spec does not describe it). */
   MacAddress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `IPv4Address` as the daemon sends it (string; the spec does not describe it). */
   IPv4Address: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `IPv6Address` as the daemon sends it (string; the spec does not describe it). */
   IPv6Address: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type EndpointResource = typeof EndpointResource.Type

@@ -5,10 +5,13 @@ import { EndpointIPAMConfig, decodeEndpointIPAMConfig } from "./EndpointIPAMConf
 
 /** Configuration for a network endpoint. */
 export const EndpointSettings = /* @__PURE__ */ Schema.Struct({
+  /** An `EndpointIPAMConfig`: EndpointIPAMConfig represents an endpoint's IPAM configuration. */
   IPAMConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EndpointIPAMConfig)),
+  /** `Links` as the daemon sends it (array; the spec does not describe it). */
   Links: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** MAC address for the endpoint on this network. */
   MacAddress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Aliases` as the daemon sends it (array; the spec does not describe it). */
   Aliases: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** DriverOpts is a mapping of driver options and values. */
   DriverOpts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),

@@ -4,10 +4,15 @@ import { Invalid, decodeArray, decodeRecord, decodeString } from "../../core/run
 
 /** EngineDescription provides information about an engine. */
 export const EngineDescription = /* @__PURE__ */ Schema.Struct({
+  /** `EngineVersion` as the daemon sends it (string; the spec does not describe it). */
   EngineVersion: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Labels` as the daemon sends it (record; the spec does not describe it). */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+  /** `Plugins` as the daemon sends it (array; the spec does not describe it). */
   Plugins: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** `Type` as the daemon sends it (string; the spec does not describe it). */
     Type: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Name` as the daemon sends it (string; the spec does not describe it). */
     Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   })))),
 })

@@ -4,7 +4,9 @@ import { Invalid } from "../../core/runtime.js"
 
 /** ErrorDetail (Engine API definition). */
 export const ErrorDetail = /* @__PURE__ */ Schema.Struct({
+  /** `code` as the daemon sends it (number; the spec does not describe it). */
   code: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `message` as the daemon sends it (string; the spec does not describe it). */
   message: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type ErrorDetail = typeof ErrorDetail.Type

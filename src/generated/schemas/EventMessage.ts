@@ -9,6 +9,7 @@ export const EventMessage = /* @__PURE__ */ Schema.Struct({
   Type: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["builder", "config", "container", "daemon", "image", "network", "node", "plugin", "secret", "service", "volume"])),
   /** The type of event */
   Action: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `EventActor`: Actor describes something that generates events, like a container, network, or a volume. */
   Actor: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EventActor)),
   /** Scope of the event. */
   scope: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["local", "swarm"])),

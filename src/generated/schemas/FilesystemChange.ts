@@ -7,6 +7,7 @@ import { ChangeType, decodeChangeType } from "./ChangeType.js"
 export const FilesystemChange = /* @__PURE__ */ Schema.Struct({
   /** Path to file or directory that has changed. */
   Path: Schema.String,
+  /** A `ChangeType`: Kind of change */
   Kind: ChangeType,
 })
 export type FilesystemChange = typeof FilesystemChange.Type

@@ -4,12 +4,18 @@ import { Invalid, decodeArray } from "../../core/runtime.js"
 
 /** User-defined resources can be either Integer resources (e.g, `SSD=3`) or String resources (e.g, `GPU=UUID1`). */
 export const GenericResources = /* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+  /** `NamedResourceSpec` as the daemon sends it (object; the spec does not describe it). */
   NamedResourceSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Kind` as the daemon sends it (string; the spec does not describe it). */
     Kind: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Value` as the daemon sends it (string; the spec does not describe it). */
     Value: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   }))),
+  /** `DiscreteResourceSpec` as the daemon sends it (object; the spec does not describe it). */
   DiscreteResourceSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Kind` as the daemon sends it (string; the spec does not describe it). */
     Kind: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Value` as the daemon sends it (number; the spec does not describe it). */
     Value: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   }))),
 }))

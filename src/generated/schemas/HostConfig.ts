@@ -22,7 +22,9 @@ export const HostConfig = /* @__PURE__ */ Schema.Struct({
   }))),
   /** Network mode to use for this container. */
   NetworkMode: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `PortMap`: PortMap describes the mapping of container ports to host ports, using the container's port-number and protocol as key in the format `<port>/<protocol>`, for example, `80/udp`. */
   PortBindings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(PortMap)),
+  /** A `RestartPolicy`: The behavior to apply when the container exits. */
   RestartPolicy: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(RestartPolicy)),
   /** Automatically remove the container when the container's process exits. */
   AutoRemove: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -4,9 +4,13 @@ import { Invalid, decodeRecord, decodeString } from "../../core/runtime.js"
 
 /** IPAMConfig (Engine API definition). */
 export const IPAMConfig = /* @__PURE__ */ Schema.Struct({
+  /** `Subnet` as the daemon sends it (string; the spec does not describe it). */
   Subnet: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `IPRange` as the daemon sends it (string; the spec does not describe it). */
   IPRange: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Gateway` as the daemon sends it (string; the spec does not describe it). */
   Gateway: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `AuxiliaryAddresses` as the daemon sends it (record; the spec does not describe it). */
   AuxiliaryAddresses: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
 })
 export type IPAMConfig = typeof IPAMConfig.Type

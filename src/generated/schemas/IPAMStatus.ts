@@ -5,6 +5,7 @@ import { SubnetStatus, decodeSubnetStatus } from "./SubnetStatus.js"
 
 /** IPAMStatus (Engine API definition). */
 export const IPAMStatus = /* @__PURE__ */ Schema.Struct({
+  /** `Subnets` as the daemon sends it (record; the spec does not describe it). */
   Subnets: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(SubnetStatus)))),
 })
 export type IPAMStatus = typeof IPAMStatus.Type

@@ -4,11 +4,17 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** individual image layer information in response to ImageHistory operation */
 export const ImageHistoryResponseItem = /* @__PURE__ */ Schema.Struct({
+  /** `Id` as the daemon sends it (string; the spec does not describe it). */
   Id: Schema.String,
+  /** `Created` as the daemon sends it (number; the spec does not describe it). */
   Created: Schema.Number,
+  /** `CreatedBy` as the daemon sends it (string; the spec does not describe it). */
   CreatedBy: Schema.String,
+  /** `Tags` as the daemon sends it (array; the spec does not describe it). */
   Tags: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+  /** `Size` as the daemon sends it (number; the spec does not describe it). */
   Size: Schema.Number,
+  /** `Comment` as the daemon sends it (string; the spec does not describe it). */
   Comment: Schema.String,
 })
 export type ImageHistoryResponseItem = typeof ImageHistoryResponseItem.Type

@@ -4,6 +4,7 @@ import { Invalid } from "../../core/runtime.js"
 
 /** Image ID or Digest */
 export const ImageID = /* @__PURE__ */ Schema.Struct({
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type ImageID = typeof ImageID.Type

@@ -28,6 +28,7 @@ export const ImageInspect = /* @__PURE__ */ Schema.Struct({
   Created: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
   /** Name of the author that was specified when committing the image, or as specified through MAINTAINER (deprecated) in the Dockerfile. */
   Author: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+  /** An `ImageConfig`: Configuration of the image. */
   Config: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ImageConfig)),
   /** Hardware CPU architecture that the image runs on. */
   Architecture: /* @__PURE__ */ Schema.optionalKey(Schema.String),
@@ -39,10 +40,13 @@ export const ImageInspect = /* @__PURE__ */ Schema.Struct({
   OsVersion: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
   /** Total size of the image variant, including all layers it is composed of. */
   Size: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** A `DriverData`: Information about the storage driver used to store the container's and image's filesystem. */
   GraphDriver: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(DriverData)),
   /** Information about the image's RootFS, including the layer IDs. */
   RootFS: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Type` as the daemon sends it (string; the spec does not describe it). */
     Type: Schema.String,
+    /** `Layers` as the daemon sends it (array; the spec does not describe it). */
     Layers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   }))),
   /** Additional metadata of the image in the local cache. */

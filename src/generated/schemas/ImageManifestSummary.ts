@@ -9,9 +9,11 @@ import { OCIPlatform, decodeOCIPlatform } from "./OCIPlatform.js"
 export const ImageManifestSummary = /* @__PURE__ */ Schema.Struct({
   /** ID is the content-addressable ID of an image and is the same as the digest of the image manifest. */
   ID: Schema.String,
+  /** An `OCIDescriptor`: A descriptor struct containing digest, media type, and size, as defined in the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md). */
   Descriptor: /* @__PURE__ */ Schema.NullOr(OCIDescriptor),
   /** Indicates whether all the child content (image config, layers) is fully available locally. */
   Available: Schema.Boolean,
+  /** `Size` as the daemon sends it (object; the spec does not describe it). */
   Size: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
     /** Total is the total size (in bytes) of all the locally present data (both distributable and non-distributable) that's related to this manifest and its children. */
     Total: Schema.Number,
@@ -28,6 +30,7 @@ export const ImageManifestSummary = /* @__PURE__ */ Schema.Struct({
     Identity: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Identity)),
     /** The IDs of the containers that are using this image. */
     Containers: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+    /** `Size` as the daemon sends it (object; the spec does not describe it). */
     Size: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
       /** Unpacked is the size (in bytes) of the locally unpacked (uncompressed) image content that's directly usable by the containers running this image. */
       Unpacked: Schema.Number,

@@ -4,7 +4,9 @@ import { Invalid } from "../../core/runtime.js"
 
 /** An object describing a limit on resources which can be requested by a task. */
 export const Limit = /* @__PURE__ */ Schema.Struct({
+  /** `NanoCPUs` as the daemon sends it (number; the spec does not describe it). */
   NanoCPUs: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `MemoryBytes` as the daemon sends it (number; the spec does not describe it). */
   MemoryBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** Limits the maximum number of PIDs in the container. */
   Pids: /* @__PURE__ */ Schema.optionalKey(Schema.Number),

@@ -5,7 +5,9 @@ import { Reachability, decodeReachability } from "./Reachability.js"
 
 /** ManagerStatus represents the status of a manager. */
 export const ManagerStatus = /* @__PURE__ */ Schema.Struct({
+  /** `Leader` as the daemon sends it (boolean; the spec does not describe it). */
   Leader: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** A `Reachability`: Reachability represents the reachability of a node. */
   Reachability: /* @__PURE__ */ Schema.optionalKey(Reachability),
   /** The IP address and port at which the manager is reachable. */
   Addr: /* @__PURE__ */ Schema.optionalKey(Schema.String),

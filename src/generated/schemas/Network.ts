@@ -30,6 +30,7 @@ export const Network = /* @__PURE__ */ Schema.Struct({
   Attachable: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Whether the network is providing the routing-mesh for the swarm cluster. */
   Ingress: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** A `ConfigReference`: The config-only network source to provide the configuration for this network. */
   ConfigFrom: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ConfigReference)),
   /** Whether the network is a config-only network. */
   ConfigOnly: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),

@@ -5,6 +5,7 @@ import { SwarmNetwork, decodeSwarmNetwork } from "./SwarmNetwork.js"
 
 /** Specifies how a task is attached to a network, and the addresses the task was assigned on that network. */
 export const NetworkAttachment = /* @__PURE__ */ Schema.Struct({
+  /** A `SwarmNetwork`: A swarm-scoped network, as a task's network attachment carries it (moby's swarm.Network). */
   Network: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmNetwork)),
   /** The IP addresses (in CIDR notation) assigned to the task on this network. */
   Addresses: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),

@@ -7,6 +7,7 @@ import { EndpointSettings, decodeEndpointSettings } from "./EndpointSettings.js"
 export const NetworkConnectRequest = /* @__PURE__ */ Schema.Struct({
   /** The ID or name of the container to connect to the network. */
   Container: Schema.String,
+  /** An `EndpointSettings`: Configuration for a network endpoint. */
   EndpointConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EndpointSettings)),
 })
 export type NetworkConnectRequest = typeof NetworkConnectRequest.Type

@@ -11,6 +11,7 @@ export const NetworkSettings = /* @__PURE__ */ Schema.Struct({
   SandboxID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** SandboxKey is the full path of the netns handle */
   SandboxKey: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `PortMap`: PortMap describes the mapping of container ports to host ports, using the container's port-number and protocol as key in the format `<port>/<protocol>`, for example, `80/udp`. */
   Ports: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(PortMap)),
   /** Information about all networks that the container is connected to. */
   Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(EndpointSettings)))),

@@ -5,6 +5,7 @@ import { IPAMStatus, decodeIPAMStatus } from "./IPAMStatus.js"
 
 /** provides runtime information about the network such as the number of allocated IPs. */
 export const NetworkStatus = /* @__PURE__ */ Schema.Struct({
+  /** An `IPAMStatus`. */
   IPAM: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(IPAMStatus)),
 })
 export type NetworkStatus = typeof NetworkStatus.Type

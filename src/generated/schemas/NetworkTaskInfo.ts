@@ -4,9 +4,13 @@ import { Invalid, decodeRecord, decodeString } from "../../core/runtime.js"
 
 /** carries the information about one backend task */
 export const NetworkTaskInfo = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `EndpointID` as the daemon sends it (string; the spec does not describe it). */
   EndpointID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `EndpointIP` as the daemon sends it (string; the spec does not describe it). */
   EndpointIP: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Info` as the daemon sends it (record; the spec does not describe it). */
   Info: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
 })
 export type NetworkTaskInfo = typeof NetworkTaskInfo.Type

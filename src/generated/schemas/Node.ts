@@ -9,15 +9,21 @@ import { ObjectVersion, decodeObjectVersion } from "./ObjectVersion.js"
 
 /** Node (Engine API definition). */
 export const Node = /* @__PURE__ */ Schema.Struct({
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
   /** Date and time at which the node was added to the swarm in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Date and time at which the node was last updated in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds. */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `NodeSpec`. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(NodeSpec)),
+  /** A `NodeDescription`: NodeDescription encapsulates the properties of the Node as reported by the agent. */
   Description: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(NodeDescription)),
+  /** A `NodeStatus`: NodeStatus represents the status of a node. */
   Status: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(NodeStatus)),
+  /** A `ManagerStatus`: ManagerStatus represents the status of a manager. */
   ManagerStatus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ManagerStatus)),
 })
 export type Node = typeof Node.Type

@@ -8,10 +8,15 @@ import { TLSInfo, decodeTLSInfo } from "./TLSInfo.js"
 
 /** NodeDescription encapsulates the properties of the Node as reported by the agent. */
 export const NodeDescription = /* @__PURE__ */ Schema.Struct({
+  /** `Hostname` as the daemon sends it (string; the spec does not describe it). */
   Hostname: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `Platform`: Platform represents the platform (Arch/OS). */
   Platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Platform)),
+  /** A `ResourceObject`: An object describing the resources which can be advertised by a node and requested by a task. */
   Resources: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ResourceObject)),
+  /** An `EngineDescription`: EngineDescription provides information about an engine. */
   Engine: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EngineDescription)),
+  /** A `TLSInfo`: Information about the issuer of leaf TLS certificates and the trusted root CA certificate. */
   TLSInfo: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(TLSInfo)),
 })
 export type NodeDescription = typeof NodeDescription.Type

@@ -5,7 +5,9 @@ import { NodeState, decodeNodeState } from "./NodeState.js"
 
 /** NodeStatus represents the status of a node. */
 export const NodeStatus = /* @__PURE__ */ Schema.Struct({
+  /** A `NodeState`: NodeState represents the state of a node. */
   State: /* @__PURE__ */ Schema.optionalKey(NodeState),
+  /** `Message` as the daemon sends it (string; the spec does not describe it). */
   Message: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** IP address of the node. */
   Addr: /* @__PURE__ */ Schema.optionalKey(Schema.String),

@@ -17,6 +17,7 @@ export const OCIDescriptor = /* @__PURE__ */ Schema.Struct({
   annotations: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** Data is an embedding of the targeted content. */
   data: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),
+  /** An `OCIPlatform`: Describes the platform which the image in the manifest runs on, as defined in the [OCI Image Index Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/image-index.md). */
   platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(OCIPlatform)),
   /** ArtifactType is the IANA media type of this artifact. */
   artifactType: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.String)),

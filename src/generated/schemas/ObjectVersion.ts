@@ -4,6 +4,7 @@ import { Invalid } from "../../core/runtime.js"
 
 /** The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
 export const ObjectVersion = /* @__PURE__ */ Schema.Struct({
+  /** `Index` as the daemon sends it (number; the spec does not describe it). */
   Index: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ObjectVersion = typeof ObjectVersion.Type

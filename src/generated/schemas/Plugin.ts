@@ -7,57 +7,91 @@ import { PluginMount, decodePluginMount } from "./PluginMount.js"
 
 /** A plugin for the Engine API */
 export const Plugin = /* @__PURE__ */ Schema.Struct({
+  /** `Id` as the daemon sends it (string; the spec does not describe it). */
   Id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: Schema.String,
   /** True if the plugin is running. */
   Enabled: Schema.Boolean,
   /** user-configurable settings for the plugin. */
   Settings: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** A list of `PluginMount`. */
     Mounts: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginMount)),
+    /** `Env` as the daemon sends it (array; the spec does not describe it). */
     Env: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+    /** `Args` as the daemon sends it (array; the spec does not describe it). */
     Args: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+    /** A list of `PluginDevice`. */
     Devices: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginDevice)),
   })),
   /** plugin remote reference used to push/pull the plugin */
   PluginReference: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The config of a plugin. */
   Config: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Description` as the daemon sends it (string; the spec does not describe it). */
     Description: Schema.String,
+    /** `Documentation` as the daemon sends it (string; the spec does not describe it). */
     Documentation: Schema.String,
     /** The interface between Docker and the plugin */
     Interface: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `Types` as the daemon sends it (array; the spec does not describe it). */
       Types: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+      /** `Socket` as the daemon sends it (string; the spec does not describe it). */
       Socket: Schema.String,
       /** Protocol to use for clients connecting to the plugin. */
       ProtocolScheme: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["", "moby.plugins.http/v1"])),
     })),
+    /** `Entrypoint` as the daemon sends it (array; the spec does not describe it). */
     Entrypoint: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+    /** `WorkDir` as the daemon sends it (string; the spec does not describe it). */
     WorkDir: Schema.String,
+    /** `User` as the daemon sends it (object; the spec does not describe it). */
     User: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `UID` as the daemon sends it (number; the spec does not describe it). */
       UID: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+      /** `GID` as the daemon sends it (number; the spec does not describe it). */
       GID: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     }))),
+    /** `Network` as the daemon sends it (object; the spec does not describe it). */
     Network: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `Type` as the daemon sends it (string; the spec does not describe it). */
       Type: Schema.String,
     })),
+    /** `Linux` as the daemon sends it (object; the spec does not describe it). */
     Linux: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `Capabilities` as the daemon sends it (array; the spec does not describe it). */
       Capabilities: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+      /** `AllowAllDevices` as the daemon sends it (boolean; the spec does not describe it). */
       AllowAllDevices: Schema.Boolean,
+      /** A list of `PluginDevice`. */
       Devices: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginDevice)),
     })),
+    /** `PropagatedMount` as the daemon sends it (string; the spec does not describe it). */
     PropagatedMount: Schema.String,
+    /** `IpcHost` as the daemon sends it (boolean; the spec does not describe it). */
     IpcHost: Schema.Boolean,
+    /** `PidHost` as the daemon sends it (boolean; the spec does not describe it). */
     PidHost: Schema.Boolean,
+    /** A list of `PluginMount`. */
     Mounts: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginMount)),
+    /** A list of `PluginEnv`. */
     Env: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginEnv)),
+    /** `Args` as the daemon sends it (object; the spec does not describe it). */
     Args: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `Name` as the daemon sends it (string; the spec does not describe it). */
       Name: Schema.String,
+      /** `Description` as the daemon sends it (string; the spec does not describe it). */
       Description: Schema.String,
+      /** `Settable` as the daemon sends it (array; the spec does not describe it). */
       Settable: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+      /** `Value` as the daemon sends it (array; the spec does not describe it). */
       Value: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
     })),
+    /** `rootfs` as the daemon sends it (object; the spec does not describe it). */
     rootfs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `type` as the daemon sends it (string; the spec does not describe it). */
       type: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+      /** `diff_ids` as the daemon sends it (array; the spec does not describe it). */
       diff_ids: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
     }))),
     /**

@@ -4,9 +4,13 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** PluginDevice (Engine API definition). */
 export const PluginDevice = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: Schema.String,
+  /** `Description` as the daemon sends it (string; the spec does not describe it). */
   Description: Schema.String,
+  /** `Settable` as the daemon sends it (array; the spec does not describe it). */
   Settable: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+  /** `Path` as the daemon sends it (string; the spec does not describe it). */
   Path: Schema.String,
 })
 export type PluginDevice = typeof PluginDevice.Type

@@ -4,12 +4,19 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** PluginMount (Engine API definition). */
 export const PluginMount = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: Schema.String,
+  /** `Description` as the daemon sends it (string; the spec does not describe it). */
   Description: Schema.String,
+  /** `Settable` as the daemon sends it (array; the spec does not describe it). */
   Settable: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
+  /** `Source` as the daemon sends it (string; the spec does not describe it). */
   Source: Schema.String,
+  /** `Destination` as the daemon sends it (string; the spec does not describe it). */
   Destination: Schema.String,
+  /** `Type` as the daemon sends it (string; the spec does not describe it). */
   Type: Schema.String,
+  /** `Options` as the daemon sends it (array; the spec does not describe it). */
   Options: /* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String)),
 })
 export type PluginMount = typeof PluginMount.Type

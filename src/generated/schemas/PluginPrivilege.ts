@@ -4,8 +4,11 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** Describes a permission the user has to accept upon installing the plugin. */
 export const PluginPrivilege = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Description` as the daemon sends it (string; the spec does not describe it). */
   Description: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Value` as the daemon sends it (array; the spec does not describe it). */
   Value: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
 })
 export type PluginPrivilege = typeof PluginPrivilege.Type

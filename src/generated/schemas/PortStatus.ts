@@ -5,6 +5,7 @@ import { EndpointPortConfig, decodeEndpointPortConfig } from "./EndpointPortConf
 
 /** represents the port status of a task's host ports whose service has published host ports */
 export const PortStatus = /* @__PURE__ */ Schema.Struct({
+  /** A list of `EndpointPortConfig`. */
   Ports: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(EndpointPortConfig))),
 })
 export type PortStatus = typeof PortStatus.Type

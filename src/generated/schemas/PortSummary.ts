@@ -10,6 +10,7 @@ export const PortSummary = /* @__PURE__ */ Schema.Struct({
   PrivatePort: Schema.Number,
   /** Port exposed on the host */
   PublicPort: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `Type` as the daemon sends it (enum; the spec does not describe it). */
   Type: /* @__PURE__ */ openEnum(["tcp", "udp", "sctp"]),
 })
 export type PortSummary = typeof PortSummary.Type

@@ -4,10 +4,15 @@ import { Invalid, decodeStringArray } from "../../core/runtime.js"
 
 /** ProcessConfig (Engine API definition). */
 export const ProcessConfig = /* @__PURE__ */ Schema.Struct({
+  /** `privileged` as the daemon sends it (boolean; the spec does not describe it). */
   privileged: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `user` as the daemon sends it (string; the spec does not describe it). */
   user: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `tty` as the daemon sends it (boolean; the spec does not describe it). */
   tty: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `entrypoint` as the daemon sends it (string; the spec does not describe it). */
   entrypoint: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `arguments` as the daemon sends it (array; the spec does not describe it). */
   arguments: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
 })
 export type ProcessConfig = typeof ProcessConfig.Type

@@ -4,7 +4,9 @@ import { Invalid } from "../../core/runtime.js"
 
 /** ProgressDetail (Engine API definition). */
 export const ProgressDetail = /* @__PURE__ */ Schema.Struct({
+  /** `current` as the daemon sends it (number; the spec does not describe it). */
   current: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `total` as the daemon sends it (number; the spec does not describe it). */
   total: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 })
 export type ProgressDetail = typeof ProgressDetail.Type

@@ -6,18 +6,25 @@ import { ProgressDetail, decodeProgressDetail } from "./ProgressDetail.js"
 
 /** PushImageInfo (Engine API definition). */
 export const PushImageInfo = /* @__PURE__ */ Schema.Struct({
+  /** An `ErrorDetail`. */
   errorDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ErrorDetail)),
+  /** `status` as the daemon sends it (string; the spec does not describe it). */
   status: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ProgressDetail`. */
   progressDetail: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ProgressDetail)),
   /** Deprecated: use errorDetail (still sent by older daemons). */
   error: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Deprecated: use progressDetail (still sent by older daemons). */
   progress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `id` as the daemon sends it (string; the spec does not describe it). */
   id: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The last message of a push carries {Tag, Digest, Size}. */
   aux: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Tag` as the daemon sends it (string; the spec does not describe it). */
     Tag: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Digest` as the daemon sends it (string; the spec does not describe it). */
     Digest: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Size` as the daemon sends it (number; the spec does not describe it). */
     Size: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   }))),
 })

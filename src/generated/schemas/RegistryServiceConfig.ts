@@ -7,6 +7,7 @@ import { IndexInfo, decodeIndexInfo } from "./IndexInfo.js"
 export const RegistryServiceConfig = /* @__PURE__ */ Schema.Struct({
   /** List of IP ranges of insecure registries, using the CIDR syntax ([RFC 4632](https://tools.ietf.org/html/4632)). */
   InsecureRegistryCIDRs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /** `IndexConfigs` as the daemon sends it (record; the spec does not describe it). */
   IndexConfigs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(IndexInfo)))),
   /** List of registry URLs that act as a mirror for the official (`docker.io`) registry. */
   Mirrors: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),

@@ -5,8 +5,11 @@ import { GenericResources, decodeGenericResources } from "./GenericResources.js"
 
 /** An object describing the resources which can be advertised by a node and requested by a task. */
 export const ResourceObject = /* @__PURE__ */ Schema.Struct({
+  /** `NanoCPUs` as the daemon sends it (number; the spec does not describe it). */
   NanoCPUs: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** `MemoryBytes` as the daemon sends it (number; the spec does not describe it). */
   MemoryBytes: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** A `GenericResources`: User-defined resources can be either Integer resources (e.g, `SSD=3`) or String resources (e.g, `GPU=UUID1`). */
   GenericResources: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(GenericResources)),
 })
 export type ResourceObject = typeof ResourceObject.Type

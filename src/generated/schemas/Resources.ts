@@ -17,7 +17,9 @@ export const Resources = /* @__PURE__ */ Schema.Struct({
   BlkioWeight: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** Block IO weight (relative device weight) in the form: */
   BlkioWeightDevice: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** `Path` as the daemon sends it (string; the spec does not describe it). */
     Path: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Weight` as the daemon sends it (number; the spec does not describe it). */
     Weight: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   })))),
   /** Limit read rate (bytes per second) from a device, in the form: */

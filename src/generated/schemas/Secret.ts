@@ -6,10 +6,15 @@ import { SecretSpec, decodeSecretSpec } from "./SecretSpec.js"
 
 /** Secret (Engine API definition). */
 export const Secret = /* @__PURE__ */ Schema.Struct({
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
+  /** `CreatedAt` as the daemon sends it (string; the spec does not describe it). */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `UpdatedAt` as the daemon sends it (string; the spec does not describe it). */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `SecretSpec`. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SecretSpec)),
 })
 export type Secret = typeof Secret.Type

@@ -8,24 +8,39 @@ import { ServiceSpec, decodeServiceSpec } from "./ServiceSpec.js"
 
 /** Service (Engine API definition). */
 export const Service = /* @__PURE__ */ Schema.Struct({
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
+  /** `CreatedAt` as the daemon sends it (string; the spec does not describe it). */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `UpdatedAt` as the daemon sends it (string; the spec does not describe it). */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ServiceSpec`: User modifiable configuration for a service. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ServiceSpec)),
+  /** `Endpoint` as the daemon sends it (object; the spec does not describe it). */
   Endpoint: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** An `EndpointSpec`: Properties that can be configured to access and load balance a service. */
     Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EndpointSpec)),
+    /** A list of `EndpointPortConfig`. */
     Ports: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(EndpointPortConfig))),
+    /** `VirtualIPs` as the daemon sends it (array; the spec does not describe it). */
     VirtualIPs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+      /** `NetworkID` as the daemon sends it (string; the spec does not describe it). */
       NetworkID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+      /** `Addr` as the daemon sends it (string; the spec does not describe it). */
       Addr: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     })))),
   }))),
   /** The status of a service update. */
   UpdateStatus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `State` as the daemon sends it (enum; the spec does not describe it). */
     State: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"])),
+    /** `StartedAt` as the daemon sends it (string; the spec does not describe it). */
     StartedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `CompletedAt` as the daemon sends it (string; the spec does not describe it). */
     CompletedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Message` as the daemon sends it (string; the spec does not describe it). */
     Message: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   }))),
   /** The status of the service's tasks. */
@@ -44,6 +59,7 @@ export const Service = /* @__PURE__ */ Schema.Struct({
     /** The last time, as observed by the server, that this job was started. */
     LastExecution: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   }))),
+  /** A `ServiceSpec`: User modifiable configuration for a service. */
   PreviousSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ServiceSpec)),
 })
 export type Service = typeof Service.Type

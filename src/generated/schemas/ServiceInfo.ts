@@ -5,9 +5,13 @@ import { NetworkTaskInfo, decodeNetworkTaskInfo } from "./NetworkTaskInfo.js"
 
 /** represents service parameters with the list of service's tasks */
 export const ServiceInfo = /* @__PURE__ */ Schema.Struct({
+  /** `VIP` as the daemon sends it (string; the spec does not describe it). */
   VIP: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Ports` as the daemon sends it (array; the spec does not describe it). */
   Ports: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /** `LocalLBIndex` as the daemon sends it (number; the spec does not describe it). */
   LocalLBIndex: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** A list of `NetworkTaskInfo`: carries the information about one backend task */
   Tasks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(NetworkTaskInfo))),
 })
 export type ServiceInfo = typeof ServiceInfo.Type

@@ -11,12 +11,16 @@ export const ServiceSpec = /* @__PURE__ */ Schema.Struct({
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** User-defined key/value metadata. */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+  /** A `TaskSpec`: User modifiable task configuration. */
   TaskTemplate: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(TaskSpec)),
   /** Scheduling mode for the service. */
   Mode: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Replicated` as the daemon sends it (object; the spec does not describe it). */
     Replicated: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+      /** `Replicas` as the daemon sends it (number; the spec does not describe it). */
       Replicas: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     }))),
+    /** `Global` as the daemon sends it (record; the spec does not describe it). */
     Global: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.Unknown))),
     /** The mode used for services with a finite number of tasks that run to a completed state. */
     ReplicatedJob: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
@@ -60,6 +64,7 @@ export const ServiceSpec = /* @__PURE__ */ Schema.Struct({
   }))),
   /** Specifies which networks the service should attach to. */
   Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(NetworkAttachmentConfig))),
+  /** An `EndpointSpec`: Properties that can be configured to access and load balance a service. */
   EndpointSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(EndpointSpec)),
 })
 export type ServiceSpec = typeof ServiceSpec.Type

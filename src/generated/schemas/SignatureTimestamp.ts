@@ -5,8 +5,11 @@ import { SignatureTimestampType, decodeSignatureTimestampType } from "./Signatur
 
 /** SignatureTimestamp contains information about a verified signed timestamp for an image signature. */
 export const SignatureTimestamp = /* @__PURE__ */ Schema.Struct({
+  /** A `SignatureTimestampType`: SignatureTimestampType is the type of timestamp used in the signature. */
   Type: /* @__PURE__ */ Schema.optionalKey(SignatureTimestampType),
+  /** `URI` as the daemon sends it (string; the spec does not describe it). */
   URI: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Timestamp` as the daemon sends it (string; the spec does not describe it). */
   Timestamp: /* @__PURE__ */ Schema.optionalKey(Schema.String),
 })
 export type SignatureTimestamp = typeof SignatureTimestamp.Type

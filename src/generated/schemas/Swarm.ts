@@ -7,6 +7,7 @@ import { JoinTokens, decodeJoinTokens } from "./JoinTokens.js"
 /** Swarm (Engine API definition). */
 export const Swarm = /* @__PURE__ */ Schema.Struct({
   ...ClusterInfo.fields,
+  /** A `JoinTokens`: JoinTokens contains the tokens workers and managers need to join the swarm. */
   JoinTokens: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(JoinTokens)),
 })
 export type Swarm = typeof Swarm.Type

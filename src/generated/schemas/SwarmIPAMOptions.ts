@@ -5,10 +5,15 @@ import { SwarmNetworkDriver, decodeSwarmNetworkDriver } from "./SwarmNetworkDriv
 
 /** IPAM of a swarm network. */
 export const SwarmIPAMOptions = /* @__PURE__ */ Schema.Struct({
+  /** A `SwarmNetworkDriver`: A driver and its options, as swarm networks carry them (name may be empty). */
   Driver: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmNetworkDriver)),
+  /** `Configs` as the daemon sends it (array; the spec does not describe it). */
   Configs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** `Subnet` as the daemon sends it (string; the spec does not describe it). */
     Subnet: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Range` as the daemon sends it (string; the spec does not describe it). */
     Range: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Gateway` as the daemon sends it (string; the spec does not describe it). */
     Gateway: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   })))),
 })

@@ -11,8 +11,11 @@ export const SwarmInfo = /* @__PURE__ */ Schema.Struct({
   NodeID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** IP address at which this node can be reached by other nodes in the swarm. */
   NodeAddr: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `LocalNodeState`: Current local status of this node. */
   LocalNodeState: /* @__PURE__ */ Schema.optionalKey(LocalNodeState),
+  /** `ControlAvailable` as the daemon sends it (boolean; the spec does not describe it). */
   ControlAvailable: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `Error` as the daemon sends it (string; the spec does not describe it). */
   Error: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** List of ID's and addresses of other managers in the swarm. */
   RemoteManagers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PeerNode))),
@@ -20,6 +23,7 @@ export const SwarmInfo = /* @__PURE__ */ Schema.Struct({
   Nodes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
   /** Total number of managers in the swarm. */
   Managers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** A `ClusterInfo`: ClusterInfo represents information about the swarm as is returned by the "/info" endpoint. */
   Cluster: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ClusterInfo)),
 })
 export type SwarmInfo = typeof SwarmInfo.Type

@@ -8,23 +8,40 @@ import { SwarmNetworkDriver, decodeSwarmNetworkDriver } from "./SwarmNetworkDriv
 
 /** A swarm-scoped network, as a task's network attachment carries it (moby's swarm.Network). */
 export const SwarmNetwork = /* @__PURE__ */ Schema.Struct({
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
+  /** `CreatedAt` as the daemon sends it (string; the spec does not describe it). */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `UpdatedAt` as the daemon sends it (string; the spec does not describe it). */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Spec` as the daemon sends it (object; the spec does not describe it). */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Name` as the daemon sends it (string; the spec does not describe it). */
     Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Labels` as the daemon sends it (record; the spec does not describe it). */
     Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+    /** A `SwarmNetworkDriver`: A driver and its options, as swarm networks carry them (name may be empty). */
     DriverConfiguration: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmNetworkDriver)),
+    /** `IPv6Enabled` as the daemon sends it (boolean; the spec does not describe it). */
     IPv6Enabled: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+    /** `Internal` as the daemon sends it (boolean; the spec does not describe it). */
     Internal: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+    /** `Attachable` as the daemon sends it (boolean; the spec does not describe it). */
     Attachable: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+    /** `Ingress` as the daemon sends it (boolean; the spec does not describe it). */
     Ingress: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+    /** A `SwarmIPAMOptions`: IPAM of a swarm network. */
     IPAMOptions: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmIPAMOptions)),
+    /** A `ConfigReference`: The config-only network source to provide the configuration for this network. */
     ConfigFrom: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ConfigReference)),
+    /** `Scope` as the daemon sends it (string; the spec does not describe it). */
     Scope: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   }))),
+  /** A `SwarmNetworkDriver`: A driver and its options, as swarm networks carry them (name may be empty). */
   DriverState: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmNetworkDriver)),
+  /** A `SwarmIPAMOptions`: IPAM of a swarm network. */
   IPAMOptions: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmIPAMOptions)),
 })
 export type SwarmNetwork = typeof SwarmNetwork.Type

@@ -4,7 +4,9 @@ import { Invalid, decodeRecord, decodeString } from "../../core/runtime.js"
 
 /** A driver and its options, as swarm networks carry them (name may be empty). */
 export const SwarmNetworkDriver = /* @__PURE__ */ Schema.Struct({
+  /** `Name` as the daemon sends it (string; the spec does not describe it). */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Options` as the daemon sends it (record; the spec does not describe it). */
   Options: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
 })
 export type SwarmNetworkDriver = typeof SwarmNetworkDriver.Type

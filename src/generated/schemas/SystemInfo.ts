@@ -32,6 +32,7 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   DriverStatus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Array(Schema.String)))),
   /** Root directory of persistent Docker state. */
   DockerRootDir: Schema.String,
+  /** A `PluginsInfo`: Available plugins per type. */
   Plugins: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(PluginsInfo)),
   /** Indicates if the host has memory limit support enabled. */
   MemoryLimit: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
@@ -83,7 +84,9 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   MemTotal: Schema.Number,
   /** Address / URL of the index server that is used for image search, and as a default for user authentication for Docker Hub and Docker Cloud. */
   IndexServerAddress: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `RegistryServiceConfig`: RegistryServiceConfig stores daemon registry services configuration. */
   RegistryConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(RegistryServiceConfig)),
+  /** A `GenericResources`: User-defined resources can be either Integer resources (e.g, `SSD=3`) or String resources (e.g, `GPU=UUID1`). */
   GenericResources: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(GenericResources)),
   /** HTTP-proxy configured for the daemon. */
   HttpProxy: /* @__PURE__ */ Schema.optionalKey(Schema.String),
@@ -103,6 +106,7 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   Runtimes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, /* @__PURE__ */ Schema.NullOr(Runtime)))),
   /** Name of the default OCI runtime that is used when starting containers. */
   DefaultRuntime: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `SwarmInfo`: Represents generic information about swarm. */
   Swarm: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmInfo)),
   /** Indicates if live restore is enabled. */
   LiveRestoreEnabled: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
@@ -110,8 +114,11 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
   Isolation: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["default", "hyperv", "process", ""])),
   /** Name and, optional, path of the `docker-init` binary. */
   InitBinary: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `Commit`: Commit holds the Git-commit (SHA1) that a binary was built from, as reported in the version-string of external tools, such as `containerd`, or `runC`. */
   ContainerdCommit: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Commit)),
+  /** A `Commit`: Commit holds the Git-commit (SHA1) that a binary was built from, as reported in the version-string of external tools, such as `containerd`, or `runC`. */
   RuncCommit: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Commit)),
+  /** A `Commit`: Commit holds the Git-commit (SHA1) that a binary was built from, as reported in the version-string of external tools, such as `containerd`, or `runC`. */
   InitCommit: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Commit)),
   /** List of security features that are enabled on the daemon, such as apparmor, seccomp, SELinux, user-namespaces (userns), rootless and no-new-privileges. */
   SecurityOptions: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
@@ -124,14 +131,17 @@ export const SystemInfo = /* @__PURE__ */ Schema.Struct({
     /** The network pool size */
     Size: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   })))),
+  /** A `FirewallInfo`: Information about the daemon's firewalling configuration. */
   FirewallBackend: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(FirewallInfo)),
   /** List of devices discovered by device drivers. */
   DiscoveredDevices: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(DeviceInfo))),
+  /** A `NRIInfo`: Information about the Node Resource Interface (NRI). */
   NRI: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(NRIInfo)),
   /** List of warnings / informational messages about missing features, or issues related to the daemon configuration. */
   Warnings: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** List of directories where (Container Device Interface) CDI specifications are located. */
   CDISpecDirs: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
+  /** A `ContainerdInfo`: Information for connecting to the containerd instance that is used by the daemon. */
   Containerd: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerdInfo)),
   /**
    * Indicates if the host has kernel memory TCP limit support enabled.

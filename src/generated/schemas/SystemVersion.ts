@@ -4,7 +4,9 @@ import { Invalid, decodeArray, decodeRecord, decodeString } from "../../core/run
 
 /** Response of Engine API: GET "/version" */
 export const SystemVersion = /* @__PURE__ */ Schema.Struct({
+  /** `Platform` as the daemon sends it (object; the spec does not describe it). */
   Platform: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Name` as the daemon sends it (string; the spec does not describe it). */
     Name: Schema.String,
   }))),
   /** Information about system components */

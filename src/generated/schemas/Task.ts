@@ -12,21 +12,29 @@ import { TaskStatus, decodeTaskStatus } from "./TaskStatus.js"
 export const Task = /* @__PURE__ */ Schema.Struct({
   /** The ID of the task. */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** An `ObjectVersion`: The version number of the object such as node, service, etc. This is needed to avoid conflicting writes. */
   Version: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),
+  /** `CreatedAt` as the daemon sends it (string; the spec does not describe it). */
   CreatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `UpdatedAt` as the daemon sends it (string; the spec does not describe it). */
   UpdatedAt: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** Name of the task. */
   Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** User-defined key/value metadata. */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+  /** A `TaskSpec`: User modifiable task configuration. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(TaskSpec)),
   /** The ID of the service this task is part of. */
   ServiceID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Slot` as the daemon sends it (number; the spec does not describe it). */
   Slot: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /** The ID of the node that this task is on. */
   NodeID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `GenericResources`: User-defined resources can be either Integer resources (e.g, `SSD=3`) or String resources (e.g, `GPU=UUID1`). */
   AssignedGenericResources: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(GenericResources)),
+  /** A `TaskStatus`: represents the status of a task. */
   Status: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(TaskStatus)),
+  /** A `TaskState`. */
   DesiredState: /* @__PURE__ */ Schema.optionalKey(TaskState),
   /** If the Service this Task belongs to is a job-mode service, contains the JobIteration of the Service this Task was created for. */
   JobIteration: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ObjectVersion)),

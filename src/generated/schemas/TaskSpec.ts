@@ -19,6 +19,7 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
     Remote: /* @__PURE__ */ Schema.optionalKey(Schema.String),
     /** Disable the plugin once scheduled. */
     Disabled: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+    /** A list of `PluginPrivilege`: Describes a permission the user has to accept upon installing the plugin. */
     PluginPrivilege: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(PluginPrivilege))),
   }))),
   /** Container spec for the service. */
@@ -67,12 +68,14 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
       }))),
       /** Options for configuring seccomp on the container */
       Seccomp: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+        /** `Mode` as the daemon sends it (enum; the spec does not describe it). */
         Mode: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["default", "unconfined", "custom"])),
         /** The custom seccomp profile as a json object */
         Profile: /* @__PURE__ */ Schema.optionalKey(Schema.String),
       }))),
       /** Options for configuring AppArmor on the container */
       AppArmor: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+        /** `Mode` as the daemon sends it (enum; the spec does not describe it). */
         Mode: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["default", "disabled"])),
       }))),
       /** Configuration of the no_new_privs bit in the container */
@@ -160,6 +163,7 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
       /** Hard limit */
       Hard: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
     })))),
+    /** A `HealthConfig`: A test to perform to check that the container is healthy. */
     Healthcheck: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(HealthConfig)),
   }))),
   /** Read-only spec type for non-swarm containers attached to swarm overlay networks. */
@@ -189,11 +193,13 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
     /** Windows is the time window used to evaluate the restart policy (default value is 0, which is unbounded). */
     Window: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   }))),
+  /** `Placement` as the daemon sends it (object; the spec does not describe it). */
   Placement: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
     /** An array of constraint expressions to limit the set of nodes where a task can be scheduled. */
     Constraints: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
     /** Preferences provide a way to make the scheduler aware of factors such as topology. */
     Preferences: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+      /** `Spread` as the daemon sends it (object; the spec does not describe it). */
       Spread: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
         /** label descriptor, such as `engine.labels.az`. */
         SpreadDescriptor: /* @__PURE__ */ Schema.optionalKey(Schema.String),
@@ -212,7 +218,9 @@ export const TaskSpec = /* @__PURE__ */ Schema.Struct({
   Networks: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(NetworkAttachmentConfig))),
   /** Specifies the log driver to use for tasks created from this spec. */
   LogDriver: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Struct({
+    /** `Name` as the daemon sends it (string; the spec does not describe it). */
     Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Options` as the daemon sends it (record; the spec does not describe it). */
     Options: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   }))),
 })

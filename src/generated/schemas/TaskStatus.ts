@@ -7,11 +7,17 @@ import { TaskState, decodeTaskState } from "./TaskState.js"
 
 /** represents the status of a task. */
 export const TaskStatus = /* @__PURE__ */ Schema.Struct({
+  /** `Timestamp` as the daemon sends it (string; the spec does not describe it). */
   Timestamp: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `TaskState`. */
   State: /* @__PURE__ */ Schema.optionalKey(TaskState),
+  /** `Message` as the daemon sends it (string; the spec does not describe it). */
   Message: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Err` as the daemon sends it (string; the spec does not describe it). */
   Err: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** A `ContainerStatus`: represents the status of a container. */
   ContainerStatus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainerStatus)),
+  /** A `PortStatus`: represents the port status of a task's host ports whose service has published host ports */
   PortStatus: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(PortStatus)),
 })
 export type TaskStatus = typeof TaskStatus.Type

@@ -4,6 +4,7 @@ import { Invalid, decodeRecord, decodeString } from "../../core/runtime.js"
 
 /** A map of topological domains to topological segments. */
 export const Topology = /* @__PURE__ */ Schema.Struct({
+  /** `Segments` as the daemon sends it (record; the spec does not describe it). */
   Segments: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
 })
 export type Topology = typeof Topology.Type

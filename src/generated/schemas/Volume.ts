@@ -19,6 +19,7 @@ export const Volume = /* @__PURE__ */ Schema.Struct({
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** The level at which the volume exists. */
   Scope: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ openEnum(["local", "global"])),
+  /** A `ClusterVolume`: Options and information specific to, and only present on, Swarm CSI cluster volumes. */
   ClusterVolume: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ClusterVolume)),
   /** The driver specific options used when creating the volume. */
   Options: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),

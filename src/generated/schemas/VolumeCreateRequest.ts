@@ -13,6 +13,7 @@ export const VolumeCreateRequest = /* @__PURE__ */ Schema.Struct({
   DriverOpts: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
   /** User-defined key/value metadata. */
   Labels: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Record(Schema.String, Schema.String))),
+  /** A `ClusterVolumeSpec`: Cluster-specific options used to create the volume. */
   ClusterVolumeSpec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ClusterVolumeSpec)),
 })
 export type VolumeCreateRequest = typeof VolumeCreateRequest.Type

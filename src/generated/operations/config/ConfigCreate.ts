@@ -25,7 +25,10 @@ export const ConfigCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace ConfigCreate {
+  /** The arguments of ConfigCreate (`ConfigCreateArgs`). */
   export type Args = ConfigCreateArgs
+  /** The JSON request body of ConfigCreate. */
   export type Body = ConfigSpec
+  /** The decoded answer of ConfigCreate. */
   export type Response = IDResponse
 }

@@ -23,5 +23,6 @@ export const ConfigDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace ConfigDelete {
+  /** The arguments of ConfigDelete (`ConfigDeleteArgs`). */
   export type Args = ConfigDeleteArgs
 }

@@ -24,6 +24,8 @@ export const ConfigInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace ConfigInspect {
+  /** The arguments of ConfigInspect (`ConfigInspectArgs`). */
   export type Args = ConfigInspectArgs
+  /** The decoded answer of ConfigInspect. */
   export type Response = Config
 }

@@ -33,6 +33,8 @@ export const ConfigList = {
 } satisfies OperationDescriptor
 
 export declare namespace ConfigList {
+  /** The arguments of ConfigList (`ConfigListArgs`). */
   export type Args = ConfigListArgs
+  /** The decoded answer of ConfigList. */
   export type Response = ConfigListResponse
 }

@@ -30,6 +30,8 @@ export const ConfigUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace ConfigUpdate {
+  /** The arguments of ConfigUpdate (`ConfigUpdateArgs`). */
   export type Args = ConfigUpdateArgs
+  /** The JSON request body of ConfigUpdate. */
   export type Body = ConfigSpec
 }

@@ -27,5 +27,6 @@ export const ContainerArchive = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerArchive {
+  /** The arguments of ContainerArchive (`ContainerArchiveArgs`). */
   export type Args = ContainerArchiveArgs
 }

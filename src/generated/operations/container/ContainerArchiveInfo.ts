@@ -27,5 +27,6 @@ export const ContainerArchiveInfo = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerArchiveInfo {
+  /** The arguments of ContainerArchiveInfo (`ContainerArchiveInfoArgs`). */
   export type Args = ContainerArchiveInfoArgs
 }

@@ -41,5 +41,6 @@ export const ContainerAttach = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerAttach {
+  /** The arguments of ContainerAttach (`ContainerAttachArgs`). */
   export type Args = ContainerAttachArgs
 }

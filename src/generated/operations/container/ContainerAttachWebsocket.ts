@@ -41,5 +41,6 @@ export const ContainerAttachWebsocket = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerAttachWebsocket {
+  /** The arguments of ContainerAttachWebsocket (`ContainerAttachWebsocketArgs`). */
   export type Args = ContainerAttachWebsocketArgs
 }

@@ -32,6 +32,8 @@ export const ContainerChanges = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerChanges {
+  /** The arguments of ContainerChanges (`ContainerChangesArgs`). */
   export type Args = ContainerChangesArgs
+  /** The decoded answer of ContainerChanges. */
   export type Response = ContainerChangesResponse
 }

@@ -9,7 +9,9 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 /** ContainerConfig plus HostConfig and NetworkingConfig. */
 export const ContainerCreateBody = /* @__PURE__ */ Schema.Struct({
   ...ContainerConfig.fields,
+  /** A `HostConfig`: Container configuration that depends on the host we are running on */
   HostConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(HostConfig)),
+  /** A `NetworkingConfig`: NetworkingConfig represents the container's networking configuration for each of its interfaces. */
   NetworkingConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(NetworkingConfig)),
 })
 export type ContainerCreateBody = typeof ContainerCreateBody.Type
@@ -57,7 +59,10 @@ export const ContainerCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerCreate {
+  /** The arguments of ContainerCreate (`ContainerCreateArgs`). */
   export type Args = ContainerCreateArgs
+  /** The JSON request body of ContainerCreate. */
   export type Body = ContainerCreateBody
+  /** The decoded answer of ContainerCreate. */
   export type Response = ContainerCreateResponse
 }

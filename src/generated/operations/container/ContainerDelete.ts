@@ -32,5 +32,6 @@ export const ContainerDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerDelete {
+  /** The arguments of ContainerDelete (`ContainerDeleteArgs`). */
   export type Args = ContainerDeleteArgs
 }

@@ -23,5 +23,6 @@ export const ContainerExport = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerExport {
+  /** The arguments of ContainerExport (`ContainerExportArgs`). */
   export type Args = ContainerExportArgs
 }

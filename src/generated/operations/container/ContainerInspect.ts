@@ -79,6 +79,8 @@ export const ContainerInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerInspect {
+  /** The arguments of ContainerInspect (`ContainerInspectArgs`). */
   export type Args = ContainerInspectArgs
+  /** The decoded answer of ContainerInspect. */
   export type Response = ContainerInspectResponse
 }

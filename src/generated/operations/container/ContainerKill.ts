@@ -26,5 +26,6 @@ export const ContainerKill = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerKill {
+  /** The arguments of ContainerKill (`ContainerKillArgs`). */
   export type Args = ContainerKillArgs
 }

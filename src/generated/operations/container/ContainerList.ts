@@ -64,6 +64,8 @@ export const ContainerList = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerList {
+  /** The arguments of ContainerList (`ContainerListArgs`). */
   export type Args = ContainerListArgs
+  /** The decoded answer of ContainerList. */
   export type Response = ContainerListResponse
 }

@@ -44,5 +44,6 @@ export const ContainerLogs = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerLogs {
+  /** The arguments of ContainerLogs (`ContainerLogsArgs`). */
   export type Args = ContainerLogsArgs
 }

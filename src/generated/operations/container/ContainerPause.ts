@@ -23,5 +23,6 @@ export const ContainerPause = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerPause {
+  /** The arguments of ContainerPause (`ContainerPauseArgs`). */
   export type Args = ContainerPauseArgs
 }

@@ -48,6 +48,8 @@ export const ContainerPrune = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerPrune {
+  /** The arguments of ContainerPrune (`ContainerPruneArgs`). */
   export type Args = ContainerPruneArgs
+  /** The decoded answer of ContainerPrune. */
   export type Response = ContainerPruneResponse
 }

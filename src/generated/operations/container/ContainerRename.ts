@@ -26,5 +26,6 @@ export const ContainerRename = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerRename {
+  /** The arguments of ContainerRename (`ContainerRenameArgs`). */
   export type Args = ContainerRenameArgs
 }

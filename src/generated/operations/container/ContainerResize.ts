@@ -29,5 +29,6 @@ export const ContainerResize = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerResize {
+  /** The arguments of ContainerResize (`ContainerResizeArgs`). */
   export type Args = ContainerResizeArgs
 }

@@ -29,5 +29,6 @@ export const ContainerRestart = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerRestart {
+  /** The arguments of ContainerRestart (`ContainerRestartArgs`). */
   export type Args = ContainerRestartArgs
 }

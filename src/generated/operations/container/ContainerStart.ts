@@ -26,5 +26,6 @@ export const ContainerStart = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerStart {
+  /** The arguments of ContainerStart (`ContainerStartArgs`). */
   export type Args = ContainerStartArgs
 }

@@ -33,6 +33,8 @@ export const ContainerStats = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerStats {
+  /** The arguments of ContainerStats (`ContainerStatsArgs`). */
   export type Args = ContainerStatsArgs
+  /** One decoded message of ContainerStats's JSON stream. */
   export type Message = ContainerStatsResponse
 }

@@ -29,5 +29,6 @@ export const ContainerStop = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerStop {
+  /** The arguments of ContainerStop (`ContainerStopArgs`). */
   export type Args = ContainerStopArgs
 }

@@ -27,6 +27,8 @@ export const ContainerTop = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerTop {
+  /** The arguments of ContainerTop (`ContainerTopArgs`). */
   export type Args = ContainerTopArgs
+  /** The decoded answer of ContainerTop. */
   export type Response = ContainerTopResponse
 }

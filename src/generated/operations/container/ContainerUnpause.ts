@@ -23,5 +23,6 @@ export const ContainerUnpause = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerUnpause {
+  /** The arguments of ContainerUnpause (`ContainerUnpauseArgs`). */
   export type Args = ContainerUnpauseArgs
 }

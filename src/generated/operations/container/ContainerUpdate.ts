@@ -8,6 +8,7 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 /** Resources plus RestartPolicy. */
 export const ContainerUpdateBody = /* @__PURE__ */ Schema.Struct({
   ...Resources.fields,
+  /** A `RestartPolicy`: The behavior to apply when the container exits. */
   RestartPolicy: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(RestartPolicy)),
 })
 export type ContainerUpdateBody = typeof ContainerUpdateBody.Type
@@ -40,7 +41,10 @@ export const ContainerUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerUpdate {
+  /** The arguments of ContainerUpdate (`ContainerUpdateArgs`). */
   export type Args = ContainerUpdateArgs
+  /** The JSON request body of ContainerUpdate. */
   export type Body = ContainerUpdateBody
+  /** The decoded answer of ContainerUpdate. */
   export type Response = ContainerUpdateResponse
 }

@@ -28,6 +28,8 @@ export const ContainerWait = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerWait {
+  /** The arguments of ContainerWait (`ContainerWaitArgs`). */
   export type Args = ContainerWaitArgs
+  /** The decoded answer of ContainerWait. */
   export type Response = ContainerWaitResponse
 }

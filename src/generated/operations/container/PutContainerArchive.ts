@@ -35,5 +35,6 @@ export const PutContainerArchive = {
 } satisfies OperationDescriptor
 
 export declare namespace PutContainerArchive {
+  /** The arguments of PutContainerArchive (`PutContainerArchiveArgs`). */
   export type Args = PutContainerArchiveArgs
 }

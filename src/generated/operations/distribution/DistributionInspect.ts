@@ -40,6 +40,8 @@ export const DistributionInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace DistributionInspect {
+  /** The arguments of DistributionInspect (`DistributionInspectArgs`). */
   export type Args = DistributionInspectArgs
+  /** The decoded answer of DistributionInspect. */
   export type Response = DistributionInspectSchema
 }

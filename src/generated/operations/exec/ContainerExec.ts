@@ -57,7 +57,10 @@ export const ContainerExec = {
 } satisfies OperationDescriptor
 
 export declare namespace ContainerExec {
+  /** The arguments of ContainerExec (`ContainerExecArgs`). */
   export type Args = ContainerExecArgs
+  /** The JSON request body of ContainerExec. */
   export type Body = ContainerExecBody
+  /** The decoded answer of ContainerExec. */
   export type Response = IDResponse
 }

@@ -6,15 +6,25 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Response of ExecInspect. */
 export const ExecInspectResponse = /* @__PURE__ */ Schema.Struct({
+  /** `CanRemove` as the daemon sends it (boolean; the spec does not describe it). */
   CanRemove: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `DetachKeys` as the daemon sends it (string; the spec does not describe it). */
   DetachKeys: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `ID` as the daemon sends it (string; the spec does not describe it). */
   ID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `Running` as the daemon sends it (boolean; the spec does not describe it). */
   Running: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `ExitCode` as the daemon sends it (number; the spec does not describe it). */
   ExitCode: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(Schema.Number)),
+  /** A `ProcessConfig`. */
   ProcessConfig: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ProcessConfig)),
+  /** `OpenStdin` as the daemon sends it (boolean; the spec does not describe it). */
   OpenStdin: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `OpenStderr` as the daemon sends it (boolean; the spec does not describe it). */
   OpenStderr: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `OpenStdout` as the daemon sends it (boolean; the spec does not describe it). */
   OpenStdout: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `ContainerID` as the daemon sends it (string; the spec does not describe it). */
   ContainerID: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** The system process ID for the exec process. */
   Pid: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
@@ -74,6 +84,8 @@ export const ExecInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace ExecInspect {
+  /** The arguments of ExecInspect (`ExecInspectArgs`). */
   export type Args = ExecInspectArgs
+  /** The decoded answer of ExecInspect. */
   export type Response = ExecInspectResponse
 }

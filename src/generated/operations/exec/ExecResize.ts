@@ -29,5 +29,6 @@ export const ExecResize = {
 } satisfies OperationDescriptor
 
 export declare namespace ExecResize {
+  /** The arguments of ExecResize (`ExecResizeArgs`). */
   export type Args = ExecResizeArgs
 }

@@ -40,6 +40,8 @@ export const ExecStart = {
 } satisfies OperationDescriptor
 
 export declare namespace ExecStart {
+  /** The arguments of ExecStart (`ExecStartArgs`). */
   export type Args = ExecStartArgs
+  /** The JSON request body of ExecStart. */
   export type Body = ExecStartBody
 }

@@ -6,6 +6,7 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Response of BuildPrune. */
 export const BuildPruneResponse = /* @__PURE__ */ Schema.Struct({
+  /** `CachesDeleted` as the daemon sends it (array; the spec does not describe it). */
   CachesDeleted: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Schema.String))),
   /** Disk space reclaimed in bytes */
   SpaceReclaimed: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
@@ -62,6 +63,8 @@ export const BuildPrune = {
 } satisfies OperationDescriptor
 
 export declare namespace BuildPrune {
+  /** The arguments of BuildPrune (`BuildPruneArgs`). */
   export type Args = BuildPruneArgs
+  /** The decoded answer of BuildPrune. */
   export type Response = BuildPruneResponse
 }

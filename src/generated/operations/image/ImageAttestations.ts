@@ -42,6 +42,8 @@ export const ImageAttestations = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageAttestations {
+  /** The arguments of ImageAttestations (`ImageAttestationsArgs`). */
   export type Args = ImageAttestationsArgs
+  /** The decoded answer of ImageAttestations. */
   export type Response = ImageAttestationsResponse
 }

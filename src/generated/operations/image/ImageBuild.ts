@@ -74,8 +74,11 @@ export const ImageBuildArgs = /* @__PURE__ */ Schema.Struct({
   isolation: /* @__PURE__ */ Schema.optionalKey(Schema.String),
   /** JSON array of ulimits for the build containers; undocumented. Wire: query `ulimits` (json). */
   ulimits: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+    /** `Name` as the daemon sends it (string; the spec does not describe it). */
     Name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+    /** `Soft` as the daemon sends it (number; the spec does not describe it). */
     Soft: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+    /** `Hard` as the daemon sends it (number; the spec does not describe it). */
     Hard: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   }))),
   /** Request body: bytes (application/x-tar), a `Uint8Array` or a byte `Stream` / `AsyncIterable` sent as it flows. */
@@ -132,6 +135,8 @@ export const ImageBuild = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageBuild {
+  /** The arguments of ImageBuild (`ImageBuildArgs`). */
   export type Args = ImageBuildArgs
+  /** One decoded message of ImageBuild's JSON stream. */
   export type Message = BuildInfo
 }

@@ -50,7 +50,10 @@ export const ImageCommit = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageCommit {
+  /** The arguments of ImageCommit (`ImageCommitArgs`). */
   export type Args = ImageCommitArgs
+  /** The JSON request body of ImageCommit. */
   export type Body = ContainerConfig
+  /** The decoded answer of ImageCommit. */
   export type Response = IDResponse
 }

@@ -49,6 +49,8 @@ export const ImageCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageCreate {
+  /** The arguments of ImageCreate (`ImageCreateArgs`). */
   export type Args = ImageCreateArgs
+  /** One decoded message of ImageCreate's JSON stream. */
   export type Message = CreateImageInfo
 }

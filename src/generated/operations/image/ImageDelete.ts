@@ -42,6 +42,8 @@ export const ImageDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageDelete {
+  /** The arguments of ImageDelete (`ImageDeleteArgs`). */
   export type Args = ImageDeleteArgs
+  /** The decoded answer of ImageDelete. */
   export type Response = ImageDeleteResponse
 }

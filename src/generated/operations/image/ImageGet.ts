@@ -27,5 +27,6 @@ export const ImageGet = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageGet {
+  /** The arguments of ImageGet (`ImageGetArgs`). */
   export type Args = ImageGetArgs
 }

@@ -27,5 +27,6 @@ export const ImageGetAll = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageGetAll {
+  /** The arguments of ImageGetAll (`ImageGetAllArgs`). */
   export type Args = ImageGetAllArgs
 }

@@ -36,6 +36,8 @@ export const ImageHistory = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageHistory {
+  /** The arguments of ImageHistory (`ImageHistoryArgs`). */
   export type Args = ImageHistoryArgs
+  /** The decoded answer of ImageHistory. */
   export type Response = ImageHistoryResponse
 }

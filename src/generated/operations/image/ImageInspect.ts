@@ -199,6 +199,8 @@ export const ImageInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageInspect {
+  /** The arguments of ImageInspect (`ImageInspectArgs`). */
   export type Args = ImageInspectArgs
+  /** The decoded answer of ImageInspect. */
   export type Response = ImageInspectSchema
 }

@@ -133,6 +133,8 @@ export const ImageList = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageList {
+  /** The arguments of ImageList (`ImageListArgs`). */
   export type Args = ImageListArgs
+  /** The decoded answer of ImageList. */
   export type Response = ImageListResponse
 }

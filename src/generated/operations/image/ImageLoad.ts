@@ -31,6 +31,8 @@ export const ImageLoad = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageLoad {
+  /** The arguments of ImageLoad (`ImageLoadArgs`). */
   export type Args = ImageLoadArgs
+  /** One decoded message of ImageLoad's JSON stream. */
   export type Message = BuildInfo
 }

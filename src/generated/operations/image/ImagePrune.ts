@@ -50,6 +50,8 @@ export const ImagePrune = {
 } satisfies OperationDescriptor
 
 export declare namespace ImagePrune {
+  /** The arguments of ImagePrune (`ImagePruneArgs`). */
   export type Args = ImagePruneArgs
+  /** The decoded answer of ImagePrune. */
   export type Response = ImagePruneResponse
 }

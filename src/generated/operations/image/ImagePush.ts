@@ -35,6 +35,8 @@ export const ImagePush = {
 } satisfies OperationDescriptor
 
 export declare namespace ImagePush {
+  /** The arguments of ImagePush (`ImagePushArgs`). */
   export type Args = ImagePushArgs
+  /** One decoded message of ImagePush's JSON stream. */
   export type Message = PushImageInfo
 }

@@ -6,11 +6,15 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Response of ImageSearch. */
 export const ImageSearchResponse = /* @__PURE__ */ Schema.Array(/* @__PURE__ */ Schema.Struct({
+  /** `description` as the daemon sends it (string; the spec does not describe it). */
   description: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `is_official` as the daemon sends it (boolean; the spec does not describe it). */
   is_official: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** Whether this repository has automated builds enabled. */
   is_automated: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
+  /** `name` as the daemon sends it (string; the spec does not describe it). */
   name: /* @__PURE__ */ Schema.optionalKey(Schema.String),
+  /** `star_count` as the daemon sends it (number; the spec does not describe it). */
   star_count: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
 }))
 export type ImageSearchResponse = typeof ImageSearchResponse.Type
@@ -65,6 +69,8 @@ export const ImageSearch = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageSearch {
+  /** The arguments of ImageSearch (`ImageSearchArgs`). */
   export type Args = ImageSearchArgs
+  /** The decoded answer of ImageSearch. */
   export type Response = ImageSearchResponse
 }

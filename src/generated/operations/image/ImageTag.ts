@@ -29,5 +29,6 @@ export const ImageTag = {
 } satisfies OperationDescriptor
 
 export declare namespace ImageTag {
+  /** The arguments of ImageTag (`ImageTagArgs`). */
   export type Args = ImageTagArgs
 }

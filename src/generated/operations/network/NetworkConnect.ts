@@ -31,6 +31,8 @@ export const NetworkConnect = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkConnect {
+  /** The arguments of NetworkConnect (`NetworkConnectArgs`). */
   export type Args = NetworkConnectArgs
+  /** The JSON request body of NetworkConnect. */
   export type Body = NetworkConnectRequest
 }

@@ -66,7 +66,10 @@ export const NetworkCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkCreate {
+  /** The arguments of NetworkCreate (`NetworkCreateArgs`). */
   export type Args = NetworkCreateArgs
+  /** The JSON request body of NetworkCreate. */
   export type Body = NetworkCreateBody
+  /** The decoded answer of NetworkCreate. */
   export type Response = NetworkCreateResponse
 }

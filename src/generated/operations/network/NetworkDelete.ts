@@ -23,5 +23,6 @@ export const NetworkDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkDelete {
+  /** The arguments of NetworkDelete (`NetworkDeleteArgs`). */
   export type Args = NetworkDeleteArgs
 }

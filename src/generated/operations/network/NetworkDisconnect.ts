@@ -27,6 +27,8 @@ export const NetworkDisconnect = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkDisconnect {
+  /** The arguments of NetworkDisconnect (`NetworkDisconnectArgs`). */
   export type Args = NetworkDisconnectArgs
+  /** The JSON request body of NetworkDisconnect. */
   export type Body = NetworkDisconnectRequest
 }

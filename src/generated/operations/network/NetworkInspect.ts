@@ -39,6 +39,8 @@ export const NetworkInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkInspect {
+  /** The arguments of NetworkInspect (`NetworkInspectArgs`). */
   export type Args = NetworkInspectArgs
+  /** The decoded answer of NetworkInspect. */
   export type Response = NetworkInspectSchema
 }

@@ -42,6 +42,8 @@ export const NetworkList = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkList {
+  /** The arguments of NetworkList (`NetworkListArgs`). */
   export type Args = NetworkListArgs
+  /** The decoded answer of NetworkList. */
   export type Response = NetworkListResponse
 }

@@ -44,6 +44,8 @@ export const NetworkPrune = {
 } satisfies OperationDescriptor
 
 export declare namespace NetworkPrune {
+  /** The arguments of NetworkPrune (`NetworkPruneArgs`). */
   export type Args = NetworkPruneArgs
+  /** The decoded answer of NetworkPrune. */
   export type Response = NetworkPruneResponse
 }

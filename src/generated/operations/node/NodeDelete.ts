@@ -26,5 +26,6 @@ export const NodeDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace NodeDelete {
+  /** The arguments of NodeDelete (`NodeDeleteArgs`). */
   export type Args = NodeDeleteArgs
 }

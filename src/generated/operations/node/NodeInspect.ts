@@ -24,6 +24,8 @@ export const NodeInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace NodeInspect {
+  /** The arguments of NodeInspect (`NodeInspectArgs`). */
   export type Args = NodeInspectArgs
+  /** The decoded answer of NodeInspect. */
   export type Response = Node
 }

@@ -33,6 +33,8 @@ export const NodeList = {
 } satisfies OperationDescriptor
 
 export declare namespace NodeList {
+  /** The arguments of NodeList (`NodeListArgs`). */
   export type Args = NodeListArgs
+  /** The decoded answer of NodeList. */
   export type Response = NodeListResponse
 }

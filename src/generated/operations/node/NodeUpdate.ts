@@ -30,6 +30,8 @@ export const NodeUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace NodeUpdate {
+  /** The arguments of NodeUpdate (`NodeUpdateArgs`). */
   export type Args = NodeUpdateArgs
+  /** The JSON request body of NodeUpdate. */
   export type Body = NodeSpec
 }

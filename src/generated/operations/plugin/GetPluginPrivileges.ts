@@ -36,6 +36,8 @@ export const GetPluginPrivileges = {
 } satisfies OperationDescriptor
 
 export declare namespace GetPluginPrivileges {
+  /** The arguments of GetPluginPrivileges (`GetPluginPrivilegesArgs`). */
   export type Args = GetPluginPrivilegesArgs
+  /** The decoded answer of GetPluginPrivileges. */
   export type Response = GetPluginPrivilegesResponse
 }

@@ -26,5 +26,6 @@ export const PluginCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginCreate {
+  /** The arguments of PluginCreate (`PluginCreateArgs`). */
   export type Args = PluginCreateArgs
 }

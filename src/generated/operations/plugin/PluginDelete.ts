@@ -26,5 +26,6 @@ export const PluginDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginDelete {
+  /** The arguments of PluginDelete (`PluginDeleteArgs`). */
   export type Args = PluginDeleteArgs
 }

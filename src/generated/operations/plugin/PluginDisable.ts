@@ -26,5 +26,6 @@ export const PluginDisable = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginDisable {
+  /** The arguments of PluginDisable (`PluginDisableArgs`). */
   export type Args = PluginDisableArgs
 }

@@ -26,5 +26,6 @@ export const PluginEnable = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginEnable {
+  /** The arguments of PluginEnable (`PluginEnableArgs`). */
   export type Args = PluginEnableArgs
 }

@@ -30,6 +30,8 @@ export const PluginInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginInspect {
+  /** The arguments of PluginInspect (`PluginInspectArgs`). */
   export type Args = PluginInspectArgs
+  /** The decoded answer of PluginInspect. */
   export type Response = Plugin
 }

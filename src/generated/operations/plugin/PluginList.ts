@@ -39,6 +39,8 @@ export const PluginList = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginList {
+  /** The arguments of PluginList (`PluginListArgs`). */
   export type Args = PluginListArgs
+  /** The decoded answer of PluginList. */
   export type Response = PluginListResponse
 }

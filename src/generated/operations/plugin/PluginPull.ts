@@ -39,7 +39,10 @@ export const PluginPull = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginPull {
+  /** The arguments of PluginPull (`PluginPullArgs`). */
   export type Args = PluginPullArgs
+  /** The JSON request body of PluginPull. */
   export type Body = PluginPullBody
+  /** One decoded message of PluginPull's JSON stream. */
   export type Message = CreateImageInfo
 }

@@ -28,6 +28,8 @@ export const PluginPush = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginPush {
+  /** The arguments of PluginPush (`PluginPushArgs`). */
   export type Args = PluginPushArgs
+  /** One decoded message of PluginPush's JSON stream. */
   export type Message = PushImageInfo
 }

@@ -30,6 +30,8 @@ export const PluginSet = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginSet {
+  /** The arguments of PluginSet (`PluginSetArgs`). */
   export type Args = PluginSetArgs
+  /** The JSON request body of PluginSet. */
   export type Body = PluginSetBody
 }

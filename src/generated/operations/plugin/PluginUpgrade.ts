@@ -39,7 +39,10 @@ export const PluginUpgrade = {
 } satisfies OperationDescriptor
 
 export declare namespace PluginUpgrade {
+  /** The arguments of PluginUpgrade (`PluginUpgradeArgs`). */
   export type Args = PluginUpgradeArgs
+  /** The JSON request body of PluginUpgrade. */
   export type Body = PluginUpgradeBody
+  /** One decoded message of PluginUpgrade's JSON stream. */
   export type Message = CreateImageInfo
 }

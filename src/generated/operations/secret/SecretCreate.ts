@@ -25,7 +25,10 @@ export const SecretCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace SecretCreate {
+  /** The arguments of SecretCreate (`SecretCreateArgs`). */
   export type Args = SecretCreateArgs
+  /** The JSON request body of SecretCreate. */
   export type Body = SecretSpec
+  /** The decoded answer of SecretCreate. */
   export type Response = IDResponse
 }

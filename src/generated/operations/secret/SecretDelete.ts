@@ -23,5 +23,6 @@ export const SecretDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace SecretDelete {
+  /** The arguments of SecretDelete (`SecretDeleteArgs`). */
   export type Args = SecretDeleteArgs
 }

@@ -24,6 +24,8 @@ export const SecretInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace SecretInspect {
+  /** The arguments of SecretInspect (`SecretInspectArgs`). */
   export type Args = SecretInspectArgs
+  /** The decoded answer of SecretInspect. */
   export type Response = Secret
 }

@@ -33,6 +33,8 @@ export const SecretList = {
 } satisfies OperationDescriptor
 
 export declare namespace SecretList {
+  /** The arguments of SecretList (`SecretListArgs`). */
   export type Args = SecretListArgs
+  /** The decoded answer of SecretList. */
   export type Response = SecretListResponse
 }

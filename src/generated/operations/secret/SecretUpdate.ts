@@ -30,6 +30,8 @@ export const SecretUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace SecretUpdate {
+  /** The arguments of SecretUpdate (`SecretUpdateArgs`). */
   export type Args = SecretUpdateArgs
+  /** The JSON request body of SecretUpdate. */
   export type Body = SecretSpec
 }

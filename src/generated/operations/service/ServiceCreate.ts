@@ -48,7 +48,10 @@ export const ServiceCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceCreate {
+  /** The arguments of ServiceCreate (`ServiceCreateArgs`). */
   export type Args = ServiceCreateArgs
+  /** The JSON request body of ServiceCreate. */
   export type Body = ServiceSpec
+  /** The decoded answer of ServiceCreate. */
   export type Response = ServiceCreateResponse
 }

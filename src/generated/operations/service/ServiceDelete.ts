@@ -23,5 +23,6 @@ export const ServiceDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceDelete {
+  /** The arguments of ServiceDelete (`ServiceDeleteArgs`). */
   export type Args = ServiceDeleteArgs
 }

@@ -63,6 +63,8 @@ export const ServiceInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceInspect {
+  /** The arguments of ServiceInspect (`ServiceInspectArgs`). */
   export type Args = ServiceInspectArgs
+  /** The decoded answer of ServiceInspect. */
   export type Response = Service
 }

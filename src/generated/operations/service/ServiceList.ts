@@ -72,6 +72,8 @@ export const ServiceList = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceList {
+  /** The arguments of ServiceList (`ServiceListArgs`). */
   export type Args = ServiceListArgs
+  /** The decoded answer of ServiceList. */
   export type Response = ServiceListResponse
 }

@@ -44,5 +44,6 @@ export const ServiceLogs = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceLogs {
+  /** The arguments of ServiceLogs (`ServiceLogsArgs`). */
   export type Args = ServiceLogsArgs
 }

@@ -61,7 +61,10 @@ export const ServiceUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace ServiceUpdate {
+  /** The arguments of ServiceUpdate (`ServiceUpdateArgs`). */
   export type Args = ServiceUpdateArgs
+  /** The JSON request body of ServiceUpdate. */
   export type Body = ServiceSpec
+  /** The decoded answer of ServiceUpdate. */
   export type Response = ServiceUpdateResponse
 }

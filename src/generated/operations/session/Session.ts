@@ -35,5 +35,6 @@ export const Session = {
 } satisfies OperationDescriptor
 
 export declare namespace Session {
+  /** The arguments of Session (`SessionArgs`). */
   export type Args = SessionArgs
 }

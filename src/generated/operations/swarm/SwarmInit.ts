@@ -20,6 +20,7 @@ export const SwarmInitBody = /* @__PURE__ */ Schema.Struct({
   ForceNewCluster: /* @__PURE__ */ Schema.optionalKey(Schema.Boolean),
   /** SubnetSize specifies the subnet size of the networks created from the default subnet pool. */
   SubnetSize: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
+  /** A `SwarmSpec`: User modifiable swarm configuration. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(SwarmSpec)),
 })
 export type SwarmInitBody = typeof SwarmInitBody.Type
@@ -51,7 +52,10 @@ export const SwarmInit = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmInit {
+  /** The arguments of SwarmInit (`SwarmInitArgs`). */
   export type Args = SwarmInitArgs
+  /** The JSON request body of SwarmInit. */
   export type Body = SwarmInitBody
+  /** The decoded answer of SwarmInit. */
   export type Response = SwarmInitResponse
 }

@@ -21,6 +21,8 @@ export const SwarmInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmInspect {
+  /** The arguments of SwarmInspect (`SwarmInspectArgs`). */
   export type Args = SwarmInspectArgs
+  /** The decoded answer of SwarmInspect. */
   export type Response = Swarm
 }

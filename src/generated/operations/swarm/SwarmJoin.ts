@@ -38,6 +38,8 @@ export const SwarmJoin = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmJoin {
+  /** The arguments of SwarmJoin (`SwarmJoinArgs`). */
   export type Args = SwarmJoinArgs
+  /** The JSON request body of SwarmJoin. */
   export type Body = SwarmJoinBody
 }

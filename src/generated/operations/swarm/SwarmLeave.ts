@@ -23,5 +23,6 @@ export const SwarmLeave = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmLeave {
+  /** The arguments of SwarmLeave (`SwarmLeaveArgs`). */
   export type Args = SwarmLeaveArgs
 }

@@ -30,6 +30,8 @@ export const SwarmUnlock = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmUnlock {
+  /** The arguments of SwarmUnlock (`SwarmUnlockArgs`). */
   export type Args = SwarmUnlockArgs
+  /** The JSON request body of SwarmUnlock. */
   export type Body = SwarmUnlockBody
 }

@@ -40,6 +40,8 @@ export const SwarmUnlockkey = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmUnlockkey {
+  /** The arguments of SwarmUnlockkey (`SwarmUnlockkeyArgs`). */
   export type Args = SwarmUnlockkeyArgs
+  /** The decoded answer of SwarmUnlockkey. */
   export type Response = SwarmUnlockkeyResponse
 }

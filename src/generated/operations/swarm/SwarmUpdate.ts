@@ -36,6 +36,8 @@ export const SwarmUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace SwarmUpdate {
+  /** The arguments of SwarmUpdate (`SwarmUpdateArgs`). */
   export type Args = SwarmUpdateArgs
+  /** The JSON request body of SwarmUpdate. */
   export type Body = SwarmSpec
 }

@@ -28,7 +28,10 @@ export const SystemAuth = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemAuth {
+  /** The arguments of SystemAuth (`SystemAuthArgs`). */
   export type Args = SystemAuthArgs
+  /** The JSON request body of SystemAuth. */
   export type Body = AuthConfig
+  /** The decoded answer of SystemAuth. */
   export type Response = AuthResponse
 }

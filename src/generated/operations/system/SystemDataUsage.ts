@@ -13,27 +13,36 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Response of SystemDataUsage. */
 export const SystemDataUsageResponse = /* @__PURE__ */ Schema.Struct({
+  /** An `ImagesDiskUsage`: represents system data usage for image resources. */
   ImageUsage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ImagesDiskUsage)),
+  /** A `ContainersDiskUsage`: represents system data usage information for container resources. */
   ContainerUsage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ContainersDiskUsage)),
+  /** A `VolumesDiskUsage`: represents system data usage for volume resources. */
   VolumeUsage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(VolumesDiskUsage)),
+  /** A `BuildCacheDiskUsage`: represents system data usage for build cache resources. */
   BuildCacheUsage: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(BuildCacheDiskUsage)),
   /**
+   * `LayersSize` as the daemon sends it (number; the spec does not describe it).
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   LayersSize: /* @__PURE__ */ Schema.optionalKey(Schema.Number),
   /**
+   * A list of `ImageSummary`.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   Images: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(ImageSummary))),
   /**
+   * A list of `ContainerSummary`.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   Containers: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(ContainerSummary))),
   /**
+   * A list of `Volume`.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   Volumes: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(Volume))),
   /**
+   * A list of `BuildCache`: BuildCache contains information about a build cache record.
    * @deprecated Removed after API 1.51: only older daemons send or accept it.
    */
   BuildCache: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(/* @__PURE__ */ Schema.Array(BuildCache))),
@@ -310,6 +319,8 @@ export const SystemDataUsage = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemDataUsage {
+  /** The arguments of SystemDataUsage (`SystemDataUsageArgs`). */
   export type Args = SystemDataUsageArgs
+  /** The decoded answer of SystemDataUsage. */
   export type Response = SystemDataUsageResponse
 }

@@ -31,6 +31,8 @@ export const SystemEvents = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemEvents {
+  /** The arguments of SystemEvents (`SystemEventsArgs`). */
   export type Args = SystemEventsArgs
+  /** One decoded message of SystemEvents's JSON stream. */
   export type Message = EventMessage
 }

@@ -49,6 +49,8 @@ export const SystemInfo = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemInfo {
+  /** The arguments of SystemInfo (`SystemInfoArgs`). */
   export type Args = SystemInfoArgs
+  /** The decoded answer of SystemInfo. */
   export type Response = SystemInfoSchema
 }

@@ -21,5 +21,6 @@ export const SystemPing = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemPing {
+  /** The arguments of SystemPing (`SystemPingArgs`). */
   export type Args = SystemPingArgs
 }

@@ -21,5 +21,6 @@ export const SystemPingHead = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemPingHead {
+  /** The arguments of SystemPingHead (`SystemPingHeadArgs`). */
   export type Args = SystemPingHeadArgs
 }

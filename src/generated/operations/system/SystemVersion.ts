@@ -21,6 +21,8 @@ export const SystemVersion = {
 } satisfies OperationDescriptor
 
 export declare namespace SystemVersion {
+  /** The arguments of SystemVersion (`SystemVersionArgs`). */
   export type Args = SystemVersionArgs
+  /** The decoded answer of SystemVersion. */
   export type Response = SystemVersionSchema
 }

@@ -50,6 +50,8 @@ export const TaskInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace TaskInspect {
+  /** The arguments of TaskInspect (`TaskInspectArgs`). */
   export type Args = TaskInspectArgs
+  /** The decoded answer of TaskInspect. */
   export type Response = Task
 }

@@ -59,6 +59,8 @@ export const TaskList = {
 } satisfies OperationDescriptor
 
 export declare namespace TaskList {
+  /** The arguments of TaskList (`TaskListArgs`). */
   export type Args = TaskListArgs
+  /** The decoded answer of TaskList. */
   export type Response = TaskListResponse
 }

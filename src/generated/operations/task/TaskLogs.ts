@@ -44,5 +44,6 @@ export const TaskLogs = {
 } satisfies OperationDescriptor
 
 export declare namespace TaskLogs {
+  /** The arguments of TaskLogs (`TaskLogsArgs`). */
   export type Args = TaskLogsArgs
 }

@@ -79,7 +79,10 @@ export const VolumeCreate = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumeCreate {
+  /** The arguments of VolumeCreate (`VolumeCreateArgs`). */
   export type Args = VolumeCreateArgs
+  /** The JSON request body of VolumeCreate. */
   export type Body = VolumeCreateRequest
+  /** The decoded answer of VolumeCreate. */
   export type Response = Volume
 }

@@ -26,5 +26,6 @@ export const VolumeDelete = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumeDelete {
+  /** The arguments of VolumeDelete (`VolumeDeleteArgs`). */
   export type Args = VolumeDeleteArgs
 }

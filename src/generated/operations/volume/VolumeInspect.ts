@@ -60,6 +60,8 @@ export const VolumeInspect = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumeInspect {
+  /** The arguments of VolumeInspect (`VolumeInspectArgs`). */
   export type Args = VolumeInspectArgs
+  /** The decoded answer of VolumeInspect. */
   export type Response = Volume
 }

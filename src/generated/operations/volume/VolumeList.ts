@@ -61,6 +61,8 @@ export const VolumeList = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumeList {
+  /** The arguments of VolumeList (`VolumeListArgs`). */
   export type Args = VolumeListArgs
+  /** The decoded answer of VolumeList. */
   export type Response = VolumeListResponse
 }

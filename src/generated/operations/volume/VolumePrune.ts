@@ -48,6 +48,8 @@ export const VolumePrune = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumePrune {
+  /** The arguments of VolumePrune (`VolumePruneArgs`). */
   export type Args = VolumePruneArgs
+  /** The decoded answer of VolumePrune. */
   export type Response = VolumePruneResponse
 }

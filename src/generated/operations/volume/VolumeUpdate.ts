@@ -5,6 +5,7 @@ import type { OperationDescriptor } from "../../../core/descriptor.js"
 
 /** Volume configuration */
 export const VolumeUpdateBody = /* @__PURE__ */ Schema.Struct({
+  /** A `ClusterVolumeSpec`: Cluster-specific options used to create the volume. */
   Spec: /* @__PURE__ */ Schema.optionalKey(/* @__PURE__ */ Schema.NullOr(ClusterVolumeSpec)),
 })
 export type VolumeUpdateBody = typeof VolumeUpdateBody.Type
@@ -37,6 +38,8 @@ export const VolumeUpdate = {
 } satisfies OperationDescriptor
 
 export declare namespace VolumeUpdate {
+  /** The arguments of VolumeUpdate (`VolumeUpdateArgs`). */
   export type Args = VolumeUpdateArgs
+  /** The JSON request body of VolumeUpdate. */
   export type Body = VolumeUpdateBody
 }
