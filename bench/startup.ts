@@ -208,7 +208,7 @@ const visitFrom = (path: string) => {
   }
 }
 for (const [path, o] of outputs) {
-  if (Object.keys(o.inputs).some((i) => i.endsWith("operations/container/ContainerList.js"))) visitFrom(path)
+  if (Object.keys(o.inputs).some((i) => /operations\/container\/ContainerList\.[jt]s$/.test(i))) visitFrom(path)
 }
 const kb = (n: number) => `${(n / 1000).toFixed(0)} KB`
 const all = tally(outputs.map(([p]) => p))
