@@ -12,7 +12,7 @@
 import Dockerode from "dockerode"
 import { Result, Schema } from "effect"
 import { performance } from "node:perf_hooks"
-import { Invalid } from "../src/core/runtime.js"
+import { Invalid } from "../src/core/fast-decode.js"
 import { ContainerInspect } from "../src/generated/operations/container/ContainerInspect.js"
 import { ContainerList } from "../src/generated/operations/container/ContainerList.js"
 import { ContainerStats } from "../src/generated/operations/container/ContainerStats.js"
@@ -31,7 +31,9 @@ interface Answer {
   readonly schema: Schema.Top
   readonly fast: (u: unknown) => unknown
 }
-type JsonDescriptor = { readonly response: { readonly schema: Schema.Top; readonly decode: (u: unknown) => unknown } }
+type JsonDescriptor = {
+  readonly response: { readonly schema: () => Promise<Schema.Top>; readonly decode: (u: unknown) => unknown }
+}
 
 /** The daemon's answer as text, through dockerode's modem (it parses JSON; stringified back). */
 const get = (path: string) =>
@@ -59,7 +61,7 @@ try {
     ["stats sample", `/containers/${container.id}/stats?stream=0`, ContainerStats]
   ]
   for (const [name, path, op] of sources) {
-    answers.push({ name, text: await get(path), schema: op.response.schema, fast: op.response.decode })
+    answers.push({ name, text: await get(path), schema: await op.response.schema(), fast: op.response.decode })
   }
 } finally {
   await container.remove({ force: true })

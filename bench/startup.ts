@@ -9,7 +9,8 @@
  * (`BENCH_ROUNDS`, default 10; `BENCH_ONLY=ed-ping,dockerode-ping` restricts the children.)
  * The children import `effect-docker` by name: Node resolves a package's own name through its
  * `exports`, so they load `dist/src/index.js` the way an installed copy would be loaded. Peak RSS
- * is GNU time's `%M` (the child's maxrss). Then an esbuild bundle of `bench/startup/ed-ping-list`
+ * is GNU time's `%M` (the child's maxrss). Then the modules each program evaluates (a load hook:
+ * a figure no other job's load changes), and an esbuild bundle of `bench/startup/ed-ping-list`
  * (ping + containers.list): its size and what of it comes from src/generated.
  */
 import { spawn } from "node:child_process"
@@ -118,6 +119,42 @@ for (const [c, against] of selected) {
   )
 }
 
+// --- modules each program evaluates (load-independent): a `module.registerHooks` load hook ----
+// counts every module loaded, by package (`effect`, `undici`…; `src`, `generated` for ours).
+const countHook = `data:text/javascript,${
+  encodeURIComponent(
+    `import { registerHooks } from "node:module"; import { writeSync } from "node:fs"; const seen = [];` +
+      `registerHooks({ load(url, context, next) { seen.push(url); return next(url, context) } });` +
+      `process.on("exit", () => { const by = {}; for (const u of seen) { const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(u);` +
+      `const k = m ? m[1] : u.includes("/src/generated/") ? "generated" : u.includes("/dist/src/") ? "src" : u.startsWith("node:") ? "node:" : "other";` +
+      `by[k] = (by[k] ?? 0) + 1 } writeSync(2, "__MODULES " + JSON.stringify({ total: seen.length, ...by }) + "\\n") })`
+  )
+}`
+const countModules = (name: string) =>
+  new Promise<Record<string, number>>((resolve, reject) => {
+    let err = ""
+    const child = spawn(process.execPath, ["--import", countHook, join(here, "startup", `${name}.js`)], {
+      env: { ...process.env, DOCKER_HOST: host },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c))
+    child.on("error", reject)
+    child.on("close", () => {
+      const m = /__MODULES (.*)/.exec(err)
+      if (m) resolve(JSON.parse(m[1]!) as Record<string, number>)
+      else reject(new Error(`${name}: ${err}`))
+    })
+  })
+console.log("\n| program | modules evaluated | effect | undici | src | generated |\n|---|---:|---:|---:|---:|---:|")
+for (const name of ["ed-ping", "ed-list", "ed-run", "ed-import", "dockerode-ping"]) {
+  const m = await countModules(name)
+  console.log(
+    `| ${name} | ${m["total"]} | ${m["effect"] ?? 0} | ${m["undici"] ?? 0} | ${m["src"] ?? 0} | ${
+      m["generated"] ?? 0
+    } |`
+  )
+}
+
 // --- what a bundle of ping + containers.list carries from src/generated -----------------------
 const { build } = await import("esbuild")
 const result = await build({
@@ -159,14 +196,32 @@ const tally = (paths: Iterable<string>) => {
   }
   return { total, generated, modules: modules.size }
 }
+// What the run loads: the start, then the chunk of ContainerList's descriptor (and its static
+// imports: its fast decoders) on the first list. Its Schemas are chunks of their own, loaded only
+// if a fast decoder refuses an answer.
+const run = new Set(eager)
+const visitFrom = (path: string) => {
+  if (run.has(path)) return
+  run.add(path)
+  for (const i of result.metafile.outputs[path]!.imports) {
+    if (i.kind === "import-statement" && !i.external) visitFrom(i.path)
+  }
+}
+for (const [path, o] of outputs) {
+  if (Object.keys(o.inputs).some((i) => /operations\/container\/ContainerList\.[jt]s$/.test(i))) visitFrom(path)
+}
 const kb = (n: number) => `${(n / 1000).toFixed(0)} KB`
 const all = tally(outputs.map(([p]) => p))
 const loaded = tally(eager)
+const ran = tally(run)
 console.log(
   `\nesbuild bundle of ping + containers.list (esm, node, splitting, not minified): ${outputs.length} file(s)\n` +
     `| part | bytes | from src/generated | generated modules |\n|---|---:|---:|---:|\n` +
     `| loaded at start (entry + static imports) | ${kb(loaded.total)} | ${
       kb(loaded.generated)
     } | ${loaded.modules} |\n` +
+    `| loaded by the run (+ ContainerList's descriptor chunk) | ${kb(ran.total)} | ${
+      kb(ran.generated)
+    } | ${ran.modules} |\n` +
     `| all chunks | ${kb(all.total)} | ${kb(all.generated)} | ${all.modules} |`
 )

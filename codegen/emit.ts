@@ -160,25 +160,59 @@ const aliased = (
   return `${P}Schema.Union([\n${members.join(",\n")}\n${indent}])`
 }
 
-const importsBlock = (ctx: Ctx, from: string, code: string, self: string | undefined, dctx: DecoderCtx): string => {
+/**
+ * The imports of a module of Schemas (`schemas/X.ts`, `operations/<tag>/<Op>.schemas.ts`): Effect's
+ * Schema modules (deep imports: the `effect` barrel evaluates every Effect module, bench/README.md,
+ * "Start-up"), the Schema runtime, the definitions it names.
+ */
+const schemaImports = (ctx: Ctx, from: string, code: string, self: string | undefined): string => {
   const fx = [/\bSchema\./.test(code) ? "Schema" : "", ctx.needsTransformation.value ? "SchemaTransformation" : ""]
     .filter(Boolean)
-  // Deep imports: the `effect` barrel evaluates every Effect module (bench/README.md, "Start-up").
   const lines = fx.map((m) => `import * as ${m} from "effect/${m}"`)
-  const runtime = new Set([...ctx.runtime, ...dctx.runtime])
-  if (runtime.size > 0) lines.push(`import { ${[...runtime].sort().join(", ")} } from "${from}../core/runtime.js"`)
-  for (const i of [...new Set([...ctx.imports, ...dctx.imports.keys()])].sort()) {
+  if (ctx.runtime.size > 0) {
+    lines.push(`import { ${[...ctx.runtime].sort().join(", ")} } from "${from}../core/runtime.js"`)
+  }
+  for (const i of [...ctx.imports].sort()) {
     if (i === self) continue
     const l = ctx.local(i)
-    const names = [
-      ...(ctx.imports.has(i) ? [l === i ? i : `${i} as ${l}`] : []),
-      ...[...(dctx.imports.get(i) ?? [])].sort()
-    ]
     const where = from === "../" ? "./" : `${from}schemas/`
-    lines.push(`import { ${names.join(", ")} } from "${where}${i}.js"`)
+    lines.push(`import { ${l === i ? i : `${i} as ${l}`} } from "${where}${i}.js"`)
   }
   return lines.join("\n") + "\n"
 }
+
+/**
+ * The imports of a module of fast decoders (`decoders/X.ts`, `operations/<tag>/<Op>.ts`): plain JS,
+ * no Schema — the decoder runtime, the definitions' decoders, and the types (erased) the decoders
+ * and descriptors are declared with.
+ */
+const decoderImports = (
+  dctx: DecoderCtx,
+  from: string,
+  self: string | undefined,
+  types: ReadonlyMap<string, ReadonlySet<string>>
+): string => {
+  const lines: Array<string> = []
+  if (dctx.runtime.size > 0) {
+    lines.push(`import { ${[...dctx.runtime].sort().join(", ")} } from "${from}../core/fast-decode.js"`)
+  }
+  for (const i of [...dctx.imports.keys()].sort()) {
+    if (i === self) continue
+    const where = from === "../" ? "./" : `${from}decoders/`
+    lines.push(`import { ${[...dctx.imports.get(i)!].sort().join(", ")} } from "${where}${i}.js"`)
+  }
+  for (const [module, names] of [...types].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    lines.push(`import type { ${[...names].sort().join(", ")} } from "${module}"`)
+  }
+  return lines.join("\n") + "\n"
+}
+
+/**
+ * `async () => (await import(module)).name`: a Schema the descriptor loads on first use (an
+ * `async` arrow, not `.then`, so that its type is the Schema's own, not widened to the contextual
+ * `Schema.Top` of `SchemaRef`).
+ */
+const schemaRef = (module: string, name: string): string => `async () => (await import("${module}")).${name}`
 
 const newCtx = (owner: string, clash?: string): Ctx => ({
   owner,
@@ -252,12 +286,17 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     const text = t.description ?? `${name} (Engine API definition).`
     files.set(
       `schemas/${name}.ts`,
-      HEADER + importsBlock(ctx, "../", body, name, dctx) + "\n" +
+      HEADER + schemaImports(ctx, "../", body, name) + "\n" +
         (goneAfter === undefined ? jsdoc(text, "") : deprecatedDoc(text, goneAfter, "")) +
         `export const ${name} = ${body}\n` +
         `export type ${name} = typeof ${name}.Type\n` +
-        (src["x-ed-errata"] ? `// errata: ${String(src["x-ed-errata"])}\n` : "") +
-        "\n" + decoder
+        (src["x-ed-errata"] ? `// errata: ${String(src["x-ed-errata"])}\n` : "")
+    )
+    // The fast decoder in a module of its own: evaluating it evaluates no Schema.
+    files.set(
+      `decoders/${name}.ts`,
+      HEADER + decoderImports(dctx, "../", name, new Map([[`../schemas/${name}.js`, new Set([name])]])) + "\n" +
+        decoder
     )
   }
   files.set(
@@ -278,23 +317,38 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     const where = id
     const avail = diff.operations.get(id)!
     const ctx = newCtx(`${id}#args`, id)
-    const exported: Array<string> = [id, `${id}Args`]
+    // The descriptor module (`<Op>.ts`: data and fast decoders) and the Schema module
+    // (`<Op>.schemas.ts`), which the descriptor names through `schemaRef` only.
+    const exported: Array<string> = [id]
+    const exportedSchemas: Array<string> = [`${id}Args`]
     const decls: Array<string> = []
+    const decoderDecls: Array<string> = []
     const nsTypes: Array<string> = []
+    const ownSchemas = `./${id}.schemas.js`
+    /** Module → the types the descriptor module imports from it (`X` or `X as XSchema`). */
+    const types = new Map<string, Set<string>>([[ownSchemas, new Set([`${id}Args`])]])
+    const useType = (module: string, name: string) => types.set(module, (types.get(module) ?? new Set()).add(name))
 
     const dctx = newDecoderCtx(`${id}#response`)
-    /** The Schema's local name, and for a response its fast decoder's (`emit-decoders.ts`). */
+    /**
+     * The Schema's local name, its reference (`schemaRef`), and for a response its fast decoder's
+     * (`emit-decoders.ts`).
+     */
     const named = (
       schema: Doc,
       role: "body" | "response",
       fallback: string
-    ): { readonly schema: string; readonly decoder: string } => {
+    ): { readonly schema: string; readonly ref: string; readonly decoder: string } => {
       // the union of this schema across every version that has the operation (merge.ts)
       const t = merged.opSchema(id, role) ?? toType(schema, `${where} ${role}`)
       if (t.kind === "ref") {
-        ctx.imports.add(t.name)
+        // a body's Schema is a field of the arguments' Schema; a response's is only referenced
+        if (role === "body") ctx.imports.add(t.name)
         const decoder = role === "response" ? decoderImport(dctx, t.name) : ""
-        return { schema: ctx.local(t.name), decoder }
+        const local = ctx.local(t.name)
+        const module = `../../schemas/${t.name}.js`
+        useType(module, local === t.name ? t.name : `${t.name} as ${local}`)
+        return { schema: local, ref: schemaRef(module, t.name), decoder }
       }
       const name = typeof schema["x-ed-name"] === "string" ? schema["x-ed-name"] : fallback
       if (defs.has(name)) throw new CodegenError(`${id}: inline ${role} name ${name} clashes with a definition`)
@@ -305,13 +359,14 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
           `export const ${name} = ${
             t.nullable ? `${P}Schema.NullOr(${expr(t, "", c, w, "")})` : expr(t, "", c, w, "")
           }\n` +
-          `export type ${name} = typeof ${name}.Type\n` +
-          (role === "response" ? decoderDeclarations(name, t, dctx, w) : "")
+          `export type ${name} = typeof ${name}.Type\n`
       )
+      if (role === "response") decoderDecls.push(decoderDeclarations(name, t, dctx, w))
       inlineSchemas++
-      exported.push(name)
+      exportedSchemas.push(name)
+      useType(ownSchemas, name)
       if (role === "response") exported.push(decoderName(name))
-      return { schema: name, decoder: role === "response" ? decoderName(name) : "" }
+      return { schema: name, ref: schemaRef(ownSchemas, name), decoder: role === "response" ? decoderName(name) : "" }
     }
 
     // params: newest spec order, then parameters gone from the newest spec
@@ -391,17 +446,17 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       const ct = bodyContentType(op, bp)
       const a = diff.bodies.get(id)!
       const required = bp["required"] === true
-      let schemaRef: string | undefined
+      let bodySchema: { readonly schema: string; readonly ref: string } | undefined
       if (ct === "application/json") {
-        schemaRef = named(bp["schema"] as Doc, "body", `${id}Body`).schema
-        bodyType = schemaRef
-        if (defs.has(schemaRef)) bodyFrom = "schema"
-      }
+        bodySchema = named(bp["schema"] as Doc, "body", `${id}Body`)
+        bodyType = bodySchema.schema
+        if (defs.has(bodyType)) bodyFrom = "schema"
+      } else ctx.runtime.add("ByteBody")
       bodyLit = `  body: { key: "body", required: ${required}, contentType: "${ct}", ${availLiteral(a)}${
-        schemaRef ? `, schema: ${schemaRef}` : ""
+        bodySchema ? `, schema: ${bodySchema.ref}` : ""
       } },\n`
-      const e = schemaRef ?? "ByteBody"
-      const desc = schemaRef
+      const e = bodySchema?.schema ?? "ByteBody"
+      const desc = bodySchema
         ? `Request body (JSON).`
         : `Request body: bytes (${ct}), a \`Uint8Array\` or a byte \`Stream\` / \`AsyncIterable\` sent as it flows.`
       argFields.push(jsdoc(desc, "  ") + `  body: ${required ? e : `${P}Schema.optionalKey(${e})`},\n`)
@@ -411,8 +466,12 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     const rk = responseKind(op, where)
     let respLit: string
     if (rk.kind === "json" || rk.kind === "jsonStream") {
-      const { decoder, schema: n } = named(rk.schema, "response", rk.kind === "json" ? `${id}Response` : `${id}Message`)
-      respLit = `{ kind: "${rk.kind}", schema: ${n}, decode: ${decoder} }`
+      const { decoder, ref, schema: n } = named(
+        rk.schema,
+        "response",
+        rk.kind === "json" ? `${id}Response` : `${id}Message`
+      )
+      respLit = `{ kind: "${rk.kind}", schema: ${ref}, decode: ${decoder} }`
       nsTypes.push(
         rk.kind === "json"
           ? `  /** The decoded answer of ${id}. */\n  export type Response = ${n}`
@@ -460,15 +519,22 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
     nsTypes.unshift(`  /** The arguments of ${id} (\`${argsName}\`). */\n  export type Args = ${argsName}`)
 
     const g = groupFile(raw.tag)
+    const argsSchema = `${P}Schema.Struct({\n${argFields.join("")}})`
+    files.set(
+      `operations/${g}/${id}.schemas.ts`,
+      HEADER + schemaImports(ctx, "../../", argsSchema, undefined) + "\n" +
+        decls.join("\n") + (decls.length ? "\n" : "") +
+        jsdoc(`Arguments of ${id}: path, query and header parameters${bp ? " plus `body`" : ""}.`, "") +
+        `export const ${argsName} = ${argsSchema}\n` +
+        `export type ${argsName} = typeof ${argsName}.Type\n`
+    )
+    // The operation's own types, for `import type { ContainerCreateBody } from "…/ContainerCreate.js"`.
+    const ownTypes = [...types.get(ownSchemas)!].sort()
+    types.set("../../../core/descriptor.js", new Set(["OperationDescriptor"]))
     const content = HEADER +
-      importsBlock(ctx, "../../", "Schema.", undefined, dctx) +
-      `import ${
-        bp && !bodyType ? "{ ByteBody, type OperationDescriptor }" : "type { OperationDescriptor }"
-      } from "../../../core/descriptor.js"\n\n` +
-      decls.join("\n") + (decls.length ? "\n" : "") +
-      jsdoc(`Arguments of ${id}: path, query and header parameters${bp ? " plus `body`" : ""}.`, "") +
-      `export const ${argsName} = ${P}Schema.Struct({\n${argFields.join("")}})\n` +
-      `export type ${argsName} = typeof ${argsName}.Type\n\n` +
+      decoderImports(dctx, "../../", undefined, types) + "\n" +
+      `export type { ${ownTypes.join(", ")} }\n\n` +
+      decoderDecls.join("\n") + (decoderDecls.length ? "\n" : "") +
       jsdoc(opDoc, "") +
       `export const ${id} = {\n` +
       `  operationId: "${id}",\n  method: "${raw.method}",\n  path: "${raw.path}",\n  ${availLiteral(avail)},\n` +
@@ -478,11 +544,15 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       (registryAuth ? `  registryAuth: "${registryAuth}",\n` : "") +
       (respHeaders.length ? `  responseHeaders: [${respHeaders.map((h) => JSON.stringify(h)).join(", ")}],\n` : "") +
       (fieldLits.length ? `  fields: {\n${fieldLits.join("\n")}\n  },\n` : "") +
-      `  args: ${argsName}\n` +
+      `  args: ${schemaRef(ownSchemas, argsName)}\n` +
       `} satisfies OperationDescriptor\n\n` +
       `export declare namespace ${id} {\n${nsTypes.join("\n")}\n}\n`
     files.set(`operations/${g}/${id}.ts`, content)
-    groups.set(g, [...(groups.get(g) ?? []), `export { ${exported.join(", ")} } from "./${id}.js"`])
+    groups.set(g, [
+      ...(groups.get(g) ?? []),
+      `export { ${exported.join(", ")} } from "./${id}.js"`,
+      `export { ${exportedSchemas.join(", ")} } from "./${id}.schemas.js"`
+    ])
     availabilityRows.push(`  ${id}: { ${availLiteral(avail)} },`)
     clientOps.push({
       id,
@@ -549,7 +619,7 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       `export * as Schemas from "./schemas/index.js"\n` +
       `export * from "./availability.js"\nexport * from "./versions.js"\n` +
       `/** What the fast decoders (\`decodeX\`) return for a value they do not accept. */\n` +
-      `export { Invalid } from "../core/runtime.js"\n`
+      `export { Invalid } from "../core/fast-decode.js"\n`
   )
   return { files, stats: { definitions: defNames.length, operations: allIds.length, inlineSchemas } }
 }

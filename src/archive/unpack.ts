@@ -21,7 +21,6 @@ import type * as Stream from "effect/Stream"
 import { constants as fsConstants } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import * as tar from "tar-stream"
 import { withBodyStream } from "../wire/body-stream.js"
 import { ArchiveError, segmentsOf, unsafe } from "./archive-error.js"
 import { LinkGuard } from "./link-guard.js"
@@ -52,6 +51,8 @@ const extractAll = async (
   directory: string,
   signal: AbortSignal
 ): Promise<UnpackResult> => {
+  // tar-stream (and streamx…) loaded by the first extraction, not by `import "effect-docker"`
+  const tar = await import("tar-stream")
   await fs.mkdir(directory, { recursive: true })
   const root = await fs.realpath(directory)
   const result = { files: [] as Array<string>, directories: [] as Array<string>, symlinks: [] as Array<string> }

@@ -1,12 +1,13 @@
 /**
  * The shape of an operation descriptor: what the generator (`codegen/`) emits for every Engine API
- * operation in `src/generated/operations/`, and what the executor interprets. Pure data plus
- * Schemas: nothing here performs I/O.
+ * operation in `src/generated/operations/`, and what the executor interprets. Pure data, fast
+ * decoders and references to Schemas loaded on first use: nothing here performs I/O, and nothing
+ * here evaluates `effect/Schema` (bench/README.md, "Start-up").
  */
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
 import type { DockerError } from "./errors.js"
 
 /** The HTTP methods the Engine API uses. */
@@ -32,6 +33,13 @@ export interface Availability {
 
 /** See {@link Availability.whenRemoved}. */
 export type RemovedPolicy = "refuse" | "drop"
+
+/**
+ * A Schema loaded on first use: `() => import("…").then((m) => m.X)`. A descriptor names its
+ * Schemas this way, so that a program evaluates `effect/Schema` only when a fast decoder refuses
+ * an answer or it asks for a Schema itself (`await ContainerInspect.response.schema()`).
+ */
+export type SchemaRef<S extends Schema.Top = Schema.Top> = () => Promise<S>
 
 /**
  * How one argument value goes onto the wire (query string or header).
@@ -78,8 +86,8 @@ export interface BodySpec extends Availability {
   readonly required: boolean
   /** `application/json` bodies are encoded with `schema`; other content types are byte streams. */
   readonly contentType: "application/json" | "application/x-tar" | "application/octet-stream" | "text/plain"
-  /** A JSON body's Schema. */
-  readonly schema?: Schema.Top
+  /** The JSON body's Schema (the body is sent as `JSON.stringify` of it; this is its type). */
+  readonly schema?: SchemaRef
 }
 
 /**
@@ -87,19 +95,6 @@ export interface BodySpec extends Availability {
  * whose own failure fails the call with that error (the engine records it), or an `AsyncIterable`.
  */
 export type ByteBody<E = never> = Uint8Array | Stream.Stream<Uint8Array, E> | AsyncIterable<Uint8Array>
-
-const isByteBody = (u: unknown): u is ByteBody =>
-  u instanceof Uint8Array || Stream.isStream(u) ||
-  (typeof u === "object" && u !== null && Symbol.asyncIterator in u)
-
-/**
- * The Schema of a byte body in generated arguments (`PluginCreateArgs.body`, `ImageLoadArgs.body`…);
- * a call's arguments ({@link CallArgs}) widen it to a Stream with its own error.
- */
-export const ByteBody: Schema.declare<ByteBody> = Schema.declare(isByteBody, {
-  identifier: "ByteBody",
-  description: "bytes: a Uint8Array, a byte Stream or an AsyncIterable of Uint8Array"
-})
 
 /**
  * A generated decoder (codegen/emit-decoders.ts) that decodes a JSON value exactly as the response
@@ -115,7 +110,7 @@ export type ResponseSpec =
     /** How the executor reads the answer. */
     readonly kind: "json"
     /** The answer's Schema. */
-    readonly schema: Schema.Top
+    readonly schema: SchemaRef
     /** The generated fast decoder, tried first. */
     readonly decode?: FastDecoder
   }
@@ -134,7 +129,7 @@ export type ResponseSpec =
     /** How the executor reads the answer. */
     readonly kind: "jsonStream"
     /** Each message's Schema. */
-    readonly schema: Schema.Top
+    readonly schema: SchemaRef
     /** The generated fast decoder of a message, tried first. */
     readonly decode?: FastDecoder
   }
@@ -194,20 +189,20 @@ export interface OperationDescriptor extends Availability {
    */
   readonly fields?: Readonly<Record<string, Availability>>
   /** The argument object's Schema: path/query/header params by `key`, plus the body under `body.key`. */
-  readonly args?: Schema.Top
+  readonly args?: SchemaRef
 }
 
 /** The decoded answer of a JSON operation, or the message type of a JSON-stream operation. */
 export type ResponseOf<D extends OperationDescriptor> = D["response"] extends {
   /** The response's Schema (JSON and JSON-stream operations have one). */
-  readonly schema: infer S extends Schema.Top
+  readonly schema: SchemaRef<infer S>
 } ? S["Type"]
   : never
 
 /** The argument object an operation takes (from its generated `args` Schema). */
 export type ArgsOf<D extends OperationDescriptor> = D extends {
   /** The generated arguments Schema. */
-  readonly args: infer S extends Schema.Top
+  readonly args: SchemaRef<infer S>
 } ? S["Type"]
   : Readonly<Record<string, unknown>>
 

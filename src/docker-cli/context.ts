@@ -19,9 +19,10 @@
  *    directory exists or `SkipTLSVerify` is set; the TLS environment variables do not apply.
  * 4. The config directory is `DOCKER_CONFIG`, default `~/.docker`.
  */
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
+import type * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -196,13 +197,44 @@ export const resolveDockerContext = (env: DockerEnv): ResolvedContext | Endpoint
   return { name, source, configDir, host, tls: { ...material, verify: !skipVerify } }
 }
 
+/**
+ * The `ConfigProvider` a program provided (`ConfigProvider.layer(…)`, `Effect.provideService`),
+ * looked up by its key, or `undefined` when it provided none. The same key as
+ * `ConfigProvider.ConfigProvider`, whose module is then never evaluated: `effect/ConfigProvider`
+ * evaluates FileSystem, Path and Stream, and `effect/Config` Schema, none of which a program that
+ * only talks to a daemon otherwise loads (bench/README.md, "Start-up").
+ */
+const ProvidedConfigProvider = Context.Reference<ConfigProvider.ConfigProvider | undefined>("effect/ConfigProvider", {
+  defaultValue: () => undefined
+})
+
+/**
+ * One variable, as `Config.option(Config.String(name))` reads it from the current `ConfigProvider`:
+ * a string, or `undefined` when unset (or empty, as `ConfigProvider.fromEnv` reads it). Without a
+ * provided provider, the environment is what the default provider (`fromEnv()`) would read. A
+ * provider's failure is the `Config.ConfigError` `Config` would fail with (its module loaded then).
+ */
+export const envVariable = (name: string): Effect.Effect<string | undefined, Config.ConfigError> =>
+  Effect.flatMap(ProvidedConfigProvider, (provider) => {
+    if (provider === undefined) {
+      const value = process.env[name]
+      return Effect.succeed(value === "" ? undefined : value)
+    }
+    return Effect.catch(
+      Effect.map(provider.load([name]), (node) => node?.value),
+      (error) =>
+        Effect.flatMap(
+          Effect.promise(() => import("effect/Config")),
+          (Config) => Effect.fail(new Config.ConfigError(error))
+        )
+    )
+  })
+
 /** The variables `resolveDockerContext` reads, from the current `ConfigProvider` (the environment). */
 export const dockerEnvConfig: Effect.Effect<DockerEnv, Config.ConfigError> = Effect.map(
   Effect.all(
     ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH", "HOME"]
-      .map((name) =>
-        Effect.map(Config.option(Config.String(name)), (value) => [name, Option.getOrUndefined(value)] as const)
-      )
+      .map((name) => Effect.map(envVariable(name), (value) => [name, value] as const))
   ),
   (entries): DockerEnv => Object.fromEntries(entries)
 )

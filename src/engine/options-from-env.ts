@@ -2,11 +2,10 @@
  * Engine options the way the Docker CLI would connect with the current environment: the context's
  * host and TLS material (`docker-cli/context.ts`, read now), and `DOCKER_API_VERSION` as a pin.
  */
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { EndpointError } from "../core/errors.js"
-import { dockerEnvConfig, resolveDockerContext } from "../docker-cli/context.js"
+import { dockerEnvConfig, envVariable, resolveDockerContext } from "../docker-cli/context.js"
 import type { TlsOptions } from "./connector.js"
 
 export interface EnvEngineOptions {
@@ -18,7 +17,7 @@ export interface EnvEngineOptions {
 export const engineOptionsFromEnv: Effect.Effect<EnvEngineOptions, EndpointError | Config.ConfigError> = Effect
   .gen(function*() {
     const env = yield* dockerEnvConfig
-    const pin = Option.getOrUndefined(yield* Config.option(Config.String("DOCKER_API_VERSION")))
+    const pin = yield* envVariable("DOCKER_API_VERSION")
     const resolved = resolveDockerContext(env)
     if (resolved instanceof EndpointError) return yield* resolved
     return {

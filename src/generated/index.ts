@@ -8,4 +8,4 @@ export * as Schemas from "./schemas/index.js"
 export * from "./availability.js"
 export * from "./versions.js"
 /** What the fast decoders (`decodeX`) return for a value they do not accept. */
-export { Invalid } from "../core/runtime.js"
+export { Invalid } from "../core/fast-decode.js"

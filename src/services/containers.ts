@@ -21,11 +21,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { definedOnly } from "../core/defined.js"
-import type { CallOptions } from "../core/descriptor.js"
+import type { CallOptions, SchemaRef } from "../core/descriptor.js"
 import {
   DecodeError,
   type DockerError,
@@ -47,6 +46,7 @@ import { firstHeader } from "../wire/headers.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
 import { logQuery, type LogsOptions } from "./log-query.js"
+import type { PathStatWire } from "./path-stat-wire.js"
 import { makeStdioSession, type StdioSession } from "./stdio-session.js"
 
 const ContainerArchive$ = lazyDescriptor(() =>
@@ -339,9 +339,9 @@ export const decodePathStat = (operation: string, value: string | undefined) => 
     )
   }
   return Effect.flatMap(
-    decodeJsonBody(operation, PathStatWire, Buffer.from(value, "base64").toString("utf8")),
+    decodeJsonBody(operation, pathStatWire, Buffer.from(value, "base64").toString("utf8")),
     (wire) => {
-      const stat = wire as typeof PathStatWire.Type
+      const stat = wire as PathStatWire
       const mode = stat.mode
       return Effect.succeed<PathStat>({
         name: stat.name,
@@ -357,13 +357,7 @@ export const decodePathStat = (operation: string, value: string | undefined) => 
   )
 }
 
-const PathStatWire = Schema.Struct({
-  name: Schema.String,
-  size: Schema.Number,
-  mode: Schema.Number,
-  mtime: Schema.String,
-  linkTarget: Schema.optionalKey(Schema.NullOr(Schema.String))
-})
+const pathStatWire: SchemaRef = async () => (await import("./path-stat-wire.js")).PathStatWire
 
 /**
  * Podman names a sample's container id `Id` (Docker: `id`, which the spec has). A sample with only

@@ -3,22 +3,25 @@
  * (codegen/emit-decoders.ts): the fast decoder accepts a subset of what the Schema accepts and
  * produces the same value, several times faster; anything it refuses is decoded by the Schema,
  * which then either accepts it too or explains what is wrong.
+ *
+ * The Schema is loaded then, not before (its `SchemaRef`, and `schema-decode.ts`, which evaluates
+ * `effect/Schema`): a program whose answers the fast decoders accept never evaluates Effect's
+ * Schema modules (bench/README.md, "Start-up").
  */
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Result from "effect/Result"
-import * as Schema from "effect/Schema"
-import type { FastDecoder } from "../core/descriptor.js"
+import type { FastDecoder, SchemaRef } from "../core/descriptor.js"
 import { DecodeError } from "../core/errors.js"
-import { Invalid } from "../core/runtime.js"
+import { Invalid } from "../core/fast-decode.js"
+import type { SchemaDecode } from "./schema-decode.js"
 
-type Decode = (input: unknown) => Result.Result<unknown, Schema.SchemaError>
+const schemaDecoders = new WeakMap<SchemaRef, Promise<SchemaDecode>>()
 
-const schemaDecoders = new WeakMap<Schema.Top, Decode>()
-
-const schemaDecoder = (schema: Schema.Top): Decode => {
+/** The Schema's decoder, loaded (once per Schema) with the Schema and Effect's Schema modules. */
+const schemaDecoder = (schema: SchemaRef): Promise<SchemaDecode> => {
   let decode = schemaDecoders.get(schema)
   if (decode === undefined) {
-    decode = Schema.decodeUnknownResult(schema as Schema.Decoder<unknown>)
+    decode = Promise.all([schema(), import("./schema-decode.js")]).then(([s, m]) => m.schemaDecoder(s))
     schemaDecoders.set(schema, decode)
   }
   return decode
@@ -30,26 +33,35 @@ const schemaDecoder = (schema: Schema.Top): Decode => {
  */
 export const fastDecoderMisses = { count: 0 }
 
-/** `schema`'s decoder, trying `fast` first when the descriptor has one. */
-export const decoderFor = (schema: Schema.Top, fast?: FastDecoder): Decode => {
-  const slow = schemaDecoder(schema)
-  if (fast === undefined) return slow
-  return (input) => {
-    const value = fast(input)
-    if (value !== Invalid) return Result.succeed(value)
-    const result = slow(input)
-    if (Result.isSuccess(result)) fastDecoderMisses.count++
-    return result
+/** Decodes with the Schema (loading it); `afterFast`: a fast decoder refused `input` first. */
+const slowDecode = (schema: SchemaRef, input: unknown, afterFast: boolean): Effect.Effect<unknown, string> =>
+  Effect.flatMap(Effect.promise(() => schemaDecoder(schema)), (decode) => {
+    const exit = decode(input)
+    if (afterFast && Exit.isSuccess(exit)) fastDecoderMisses.count++
+    return exit
+  })
+
+/**
+ * `schema`'s decoder, trying `fast` first when the descriptor has one: the decoded value, or
+ * `failure` of what is wrong with the input (the Schema's message).
+ */
+export const decoderFor =
+  <E>(schema: SchemaRef, fast: FastDecoder | undefined, failure: (detail: string) => E) =>
+  (input: unknown): Effect.Effect<unknown, E> => {
+    if (fast !== undefined) {
+      const value = fast(input)
+      if (value !== Invalid) return Exit.succeed(value)
+    }
+    return Effect.mapError(slowDecode(schema, input, fast !== undefined), failure)
   }
-}
 
 /** Parses and decodes a JSON body with `schema`. */
 export const decodeJsonBody = (
   operation: string,
-  schema: Schema.Top,
+  schema: SchemaRef,
   body: string,
   fast?: FastDecoder
-): Exit.Exit<unknown, DecodeError> => {
+): Effect.Effect<unknown, DecodeError> => {
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
@@ -64,8 +76,12 @@ export const decodeJsonBody = (
       })
     )
   }
-  const result = decoderFor(schema, fast)(parsed)
-  if (Result.isSuccess(result)) return Exit.succeed(result.success)
-  const detail = result.failure.message
-  return Exit.fail(new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` }))
+  if (fast !== undefined) {
+    const value = fast(parsed)
+    if (value !== Invalid) return Exit.succeed(value)
+  }
+  return Effect.mapError(
+    slowDecode(schema, parsed, fast !== undefined),
+    (detail) => new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` })
+  )
 }

@@ -4,10 +4,9 @@
  * after its 200. Pure Stream plumbing, no I/O.
  */
 import * as Effect from "effect/Effect"
-import * as Result from "effect/Result"
-import * as Schema from "effect/Schema"
+import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import type { FastDecoder } from "../core/descriptor.js"
+import type { FastDecoder, SchemaRef } from "../core/descriptor.js"
 import { DecodeError, InStreamError } from "../core/errors.js"
 import { decoderFor } from "./decode.js"
 
@@ -92,20 +91,15 @@ export const inStreamFailure = (operation: string, message: unknown): InStreamEr
  * Decodes each JSON value with `schema`; a message carrying `error`/`errorDetail` fails the stream
  * with `InStreamError`.
  */
-export const decodeMessages = <S extends Schema.Top>(operation: string, schema: S, fast?: FastDecoder) => {
-  const decode = decoderFor(schema, fast)
+export const decodeMessages = <S extends Schema.Top>(operation: string, schema: SchemaRef<S>, fast?: FastDecoder) => {
+  const decode = decoderFor(
+    schema,
+    fast,
+    (detail) => new DecodeError({ operation, detail, message: `${operation}: unexpected stream message: ${detail}` })
+  )
   return <E, R>(values: Stream.Stream<unknown, E, R>): Stream.Stream<S["Type"], E | InStreamError | DecodeError, R> =>
     Stream.mapEffect(values, (value): Effect.Effect<S["Type"], InStreamError | DecodeError> => {
       const failure = inStreamFailure(operation, value)
-      if (failure) return Effect.fail(failure)
-      const result = decode(value)
-      if (Result.isSuccess(result)) return Effect.succeed(result.success)
-      return Effect.fail(
-        new DecodeError({
-          operation,
-          detail: result.failure.message,
-          message: `${operation}: unexpected stream message: ${result.failure.message}`
-        })
-      )
+      return failure ? Effect.fail(failure) : decode(value)
     })
 }

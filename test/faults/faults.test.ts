@@ -9,7 +9,7 @@ const jsonOp = (path: string) =>
     method: "GET",
     path,
     params: [],
-    response: { kind: "json", schema: Schema.Struct({ Id: Schema.String }) },
+    response: { kind: "json", schema: async () => Schema.Struct({ Id: Schema.String }) },
     since: "1.41"
   }) as const satisfies OperationDescriptor
 
@@ -19,7 +19,7 @@ const streamOp = (path: string) =>
     method: "GET",
     path,
     params: [],
-    response: { kind: "jsonStream", schema: Schema.Unknown },
+    response: { kind: "jsonStream", schema: async () => Schema.Unknown },
     since: "1.41"
   }) as const satisfies OperationDescriptor
 

@@ -4,7 +4,7 @@
  * through `decodeJsonBody` / `decoderFor`), and record every key the decoded value dropped and
  * every value it changed. A test's `afterAll` asserts the record is empty, save the allowlist.
  */
-import { Effect, Layer, Result, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import type { OperationDescriptor } from "../../src/core/descriptor.js"
 import { DecodeError } from "../../src/core/errors.js"
 import { DockerEngine, type DockerEngineShape } from "../../src/engine/engine.js"
@@ -91,23 +91,16 @@ export const losslessProbe = (engine: DockerEngineShape): LosslessProbe => {
   const messages = (descriptor: OperationDescriptor, args?: unknown) => {
     const response = descriptor.response
     if (response.kind !== "jsonStream") return Stream.die(`${descriptor.operationId} does not stream JSON`)
-    const decode = decoderFor(response.schema, response.decode)
+    const decode = decoderFor(
+      response.schema,
+      response.decode,
+      (detail) => new DecodeError({ operation: descriptor.operationId, detail, message: detail })
+    )
     return engine.stream(descriptor, args as never).pipe(
       jsonValues,
-      Stream.mapEffect((raw) => {
-        const result = decode(raw)
-        if (Result.isFailure(result)) {
-          return Effect.fail(
-            new DecodeError({
-              operation: descriptor.operationId,
-              detail: result.failure.message,
-              message: result.failure.message
-            })
-          )
-        }
-        record(descriptor.operationId, raw, result.success)
-        return Effect.succeed(result.success)
-      })
+      Stream.mapEffect((raw) =>
+        Effect.tap(decode(raw), (decoded) => Effect.sync(() => record(descriptor.operationId, raw, decoded)))
+      )
     )
   }
   return {

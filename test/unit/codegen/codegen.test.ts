@@ -1,5 +1,5 @@
 import { Schema, Stream } from "effect"
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -13,10 +13,10 @@ import { compareTrees, generate } from "../../../codegen/main.js"
 import { mergeSpecs } from "../../../codegen/merge.js"
 import { loadRemovedFields } from "../../../codegen/removed-fields.js"
 import type { OperationDescriptor } from "../../../src/core/descriptor.js"
-import { ContainerCreateBody } from "../../../src/generated/operations/container/ContainerCreate.js"
-import { ContainerListResponse } from "../../../src/generated/operations/container/ContainerList.js"
+import { ContainerCreateBody } from "../../../src/generated/operations/container/ContainerCreate.schemas.js"
+import { ContainerListResponse } from "../../../src/generated/operations/container/ContainerList.schemas.js"
 import * as Ops from "../../../src/generated/operations/index.js"
-import { SystemDataUsageResponse } from "../../../src/generated/operations/system/SystemDataUsage.js"
+import { SystemDataUsageResponse } from "../../../src/generated/operations/system/SystemDataUsage.schemas.js"
 import * as Schemas from "../../../src/generated/schemas/index.js"
 import { errata, supportedVersions } from "../../../src/generated/versions.js"
 
@@ -152,7 +152,7 @@ describe("codegen: descriptors", () => {
     expect(param("ImageInspect", "platform").encoding).toBe("json")
     expect(param("ImageLoad", "quiet").default).toBe(true) // E07
   })
-  it("response kinds", () => {
+  it("response kinds", async () => {
     expect(byId("SystemPing").response.kind).toBe("text")
     expect(byId("SystemPingHead").response.kind).toBe("headers")
     expect(byId("ContainerInspect").response.kind).toBe("json")
@@ -160,11 +160,14 @@ describe("codegen: descriptors", () => {
     expect(byId("ContainerAttach").response.kind).toBe("hijack")
     expect(byId("ExecStart").response.kind).toBe("hijack") // E06
     expect(byId("ContainerAttachWebsocket").response.kind).toBe("websocket")
-    expect(byId("ImageCreate").response).toMatchObject({ kind: "jsonStream", schema: Schemas.CreateImageInfo }) // E04
-    expect(byId("ContainerStats").response).toMatchObject({
-      kind: "jsonStream",
-      schema: Schemas.ContainerStatsResponse
-    })
+    const schemaOf = (id: string) => {
+      const response = byId(id).response
+      return "schema" in response ? response.schema() : undefined
+    }
+    expect(byId("ImageCreate").response.kind).toBe("jsonStream")
+    expect(await schemaOf("ImageCreate")).toBe(Schemas.CreateImageInfo) // E04
+    expect(byId("ContainerStats").response.kind).toBe("jsonStream")
+    expect(await schemaOf("ContainerStats")).toBe(Schemas.ContainerStatsResponse)
     expect(byId("ContainerExport").response).toEqual({ kind: "binary", contentType: "application/octet-stream" })
     expect(byId("ContainerStart").response.kind).toBe("empty")
   })
@@ -235,7 +238,7 @@ describe("codegen: descriptors", () => {
     expect(byId("PluginDelete").response).toEqual({ kind: "empty" })
     expect(byId("PluginDelete").fields).toBeUndefined()
   })
-  it("byte bodies are typed bytes: a Uint8Array, a byte Stream or an AsyncIterable, nothing else", () => {
+  it("byte bodies are typed bytes: a Uint8Array, a byte Stream or an AsyncIterable, nothing else", async () => {
     const raw = descriptors.filter((d) => d.body !== undefined && d.body.contentType !== "application/json")
     expect(raw.map((d) => d.operationId).sort()).toEqual([
       "ImageBuild",
@@ -250,7 +253,7 @@ describe("codegen: descriptors", () => {
       }
     }
     for (const d of raw) {
-      const args = d.args as Schema.Struct<Record<string, Schema.Top>>
+      const args = (await d.args!()) as Schema.Struct<Record<string, Schema.Top>>
       const body = args.fields["body"]!
       for (const ok of [new Uint8Array([1]), Stream.make(new Uint8Array([1])), iterable]) {
         expect(decode(body, ok), d.operationId).toBe(ok)
@@ -281,11 +284,28 @@ describe("codegen: descriptors", () => {
       })
     ).toThrow(/ContainerList: x-ed-always-send on limit needs a default/)
   }, 60_000)
-  it("argument schemas", () => {
+  it("argument schemas", async () => {
     const args = decode(Ops.ContainerInspectArgs, { id: "abc", size: true })
     expect(args).toEqual({ id: "abc", size: true })
     expect(() => decode(Ops.ContainerInspectArgs, {})).toThrow()
-    expect(byId("ContainerInspect").args).toBe(Ops.ContainerInspectArgs)
+    // the descriptor names its Schemas through loaders: the same values, loaded on first use
+    expect(await byId("ContainerInspect").args!()).toBe(Ops.ContainerInspectArgs)
+    expect(await Ops.ContainerInspect.response.schema()).toBe(Schemas.ContainerInspectResponse)
+  })
+
+  it("descriptor and decoder modules evaluate no Schema: they import fast decoders (and types) only", () => {
+    const generated = join(repoRoot, "src", "generated")
+    const files = readdirSync(generated, { recursive: true, encoding: "utf8" })
+      .filter((f) => /^(operations\/[^/]+\/[A-Za-z]+|decoders\/[A-Za-z]+)\.ts$/.test(f) && !f.endsWith("index.ts"))
+    expect(files.length).toBe(108 + Object.keys(Schemas).length)
+    for (const file of files) {
+      const text = readFileSync(join(generated, file), "utf8")
+      const imports = [...text.matchAll(/^import (?!type )[^\n]* from "([^"]+)"/gm)].map((m) => m[1]!)
+      const allowed = file.startsWith("decoders/")
+        ? /^(\.\.\/\.\.\/core\/fast-decode|\.\/[A-Za-z]+)\.js$/
+        : /^(\.\.\/\.\.\/\.\.\/core\/fast-decode|\.\.\/\.\.\/decoders\/[A-Za-z]+)\.js$/
+      for (const from of imports) expect(from, file).toMatch(allowed)
+    }
   })
 })
 
@@ -475,9 +495,9 @@ describe("codegen: properties removed by newer specs are kept (merge.ts)", () =>
       .toBe(2)
   })
 
-  it("ContainerInspect keeps the 1.41 NetworkSettings fields; a 1.41 create body keeps MacAddress", () => {
+  it("ContainerInspect keeps the 1.41 NetworkSettings fields; a 1.41 create body keeps MacAddress", async () => {
     const inspected = decode(
-      Ops.ContainerInspect.response.schema,
+      await Ops.ContainerInspect.response.schema(),
       {
         Id: "4f",
         Created: "2024-01-01T00:00:00Z",

@@ -1,5 +1,6 @@
-import { Exit, Schema } from "effect"
+import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { Invalid } from "../../../src/core/fast-decode.js"
 import { buildRequest, daemonMessage, failureFromResponse } from "../../../src/engine/executor.js"
 import { ApiVersionError, InvalidArgumentError, type OperationDescriptor } from "../../../src/index.js"
 import { decodeJsonBody } from "../../../src/wire/decode.js"
@@ -395,12 +396,31 @@ describe("daemon answers", () => {
     expect((error as ApiVersionError).required).toBe("1.44")
   })
 
-  it("reports where a body does not decode", () => {
-    const schema = Schema.Struct({ Id: Schema.String })
-    expect(decodeJsonBody("Op", schema, "{\"Id\":\"x\",\"Extra\":1}")).toEqual(Exit.succeed({ Id: "x" }))
-    const bad = decodeJsonBody("Op", schema, "{\"Id\":1}")
-    expect(Exit.isFailure(bad)).toBe(true)
-    const notJson = decodeJsonBody("Op", schema, "<html>")
-    expect(Exit.isFailure(notJson)).toBe(true)
+  it("reports where a body does not decode (the Schema loaded when there is no fast decoder)", async () => {
+    const schema = async () => Schema.Struct({ Id: Schema.String })
+    const decode = (body: string) => Effect.runPromiseExit(decodeJsonBody("Op", schema, body))
+    expect(await decode("{\"Id\":\"x\",\"Extra\":1}")).toEqual(Exit.succeed({ Id: "x" }))
+    const bad = await decode("{\"Id\":1}")
+    expect(Exit.isFailure(bad) && Cause.squash(bad.cause)).toMatchObject({ _tag: "DecodeError", operation: "Op" })
+    const notJson = await decode("<html>")
+    expect(Exit.isFailure(notJson) && Cause.squash(notJson.cause)).toMatchObject({ _tag: "DecodeError" })
+  })
+
+  it("decodes with the fast decoder alone when it accepts, and with the Schema when it refuses", async () => {
+    let loads = 0
+    const schema = async () => {
+      loads++
+      return Schema.Struct({ Id: Schema.String })
+    }
+    const fast = (u: unknown) =>
+      typeof u === "object" && u !== null && typeof (u as { Id?: unknown }).Id === "string"
+        ? { Id: (u as { Id: string }).Id }
+        : Invalid
+    // the fast path is an Exit: no Schema loaded, nothing asynchronous
+    expect(decodeJsonBody("Op", schema, "{\"Id\":\"x\"}", fast)).toEqual(Exit.succeed({ Id: "x" }))
+    expect(loads).toBe(0)
+    const bad = await Effect.runPromiseExit(decodeJsonBody("Op", schema, "{\"Id\":2}", fast))
+    expect(Exit.isFailure(bad) && Cause.squash(bad.cause)).toMatchObject({ _tag: "DecodeError", operation: "Op" })
+    expect(loads).toBe(1)
   })
 })

@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { isDeepStrictEqual } from "node:util"
 import { describe, expect, it } from "vitest"
-import { Invalid } from "../../../src/core/runtime.js"
+import { Invalid } from "../../../src/core/fast-decode.js"
 import * as Operations from "../../../src/generated/operations/index.js"
 
 type Fast = (u: unknown) => unknown
@@ -21,19 +21,24 @@ interface Subject {
 }
 
 const schemasDir = fileURLToPath(new URL("../../../src/generated/schemas/", import.meta.url))
+const decodersDir = fileURLToPath(new URL("../../../src/generated/decoders/", import.meta.url))
 const definitions: Array<Subject> = await Promise.all(
   readdirSync(schemasDir).filter((f) => f.endsWith(".ts") && f !== "index.ts").sort().map(async (file) => {
     const name = file.replace(/\.ts$/, "")
     const module = (await import(/* @vite-ignore */ `${schemasDir}${file}`)) as Record<string, unknown>
-    return { name, schema: module[name] as Schema.Top, fast: module[`decode${name}`] as Fast }
+    const decoders = (await import(/* @vite-ignore */ `${decodersDir}${file}`)) as Record<string, unknown>
+    return { name, schema: module[name] as Schema.Top, fast: decoders[`decode${name}`] as Fast }
   })
 )
-const responses: Array<Subject> = Object.values(Operations).flatMap((d): Array<Subject> => {
-  if (typeof d !== "object" || d === null || !("response" in d)) return []
-  const r = d.response as { kind: string; schema?: Schema.Top; decode?: Fast }
-  if (r.kind !== "json" && r.kind !== "jsonStream") return []
-  return [{ name: `${(d as { operationId: string }).operationId} response`, schema: r.schema!, fast: r.decode! }]
-})
+const responses: Array<Subject> = await Promise.all(
+  Object.values(Operations).flatMap((d) => {
+    if (typeof d !== "object" || d === null || !("response" in d)) return []
+    const r = d.response as { kind: string; schema?: () => Promise<Schema.Top>; decode?: Fast }
+    if (r.kind !== "json" && r.kind !== "jsonStream") return []
+    const name = `${(d as { operationId: string }).operationId} response`
+    return [r.schema!().then((schema): Subject => ({ name, schema, fast: r.decode! }))]
+  })
+)
 
 /** Deterministic PRNG (mulberry32), so a failure reproduces. */
 const prng = (seed: number) => () => {

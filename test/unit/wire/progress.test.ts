@@ -4,6 +4,7 @@
  */
 import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
+import { decodeBuildInfo } from "../../../src/generated/decoders/BuildInfo.js"
 import { BuildInfo } from "../../../src/generated/schemas/BuildInfo.js"
 import { terminalProgress } from "../../../src/services/progress-renderer.js"
 import { decodeMessages, jsonValues } from "../../../src/wire/json-messages.js"
@@ -36,7 +37,7 @@ describe("results", () => {
     const messages = await Effect.runPromise(
       Stream.make(new TextEncoder().encode(wire)).pipe(
         jsonValues,
-        decodeMessages("ImageBuild", BuildInfo),
+        decodeMessages("ImageBuild", async () => BuildInfo, decodeBuildInfo),
         Stream.runFold(() => emptyBuildFold, foldBuild)
       )
     )
