@@ -8,7 +8,7 @@
  *
  * (`BENCH_ROUNDS`, default 10; `BENCH_ONLY=ed-ping,dockerode-ping` restricts the children.)
  * The children import `effect-docker` by name: Node resolves a package's own name through its
- * `exports`, so they load `dist/src/index.js` the way an installed copy would be loaded. Peak RSS
+ * `exports`, so they load `dist/esm/index.js` (the bundled build) as an installed copy would. Peak RSS
  * is GNU time's `%M` (the child's maxrss). Then the modules each program evaluates (a load hook:
  * a figure no other job's load changes), and an esbuild bundle of `bench/startup/ed-ping-list`
  * (ping + containers.list): its size and what of it comes from src/generated.
@@ -126,7 +126,7 @@ const countHook = `data:text/javascript,${
     `import { registerHooks } from "node:module"; import { writeSync } from "node:fs"; const seen = [];` +
       `registerHooks({ load(url, context, next) { seen.push(url); return next(url, context) } });` +
       `process.on("exit", () => { const by = {}; for (const u of seen) { const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(u);` +
-      `const k = m ? m[1] : u.includes("/src/generated/") ? "generated" : u.includes("/dist/src/") ? "src" : u.startsWith("node:") ? "node:" : "other";` +
+      `const k = m ? m[1] : u.includes("/src/generated/") ? "generated" : /\\/dist\\/(src|esm)\\//.test(u) ? "src" : u.startsWith("node:") ? "node:" : "other";` +
       `by[k] = (by[k] ?? 0) + 1 } writeSync(2, "__MODULES " + JSON.stringify({ total: seen.length, ...by }) + "\\n") })`
   )
 }`

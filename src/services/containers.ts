@@ -47,7 +47,8 @@ import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
 import { logQuery, type LogsOptions } from "./log-query.js"
 import type { PathStatWire } from "./path-stat-wire.js"
-import { makeStdioSession, type StdioSession } from "./stdio-session.js"
+import { stdioSessions } from "./stdio-session-loader.js"
+import type { StdioSession } from "./stdio-session.js"
 
 const ContainerArchive$ = lazyDescriptor(() =>
   import("../generated/operations/container/ContainerArchive.js").then((m) => m.ContainerArchive)
@@ -518,6 +519,7 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
             ...definedOnly(rest),
             stream
           }))
+        const { makeStdioSession } = yield* withDescriptor(stdioSessions, Effect.succeed)
         return makeStdioSession(engine, "ContainerAttach", connection, tty)
       }),
     archiveInfo: (id, path) =>

@@ -22,7 +22,8 @@ import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"
 import type { ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
 import { isPodman } from "../wire/engine-identity.js"
 import { collectOutput } from "../wire/stdio.js"
-import { makeStdioSession, type StdioSession } from "./stdio-session.js"
+import { stdioSessions } from "./stdio-session-loader.js"
+import type { StdioSession } from "./stdio-session.js"
 
 const ExecStart$ = lazyDescriptor(() => import("../generated/operations/exec/ExecStart.js").then((m) => m.ExecStart))
 
@@ -152,6 +153,7 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
       const framing = options.tty !== undefined && isPodman(connection.headers)
         ? (yield* inspect(id)).ProcessConfig?.tty === true
         : tty
+      const { makeStdioSession } = yield* withDescriptor(stdioSessions, Effect.succeed)
       return makeStdioSession(engine, "ExecStart", connection, framing)
     })
 

@@ -64,7 +64,9 @@ describe(`the packed tarball on engine ${target.id}`, () => {
       const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], root))[0]
       const files: Array<string> = packed.files.map((f: { path: string }) => f.path)
       expect(files.filter((f) => f.endsWith(".map"))).toEqual([])
-      expect(files).toContain("dist/src/index.js")
+      expect(files).toContain("dist/esm/index.js")
+      // declarations only from dist/src: its JavaScript is the one-file-per-module build of the benches
+      expect(files.filter((f) => f.startsWith("dist/src/") && !f.endsWith(".d.ts"))).toEqual([])
       expect(files).toContain("dist/src/index.d.ts")
       // the examples the README links, reachable from the package page
       expect(files).toContain("examples/quickstart.ts")
