@@ -1,5 +1,6 @@
 // Watch the daemon's events while a container is created, started and removed: the event stream
-// is a Stream like any other; taking what we need closes its connection.
+// is a Stream like any other; taking what we need closes its connection. The `event` filter picks
+// the actions to show (Podman also sends `init` and `cleanup`, Docker `attach`, `destroy`...).
 import { runMain } from "@effect/platform-node/NodeRuntime"
 import { Containers, Docker, System } from "effect-docker"
 import * as Console from "effect/Console"
@@ -13,7 +14,9 @@ const label = `example.events=${process.pid}`
 const program = Effect.gen(function*() {
   const system = yield* System
   const containers = yield* Containers
-  const watcher = yield* system.events({ filters: { type: ["container"], label: [label] } }).pipe(
+  const watcher = yield* system.events({
+    filters: { type: ["container"], label: [label], event: ["create", "start", "die"] }
+  }).pipe(
     Stream.take(3),
     Stream.runForEach((event) => Console.log(`event: ${event.Action}`)),
     Effect.forkChild

@@ -30,6 +30,7 @@ import {
   credentialsForRegistry
 } from "../docker-cli/credentials.js"
 import {
+  fullImageId,
   type ImageReference,
   InvalidReferenceError,
   parseReference,
@@ -599,7 +600,8 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
               body: options.config ?? {}
             })
           )),
-        (created) => created.Id
+        // Podman's Id has no `sha256:` (Docker's does).
+        (created) => fullImageId(created.Id)
       )
     },
     save: (names, options = {}) =>
@@ -650,11 +652,15 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         foldPull,
         pullResult,
         "the pull stream ended without its final status",
-        // Podman ends a pull without `Status: …`: the pull completed if the image is there now
-        // (its last status is the result's; no digest unless the stream named one).
+        // Podman ends a pull without `Status: …` and `Digest: …`: the pull completed if the image
+        // is there now (its last status is the result's), and the digest is the image's
+        // RepoDigests entry for the pulled repository.
         (state) =>
           state.last === undefined ? Effect.succeed(undefined) : client.inspect(reference).pipe(
-            Effect.map((): ImagePullResult => ({ digest: state.digest, status: state.last! })),
+            Effect.map((image): ImagePullResult => ({
+              digest: state.digest ?? repoDigestOf(image.RepoDigests, reference),
+              status: state.last!
+            })),
             Effect.catchTag("NotFound", () => Effect.succeed(undefined)),
             Effect.mapError(registryRefusal)
           )
@@ -693,6 +699,21 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         "the load stream ended without naming a loaded image"
       )
   }
+}
+
+/**
+ * The digest of `reference`'s repository among an image's `RepoDigests` (`repo@sha256:…`), compared
+ * as references (Podman's entries are fully qualified); `undefined` when none is.
+ */
+const repoDigestOf = (repoDigests: ReadonlyArray<string> | null | undefined, reference: string) => {
+  const wanted = parseReference(reference, "ImageCreate")
+  if (wanted instanceof InvalidReferenceError) return undefined
+  for (const entry of repoDigests ?? []) {
+    const ref = parseReference(entry, "ImageCreate")
+    if (ref instanceof InvalidReferenceError || ref.digest === undefined) continue
+    if (ref.domain === wanted.domain && ref.path === wanted.path) return ref.digest
+  }
+  return undefined
 }
 
 // Read the secret only where the request body is built.
