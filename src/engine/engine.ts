@@ -23,8 +23,8 @@ import {
 } from "../core/errors.js"
 import { streamWithBodyStream, withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
-import { firstHeader } from "../wire/headers.js"
 import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
+import { firstHeader } from "../wire/headers.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
   compareApiVersions,

@@ -466,8 +466,7 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   return {
     ...client,
     logs,
-    stats: (id) =>
-      statsSamples(engine, { id, stream: true }),
+    stats: (id) => statsSamples(engine, { id, stream: true }),
     statsOnce: (id, options = {}) =>
       statsSamples(engine, { id, stream: false, ...definedOnly(options) })
         .pipe(

@@ -653,14 +653,11 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         pullResult,
         "the pull stream ended without its final status",
         // Podman ends a pull without `Status: …` and `Digest: …`: the pull completed if the image
-        // is there now (its last status is the result's), and the digest is the image's
-        // RepoDigests entry for the pulled repository.
+        // is there now (its last status is the result's). No digest: the image's RepoDigests
+        // cannot say which is the pulled one (Podman keeps one per manifest it ever made of it).
         (state) =>
           state.last === undefined ? Effect.succeed(undefined) : client.inspect(reference).pipe(
-            Effect.map((image): ImagePullResult => ({
-              digest: state.digest ?? repoDigestOf(image.RepoDigests, reference),
-              status: state.last!
-            })),
+            Effect.map((): ImagePullResult => ({ digest: state.digest, status: state.last! })),
             Effect.catchTag("NotFound", () => Effect.succeed(undefined)),
             Effect.mapError(registryRefusal)
           )
@@ -699,21 +696,6 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         "the load stream ended without naming a loaded image"
       )
   }
-}
-
-/**
- * The digest of `reference`'s repository among an image's `RepoDigests` (`repo@sha256:…`), compared
- * as references (Podman's entries are fully qualified); `undefined` when none is.
- */
-const repoDigestOf = (repoDigests: ReadonlyArray<string> | null | undefined, reference: string) => {
-  const wanted = parseReference(reference, "ImageCreate")
-  if (wanted instanceof InvalidReferenceError) return undefined
-  for (const entry of repoDigests ?? []) {
-    const ref = parseReference(entry, "ImageCreate")
-    if (ref instanceof InvalidReferenceError || ref.digest === undefined) continue
-    if (ref.domain === wanted.domain && ref.path === wanted.path) return ref.digest
-  }
-  return undefined
 }
 
 // Read the secret only where the request body is built.

@@ -222,7 +222,8 @@ export const PODMAN_LIMITATIONS = {
     })
   },
   "bridge-options": {
-    reason: "a bridge network's `com.docker.network.bridge.name` option is not kept: inspect's Options lack it",
+    reason: "a bridge network's `com.docker.network.bridge.*` options (name, enable_icc…) are not kept: " +
+      "inspect's Options lack them",
     check: Effect.gen(function*() {
       const engine = yield* DockerEngine
       const name = uniqueName("pm-net")
@@ -233,6 +234,19 @@ export const PODMAN_LIMITATIONS = {
       })
       const inspected = yield* engine.json(NetworkInspect, { id: created.id })
       yield* expectThat(inspected.Options?.["com.docker.network.bridge.name"] === undefined, String(inspected.Options))
+    })
+  },
+  "config-only-networks": {
+    reason: "`ConfigOnly` and `ConfigFrom` are ignored: the network is an ordinary bridge with its own " +
+      "subnet (inspect: ConfigOnly false, ConfigFrom.Network \"\")",
+    check: Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      const created = yield* scopedNetwork(engine, { Name: uniqueName("pm-co"), ConfigOnly: true })
+      const inspected = yield* engine.json(NetworkInspect, { id: created.id })
+      yield* expectThat(
+        inspected.ConfigOnly === false && inspected.Driver === "bridge" && (inspected.ConfigFrom?.Network ?? "") === "",
+        `ConfigOnly ${inspected.ConfigOnly}, Driver ${inspected.Driver}`
+      )
     })
   },
   links: {
