@@ -159,14 +159,14 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
           expect(inspected.Created).toMatch(/^\d{4}-\d\d-\d\dT/)
         }
         for (const inspected of [c, r, p]) {
-          // Podman leaves a container without a network (NetworkMode none) no ExposedPorts.
+          // Podman's inspect echoes neither ExposedPorts nor Volumes (null; the volume is in Mounts).
           expect(Object.keys(inspected.Config?.ExposedPorts ?? {}).sort()).toEqual(
             target.kind === "podman" ? [] : ["53/udp", "8080/tcp"]
           )
-          expect(Object.keys(inspected.Config?.Volumes ?? {})).toEqual(["/data"])
+          expect(Object.keys(inspected.Config?.Volumes ?? {})).toEqual(target.kind === "podman" ? [] : ["/data"])
           expect(inspected.Config?.Cmd).toEqual(sleeper.Cmd)
           expect(inspected.Config?.Env).toContain("ED_VAR=decode")
-          expect(inspected.Config?.StopSignal).toBe("SIGKILL")
+          expect(inspected.Config?.StopSignal).toBe(target.kind === "podman" ? "9" : "SIGKILL") // Podman: the number
           // The anonymous volume for /data is a mount of type volume with the local driver.
           expect(inspected.Mounts?.map((m) => [m.Type, m.Destination, m.Driver])).toEqual([[
             "volume",
@@ -341,7 +341,9 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
       // `stream: false`: the daemon waits for a second cycle, so precpu_stats is filled in.
       const single = yield* first(engine.messages(ContainerStats, { id: box.id, stream: false }))
       checkSample(single)
-      expect(single.precpu_stats?.cpu_usage?.total_usage).toBeGreaterThan(0)
+      // Podman takes no priming sample: precpu_stats stay zero.
+      if (target.kind === "podman") expect(single.precpu_stats?.cpu_usage?.total_usage ?? 0).toBe(0)
+      else expect(single.precpu_stats?.cpu_usage?.total_usage).toBeGreaterThan(0)
       expect(single.preread).toMatch(/^\d{4}-\d\d-\d\dT/)
 
       // The default stream: samples about once a second until we stop reading (take closes it).
@@ -447,7 +449,10 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
       // Podman's history names no tags (null).
       if (target.kind === "podman") expect(history[0]!.Tags ?? null).toBeNull()
       else expect(history[0]!.Tags?.map(familiarReference)).toContain(TEST_IMAGE)
-      expect(history.reduce((total, layer) => total + layer.Size, 0)).toBe(image.Size)
+      // Podman's image Size also counts its config and manifest (a few KiB over the layers').
+      const layers = history.reduce((total, layer) => total + layer.Size, 0)
+      if (target.kind === "podman") expect(image.Size! - layers).toBeGreaterThanOrEqual(0)
+      else expect(layers).toBe(image.Size)
       expect(history.every((layer) => typeof layer.Created === "number" && layer.Created > 0)).toBe(true)
     }))
 
@@ -735,7 +740,9 @@ describe(`decode real responses on engine ${target.id} (${target.host})`, () => 
         const dfImage = df.Images?.find((image) => fullImageId(image.Id) === testImageId)
         expect(dfImage?.RepoTags?.map(familiarReference)).toContain(target.kind === "podman" ? "local" : TEST_IMAGE)
         const ours = df.Containers?.find((container) => container.Id === box.id)
-        expect(familiarReference(ours!.Image)).toBe(TEST_IMAGE)
+        // Podman's df names a container's image by its id (without sha256:).
+        if (target.kind === "podman") expect(fullImageId(ours!.Image)).toBe(testImageId)
+        else expect(familiarReference(ours!.Image)).toBe(TEST_IMAGE)
         expect(ours?.State).toBe("created")
         expect(ours?.SizeRootFs).toBeGreaterThan(0)
         const dfVolume = df.Volumes?.find((v) => v.Name === volume.name)
