@@ -127,9 +127,10 @@ describe(`networks on engine ${target.id} (${target.host})`, () => {
         expect(endpoint.NetworkID).toBe(target.kind === "podman" ? net.Name : net.Id) // Podman: the name
         expect(endpoint.IPAddress).toBe(`${subnet(2)}.50`)
         expect(endpoint.Gateway).toBe(`${subnet(2)}.1`)
-        expect(endpoint.IPAMConfig?.IPv4Address).toBe(`${subnet(2)}.50`)
+        // Podman does not echo the endpoint's IPAMConfig or DriverOpts (null); the address is set.
+        expect(endpoint.IPAMConfig?.IPv4Address).toBe(target.kind === "podman" ? undefined : `${subnet(2)}.50`)
         expect(endpoint.Aliases).toEqual(expect.arrayContaining(["db", "primary"]))
-        expect(endpoint.DriverOpts).toEqual({ "ed.opt": "1" })
+        expect(endpoint.DriverOpts).toEqual(target.kind === "podman" ? null : { "ed.opt": "1" })
         // The same endpoint found by the network's ID.
         expect((yield* networks.endpoint(net.Id!, container.name)).EndpointID).toBe(endpoint.EndpointID)
 
@@ -147,7 +148,7 @@ describe(`networks on engine ${target.id} (${target.host})`, () => {
         const other = yield* runningContainer
         const taken = yield* networks.connect(net.Name!, other.id, { ipv4Address: `${subnet(2)}.50` }).pipe(Effect.flip)
         expect(["Forbidden", "Conflict", "ServerError", "BadRequest"]).toContain(taken._tag)
-        expect(taken.message).toMatch(/already in use|Address already/i)
+        expect(taken.message).toMatch(/already in use|Address already|is not available/i) // Podman: not available
 
         yield* networks.disconnect(net.Name!, container.id)
         expect((yield* networks.endpoint(net.Name!, container.id).pipe(Effect.flip))._tag).toBe("NotFound")
@@ -165,15 +166,19 @@ describe(`networks on engine ${target.id} (${target.host})`, () => {
         yield* networks.connect(net.Id!, container.id)
 
         const refused = yield* networks.remove(net.Id!).pipe(Effect.flip)
-        expect(refused._tag).toBe("Forbidden")
-        expect(refused.message).toContain("has active endpoints")
+        // Podman: 500 "… has associated containers with it …: network is being used" (Conflict),
+        // and only when named by its name: Networks.remove names it so (see networks.ts).
+        expect(refused._tag).toBe(target.kind === "podman" ? "Conflict" : "Forbidden")
+        expect(refused.message).toMatch(target.kind === "podman" ? /network is being used/ : /has active endpoints/)
 
         yield* networks.remove(net.Id!, { force: true })
         expect((yield* networks.inspect(net.Id!).pipe(Effect.flip))._tag).toBe("NotFound")
         // The container lives on, without that network.
         const engine = yield* DockerEngine
         yield* awaitContainerStatus(engine, container.id, "running")
-        expect((yield* networks.endpoint("bridge", container.id)).NetworkID).toBeTypeOf("string")
+        // Podman lists its default network as `bridge`, but a container's entry names it `podman`.
+        const defaultNetwork = target.kind === "podman" ? "podman" : "bridge"
+        expect((yield* networks.endpoint(defaultNetwork, container.id)).NetworkID).toBeTypeOf("string")
 
         expect((yield* networks.remove(net.Id!).pipe(Effect.flip))._tag).toBe("NotFound")
         expect((yield* networks.inspect("ed-no-such-network").pipe(Effect.flip))._tag).toBe("NotFound")
