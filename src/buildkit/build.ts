@@ -12,7 +12,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { DecodeError, type DockerError, InStreamError, type SshKeyError } from "../core/errors.js"
+import { DecodeError, type DockerError, InStreamError, type SshKeyError, UnsupportedByEngine } from "../core/errors.js"
 import type { DockerEngineShape } from "../engine/engine.js"
 import { ImageBuild, type ImageBuildArgs } from "../generated/operations/image/ImageBuild.js"
 import type { BuildInfo } from "../generated/schemas/BuildInfo.js"
@@ -57,6 +57,23 @@ export const buildKitStream = <E>(
   onSession?: (session: BuildKitSession) => void
 ): Stream.Stream<BuildKitEvent, BuildKitError | E> =>
   Stream.unwrap(Effect.gen(function*() {
+    // Podman's compat service has no BuildKit: /session is a bare 404 and /build ignores
+    // `version=2` (a classic build whose stream has no BuildKit messages). Refused before
+    // sending, once the layer knows what it talks to (negotiation's ping tells; a pinned layer
+    // that has had no answer yet goes ahead, and Podman's 404 on /session is then NotFound).
+    yield* engine.apiVersion
+    const engineKind = engine.identity()
+    if (engineKind.kind === "podman") {
+      const name = `podman ${engineKind.version ?? ""}`.trim()
+      return yield* new UnsupportedByEngine({
+        operation: "ImageBuild",
+        engine: name,
+        status: 0,
+        daemonMessage: "",
+        message: `ImageBuild: ${name} has no BuildKit (no /session; /build ignores version=2): ` +
+          `build without \`builder: "buildkit"\``
+      })
+    }
     const session = providers === false ? undefined : yield* openSession(engine, providers)
     if (session) onSession?.(session)
     const progress = new BuildKitProgress()

@@ -236,14 +236,16 @@ export class InvalidArgumentError extends Data.TaggedError("InvalidArgumentError
  * The engine does not have this operation at all: Podman's Docker-compatible service answers an
  * endpoint it lacks (container update, plugins, swarm, distribution in 4.3.1) with a bare 404
  * `Not Found` or `Path … is not supported`, or a 503 `Podman does not support service`: not the
- * `NotFound` of a missing object. `engine` names what answered (`podman 4.3.1`).
+ * `NotFound` of a missing object. `engine` names what answered (`podman 4.3.1`). `status` 0 and
+ * an empty `daemonMessage`: refused before sending, for a feature the layer knows the engine
+ * lacks (a BuildKit build on Podman).
  */
 export class UnsupportedByEngine extends Data.TaggedError("UnsupportedByEngine")<{
   /** The Engine API operation (its operationId, e.g. `ContainerInspect`). */
   readonly operation: string
   /** What answered: `podman 4.3.1`. */
   readonly engine: string
-  /** The HTTP status the daemon answered with. */
+  /** The answer's HTTP status; 0 when nothing was sent. */
   readonly status: number
   /** What the daemon said (the `message` of its JSON error body, or the raw body text). */
   readonly daemonMessage: string

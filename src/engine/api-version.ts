@@ -94,7 +94,8 @@ export interface VersionResolver {
 export const versionResolver = (
   transport: Transport,
   scope: Scope.Scope,
-  timeoutMillis: number | undefined
+  timeoutMillis: number | undefined,
+  onAnswer: (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) => void = () => {}
 ): VersionResolver => {
   let resolved: Effect.Effect<string> | undefined
   let current: string | undefined
@@ -102,7 +103,10 @@ export const versionResolver = (
   const ping = (method: "HEAD" | "GET") =>
     Effect.map(
       transport.request("SystemPing", { method, path: "/_ping" }, timeoutMillis),
-      (answer) => ({ ...answer, version: firstHeader(answer.headers, "api-version") })
+      (answer) => {
+        onAnswer(answer.headers)
+        return { ...answer, version: firstHeader(answer.headers, "api-version") }
+      }
     )
   const negotiate = Effect.gen(function*() {
     // undici closes the connection after a HEAD (unless the answer says `keep-alive`, which the

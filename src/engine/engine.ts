@@ -23,6 +23,7 @@ import {
 } from "../core/errors.js"
 import { streamWithBodyStream, withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
+import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
 import { firstHeader } from "../wire/headers.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
@@ -113,6 +114,13 @@ export interface DockerEngineShape extends OperationRunner {
   readonly address: string
   /** The version requests use: pinned, or negotiated once on first use. */
   readonly apiVersion: Effect.Effect<string, DockerError>
+  /**
+   * Which engine answered this layer so far (Docker, Podman), from the first answer whose headers
+   * said so (the negotiation's ping, usually); `unknown` before that. Podman leaves its headers
+   * out of some answers (a route it lacks: a bare 404; a hijack's 101), so those are read with
+   * what the layer learnt earlier.
+   */
+  readonly identity: () => EngineIdentity
   /** Runs an operation and returns status, headers and body text. */
   readonly raw: <D extends OperationDescriptor, E = never>(
     descriptor: D,
@@ -202,6 +210,8 @@ export class DockerEngine extends Context.Service<DockerEngine, DockerEngineShap
   )
 }
 
+const UNKNOWN_ENGINE: EngineIdentity = { kind: "unknown", version: undefined }
+
 const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineShape, EndpointError, Scope.Scope> =>
   Effect.gen(function*() {
     const endpoint = parseEndpoint(options.host)
@@ -223,13 +233,20 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
       ssh: options.ssh
     })
     const scope = yield* Effect.scope
+    // Learnt once, from the first answer that says (one header lookup per answer until then).
+    let identity: EngineIdentity = UNKNOWN_ENGINE
+    const learn = (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) => {
+      if (identity.kind !== "unknown") return
+      const seen = engineIdentity(headers)
+      if (seen.kind !== "unknown") identity = seen
+    }
     const retry = options.retry === undefined ? DEFAULT_RETRY : options.retry
     const engineTimeout = options.timeout === undefined ? DEFAULT_TIMEOUT : options.timeout
     const engineTimeoutMillis = engineTimeout === "none" ? undefined : Duration.toMillis(engineTimeout)
     // The negotiation's pings are bounded by the engine's own bound, whoever asked first.
     const resolver: VersionResolver = pinned !== undefined
       ? { version: Effect.succeed(pinned), current: () => pinned }
-      : versionResolver(transport, scope, engineTimeoutMillis)
+      : versionResolver(transport, scope, engineTimeoutMillis, learn)
     const apiVersion = resolver.version
     // Docker refuses (400) a URL version newer than its own; Podman serves any `/vX.Y` at its own
     // version. Every answer of both carries the daemon's `Api-Version`: a success answered at an
@@ -306,6 +323,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
           })
         }
         return Effect.flatMap(sent, (answer) => {
+          learn(headersOf(answer))
           const refused = refusal(answer)
           // Only a pin can be newer than the daemon: a negotiated version never is.
           const unserved = refused === undefined && pinned !== undefined
@@ -318,7 +336,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
             Effect.flatMap(refused, (text) =>
               Effect.fail(
                 transport.tlsRequired(operation, answer.status, text) ??
-                  failureFromResponse(operation, version, answer.status, text, headersOf(answer))
+                  failureFromResponse(operation, version, answer.status, text, headersOf(answer), identity)
               ))
           return traced
             ? Effect.andThen(
@@ -457,6 +475,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     return {
       address: transport.address,
       apiVersion,
+      identity: () => identity,
       json: json as DockerEngineShape["json"],
       empty: empty as DockerEngineShape["empty"],
       raw: raw as DockerEngineShape["raw"],

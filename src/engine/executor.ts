@@ -11,7 +11,7 @@ import {
   statusErrorFor,
   UnsupportedByEngine
 } from "../core/errors.js"
-import { engineIdentity } from "../wire/engine-identity.js"
+import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
 import type { TransportRequest } from "./transport.js"
 
@@ -346,11 +346,15 @@ export const failureFromResponse = (
   apiVersion: string,
   status: number,
   body: string,
-  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> = {}
+  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> = {},
+  known?: EngineIdentity
 ): DockerError => {
   const { cause, message } = daemonError(body)
   if ((status === 404 || status === 503) && PODMAN_UNSUPPORTED.test(message)) {
-    const engine = engineIdentity(headers)
+    // Podman's router answers a route it lacks without its own headers: then what the layer
+    // learnt from earlier answers says who this is.
+    const said = engineIdentity(headers)
+    const engine = said.kind === "unknown" && known !== undefined ? known : said
     if (engine.kind === "podman") {
       const name = `podman ${engine.version ?? ""}`.trim()
       return new UnsupportedByEngine({

@@ -38,11 +38,12 @@ import { type ContainerClient, makeContainerClient } from "../generated/clients/
 import type { ContainerAttachArgs } from "../generated/operations/container/ContainerAttach.js"
 import type { ContainerCreateBody } from "../generated/operations/container/ContainerCreate.js"
 import type { ContainerLogsArgs } from "../generated/operations/container/ContainerLogs.js"
-import type { ContainerStats } from "../generated/operations/container/ContainerStats.js"
+import type { ContainerStats, ContainerStatsArgs } from "../generated/operations/container/ContainerStats.js"
 import type { PortBinding } from "../generated/schemas/PortBinding.js"
 import { withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { firstHeader } from "../wire/headers.js"
+import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import { type StdioFrame, stdioFrames } from "../wire/stdio-frames.js"
 import { collectOutput } from "../wire/stdio.js"
 import { logQuery, type LogsOptions } from "./log-query.js"
@@ -362,12 +363,26 @@ const pathStatWire: SchemaRef = async () => (await import("./path-stat-wire.js")
 
 /**
  * Podman names a sample's container id `Id` (Docker: `id`, which the spec has). A sample with only
- * `Id` gets `id` too, the same value, so code reading `id` works on both; `Id` stays (lossless).
+ * `Id` gets `id` too, the same value, before it is decoded (the sample's Schema keeps only the
+ * spec's keys), so code reading `id` works on both.
  */
-const withStatsId = (sample: ContainerStats.Message): ContainerStats.Message => {
-  const podmanId = (sample as { readonly Id?: unknown }).Id
-  return sample.id === undefined && typeof podmanId === "string" ? { ...sample, id: podmanId } : sample
+const withStatsId = (sample: unknown): unknown => {
+  if (typeof sample !== "object" || sample === null) return sample
+  const { id, Id } = sample as { readonly id?: unknown; readonly Id?: unknown }
+  return id === undefined && typeof Id === "string" ? { ...sample, id: Id } : sample
 }
+
+/** The stats samples of `args`, decoded (see {@link withStatsId}). */
+const statsSamples = (engine: DockerEngineShape, args: ContainerStatsArgs) =>
+  streamWithDescriptor(ContainerStats$, (d) => {
+    const response = d.response as Extract<typeof d.response, { readonly kind: "jsonStream" }>
+    return engine.stream(d, args).pipe(
+      jsonValues,
+      Stream.map(withStatsId),
+      decodeMessages(d.operationId, response.schema, response.decode)
+    ) as Stream.Stream<ContainerStats.Message, DockerError>
+  })
+
 /** The Containers service over `engine`: the generated pass-throughs, and the decisions. */
 export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   const client = makeContainerClient(engine)
@@ -473,15 +488,11 @@ export const makeContainers = (engine: DockerEngineShape): ContainersShape => {
   return {
     ...client,
     logs,
-    stats: (id) =>
-      streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: true })).pipe(
-        Stream.map(withStatsId)
-      ),
+    stats: (id) => statsSamples(engine, { id, stream: true }),
     statsOnce: (id, options = {}) =>
-      streamWithDescriptor(ContainerStats$, (d) => engine.messages(d, { id, stream: false, ...definedOnly(options) }))
+      statsSamples(engine, { id, stream: false, ...definedOnly(options) })
         .pipe(
           Stream.runHead,
-          Effect.map(Option.map(withStatsId)),
           Effect.flatMap(Option.match({
             onNone: () =>
               Effect.fail(

@@ -7,8 +7,9 @@
  * decides whether a pty is allocated) and not Content-Type (a 1.41 daemon always says
  * `raw-stream`). `start` always sends `Tty` explicitly — the caller's, else the exec's own
  * (`ProcessConfig.tty`, as the Docker CLI does) — and frames by what it sent. Podman frames by
- * the create-time `Tty` whatever start says: on a Podman answer (its headers tell) the session is
- * framed by the exec's own `ProcessConfig.tty`.
+ * the create-time `Tty` whatever start says: on a Podman engine (as the layer learnt it from
+ * earlier answers: the 101 itself carries no Libpod headers) the session is framed by the exec's
+ * own `ProcessConfig.tty`.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -20,7 +21,6 @@ import { lazyDescriptor, withDescriptor } from "../core/lazy.js"
 import { DockerEngine, type DockerEngineShape } from "../engine/engine.js"
 import { type ExecClient, makeExecClient } from "../generated/clients/exec.js"
 import type { ContainerExecBody } from "../generated/operations/exec/ContainerExec.js"
-import { isPodman } from "../wire/engine-identity.js"
 import { collectOutput } from "../wire/stdio.js"
 import { stdioSessions } from "./stdio-session-loader.js"
 import type { StdioSession } from "./stdio-session.js"
@@ -150,7 +150,7 @@ export const makeExec = (engine: DockerEngineShape): ExecShape => {
       const connection = yield* withDescriptor(ExecStart$, (d) => engine.hijack(d, { id, body }))
       // Podman: framed as created. Only a `tty` given here can differ from that (the default is
       // read from the exec itself), so only then is the exec inspected after the switch.
-      const framing = options.tty !== undefined && isPodman(connection.headers)
+      const framing = options.tty !== undefined && engine.identity().kind === "podman"
         ? (yield* inspect(id)).ProcessConfig?.tty === true
         : tty
       const { makeStdioSession } = yield* withDescriptor(stdioSessions, Effect.succeed)

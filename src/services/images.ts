@@ -30,6 +30,7 @@ import {
   credentialsForRegistry
 } from "../docker-cli/credentials.js"
 import {
+  fullImageId,
   type ImageReference,
   InvalidReferenceError,
   parseReference,
@@ -662,7 +663,8 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
               body: options.config ?? {}
             })
           )),
-        (created) => created.Id
+        // Podman's Id has no `sha256:` (Docker's does).
+        (created) => fullImageId(created.Id)
       )
     },
     save: (names, options = {}) =>
@@ -713,8 +715,9 @@ export const makeImages = (engine: DockerEngineShape, options: ImagesOptions = {
         foldPull,
         pullResult,
         "the pull stream ended without its final status",
-        // Podman ends a pull without `Status: …`: the pull completed if the image is there now
-        // (its last status is the result's; no digest unless the stream named one).
+        // Podman ends a pull without `Status: …` and `Digest: …`: the pull completed if the image
+        // is there now (its last status is the result's). No digest: the image's RepoDigests
+        // cannot say which is the pulled one (Podman keeps one per manifest it ever made of it).
         (state) =>
           state.last === undefined ? Effect.succeed(undefined) : client.inspect(reference).pipe(
             Effect.map((): ImagePullResult => ({ digest: state.digest, status: state.last! })),

@@ -266,9 +266,20 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
       (inspected) => Object.entries(inspected.Containers ?? {}).map(([id, endpoint]) => ({ ...endpoint, Id: id }))
     )
 
+  // Podman 4.3.1 removes a network that containers still use when it is named by its ID (204,
+  // leaving them attached to nothing), and refuses it by name (500 "network is being used",
+  // Conflict): on Podman the ID is turned into the name first, so the refusal comes as it should.
+  const deleteNetwork = (network: string) =>
+    engine.identity().kind !== "podman"
+      ? withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: network }))
+      : Effect.flatMap(
+        client.inspect(network),
+        (inspected) => withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: inspected.Name ?? network }))
+      )
+
   const remove: NetworksShape["remove"] = (network, options = {}) =>
     options.force !== true
-      ? withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: network }))
+      ? deleteNetwork(network)
       : Effect.gen(function*() {
         const attached = yield* containers(network)
         // By endpoint name: a stale endpoint's container no longer exists, and only a forced
@@ -283,7 +294,7 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
         )
         // A swarm network keeps a disconnected container's attachment task for a moment, and is
         // refused meanwhile (400 "is in use by task"): retried for up to 10 s, only then.
-        yield* withDescriptor(NetworkDelete$, (d) => engine.empty(d, { id: network })).pipe(
+        yield* deleteNetwork(network).pipe(
           Effect.retry({
             schedule: Schedule.spaced("200 millis"),
             times: 50,

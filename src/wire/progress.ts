@@ -122,7 +122,10 @@ export const pullResult = (state: PullFold): ImagePullResult | undefined =>
     ? undefined
     : { digest: state.digest, status: state.status.slice("Status: ".length) }
 
-/** What a load produced: `Loaded image: name:tag` and `Loaded image ID: sha256:…` lines. */
+/**
+ * What a load produced: `Loaded image: name:tag` and `Loaded image ID: sha256:…` lines. Podman
+ * names several images in one line, `Loaded image: a:1,b:1` (a reference has no comma).
+ */
 export interface ImageLoadResult {
   /** Tagged images, as `repository:tag`. */
   readonly names: ReadonlyArray<string>
@@ -140,7 +143,7 @@ export const foldLoad = (state: ImageLoadResult, message: BuildInfo): ImageLoadR
       continue
     }
     const name = /^Loaded image: (\S+)/.exec(line)
-    if (name) names = [...names, name[1]!]
+    if (name) names = [...names, ...name[1]!.split(",").filter((n) => n !== "")]
   }
   return { names, ids }
 }

@@ -26,6 +26,7 @@ import { registryCredentials } from "../../src/wire/registry-auth.js"
 import { writeCredentialHelper } from "../support/docker-config.js"
 import { currentEngine, engineEnv } from "../support/engines.js"
 import { testLabels } from "../support/labels.js"
+import { podmanOr } from "../support/podman-limitations.js"
 import { TEST_IMAGE, uniqueName } from "../support/resources.js"
 import { recordingTracer } from "../support/tracing.js"
 
@@ -52,12 +53,16 @@ const layerWith = (credentials: Parameters<typeof Images.layerWith>[0]["credenti
     Layer.provide(Containers.layer, engineLayer)
   )
 
+/** A BuildKit test: on Podman (no BuildKit) it asserts that limitation instead (podman-limitations.ts). */
+const bkLive = (name: string, body: () => Effect.Effect<unknown, unknown>, timeout?: number) =>
+  it.live(name, () => podmanOr("buildkit", body()), timeout)
+
 const live = (
   name: string,
   body: (images: ImagesShape) => Effect.Effect<void, unknown, Scope.Scope | DockerEngine | Containers>,
   layer = layerWith({ configDir: emptyConfigDir }),
   timeout = 120_000
-) => it.live(name, () => Effect.flatMap(Images, body).pipe(Effect.scoped, Effect.provide(layer)), timeout)
+) => bkLive(name, () => Effect.flatMap(Images, body).pipe(Effect.scoped, Effect.provide(layer)), timeout)
 
 const uniqueRepo = (what: string) => uniqueName(what).toLowerCase()
 
@@ -288,7 +293,7 @@ const processesWith = (mark: string): Array<string> =>
   })
 
 describe(`BuildKit interruption on engine ${target.id}`, () => {
-  it.live("interrupting a build stops its RUN on the daemon and closes the session", () =>
+  bkLive("interrupting a build stops its RUN on the daemon and closes the session", () =>
     Effect.gen(function*() {
       const images = yield* Images
       const mark = `ed-sleep-${uniqueName("int")}`
@@ -326,7 +331,7 @@ describe(`BuildKit interruption on engine ${target.id}`, () => {
 })
 
 describe(`BuildKit session on engine ${target.id}`, () => {
-  it.live(
+  bkLive(
     "the daemon checks the session's health service, and the session closes with its scope",
     () =>
       Effect.gen(function*() {
@@ -362,7 +367,7 @@ describe(`BuildKit registry credentials on engine ${target.id}`, () => {
   const fromPrivate = (images: ImagesShape, base: string) =>
     buildCollecting(images, { Dockerfile: `FROM ${base}\nRUN echo from-private > /p\nCMD ["cat", "/p"]\n` })
 
-  it.live("FROM a private image: config.json, a credential helper, and Unauthorized without", () => {
+  bkLive("FROM a private image: config.json, a credential helper, and Unauthorized without", () => {
     const configWithAuths = tempDir("ed-bkauth-")
     writeFileSync(
       join(configWithAuths, "config.json"),
@@ -456,7 +461,7 @@ describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
       return yield* runOutput(tag, [])
     })
 
-  it.live("RUN --mount=type=ssh sees the forwarded agent: the helper lists the test key", () =>
+  bkLive("RUN --mount=type=ssh sees the forwarded agent: the helper lists the test key", () =>
     Effect.gen(function*() {
       const dir = tempDir("ed-ssh-")
       const key = join(dir, "id_ed25519")
@@ -481,7 +486,7 @@ describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
       expect(listed(output)).toEqual([{ fingerprint: fingerprintOf(`${key}.pub`), comment }])
     }).pipe(Effect.scoped, Effect.provide(layerWith({ configDir: emptyConfigDir }))), 120_000)
 
-  it.live(
+  bkLive(
     "given keys, no agent: the session is the agent — lists them as ssh-keygen -lf does, signs a challenge the host verifies, refuses anything else",
     () =>
       Effect.gen(function*() {
@@ -527,7 +532,7 @@ describe(`BuildKit SSH forwarding on engine ${target.id}`, () => {
     120_000
   )
 
-  it.live(
+  bkLive(
     "an encrypted key without its passphrase, or a wrong one, is SshKeyError naming neither",
     () =>
       Effect.gen(function*() {

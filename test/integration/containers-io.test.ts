@@ -72,7 +72,9 @@ describe(`Container I/O on engine ${target.id}`, () => {
     "logs follow ends when the container stops; tail and timestamps",
     Effect.gen(function*() {
       const containers = yield* Containers
-      const c = yield* runningContainer(["sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 0.2; done"])
+      // 1.2 s from the first line to the last: at least a second apart even in Podman's
+      // whole-second timestamps.
+      const c = yield* runningContainer(["sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 0.4; done"])
       const followed = yield* containers.logs(c.id, { follow: true }).pipe(
         stdoutLines,
         Stream.runCollect,

@@ -17,6 +17,7 @@ import { ContainerInspect } from "../../src/generated/operations/container/Conta
 import { ImageDelete } from "../../src/generated/operations/image/ImageDelete.js"
 import { ImageInspect } from "../../src/generated/operations/image/ImageInspect.js"
 import { NetworkInspect } from "../../src/generated/operations/network/NetworkInspect.js"
+import { familiarReference } from "../../src/index.js"
 import { Images } from "../../src/services/images.js"
 import { countingProxy } from "../support/counting-proxy.js"
 import { currentEngine } from "../support/engines.js"
@@ -132,7 +133,9 @@ describe(`input checks on engine ${target.id}`, () => {
           expect(proxy.requests().filter((r) => r.includes("/tag?"))).toEqual([
             `POST /v${yield* engine.apiVersion}/images/${TEST_IMAGE}/tag?repo=${repo}&tag=ok`
           ])
-          expect((yield* engine.json(ImageInspect, { name: `${repo}:ok` })).RepoTags).toContain(`${repo}:ok`)
+          // Podman's RepoTags are fully qualified (docker.io/library/…).
+          expect((yield* engine.json(ImageInspect, { name: `${repo}:ok` })).RepoTags?.map(familiarReference))
+            .toContain(`${repo}:ok`)
         }).pipe(Effect.provide(layerOver(proxy.host)))
       }),
     60_000

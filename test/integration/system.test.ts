@@ -60,14 +60,16 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
       }))
 
     it.effect("dataUsage (df) decodes the engine's disk usage", () =>
-      Effect.gen(function*() {
-        const df = yield* (yield* System).dataUsage()
-        // Both generations still send the pre-1.52 shape at their own API version.
-        expect(typeof df.LayersSize).toBe("number")
-        // Podman lists fully qualified names (docker.io/library/busybox:local).
-        expect(df.Images?.some((image) => image.RepoTags?.some((tag) => sameImageReference(tag, "busybox:local"))))
-          .toBe(true)
-      }))
+      podmanOr(
+        "df-image-tags",
+        Effect.gen(function*() {
+          const df = yield* (yield* System).dataUsage()
+          // Both generations still send the pre-1.52 shape at their own API version.
+          expect(typeof df.LayersSize).toBe("number")
+          expect(df.Images?.some((image) => image.RepoTags?.some((tag) => sameImageReference(tag, "busybox:local"))))
+            .toBe(true)
+        })
+      ))
 
     it.effect("the negotiated version is min(client's newest, daemon's)", () =>
       Effect.gen(function*() {

@@ -23,7 +23,9 @@ const live = (
   body: (volumes: VolumesShape) => Effect.Effect<void, unknown, Scope.Scope | DockerEngine>
 ) => it.live(name, () => Effect.flatMap(Volumes, body).pipe(Effect.scoped, Effect.provide(Services)), 60_000)
 
-const caseFilter = (caseId: string) => ({ label: [`${TEST_LABEL}=${runId()}`, `ed.case=${caseId}`] })
+// One `label` filter: the case id is unique to this run already, and Podman matches several
+// `label` filters as ANY of them, not all (podman-limitations: label-filters-any).
+const caseFilter = (caseId: string) => ({ label: [`ed.case=${caseId}`] })
 const caseLabels = (caseId: string) => ({ ...testLabels(), "ed.case": caseId })
 
 /** Is the engine's API at least 1.42 (cluster volumes, prune's `all`)? */
@@ -41,16 +43,18 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
       Effect.gen(function*() {
         const caseId = uniqueName("create")
         const name = uniqueName("vol")
+        // A tmpfs `mode` rather than `size`: Podman refuses size and inodes where its storage has
+        // no project quota (500 "Filesystem does not support Project Quota").
         const created = yield* volumes.scoped(name, {
           driver: "local",
-          driverOpts: { type: "tmpfs", device: "tmpfs", o: "size=1m" },
+          driverOpts: { type: "tmpfs", device: "tmpfs", o: "mode=1777" },
           labels: { ...caseLabels(caseId), "ed.note": "a = b" }
         })
         expect(created.Name).toBe(name)
         const inspected = yield* volumes.inspect(name)
         expect(inspected.Driver).toBe("local")
         expect(inspected.Scope).toBe("local")
-        expect(inspected.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=1m" })
+        expect(inspected.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "mode=1777" })
         expect(inspected.Labels).toEqual({ ...caseLabels(caseId), "ed.note": "a = b" })
         expect(inspected.Mountpoint).toContain(name)
         const listed = yield* volumes.list({ filters: caseFilter(caseId) })
@@ -59,7 +63,7 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
         const again = yield* volumes.create(name, { labels: caseLabels(caseId) })
         // Creating an existing local volume is not an error: the daemon returns the one it has.
         expect(again.Name).toBe(name)
-        expect((yield* volumes.inspect(name)).Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=1m" })
+        expect((yield* volumes.inspect(name)).Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "mode=1777" })
       })
   )
 
@@ -80,7 +84,8 @@ describe(`volumes on engine ${target.id} (${target.host})`, () => {
         const container = yield* scopedContainer(engine, { HostConfig: { NetworkMode: "none", Binds: [`${name}:/v`] } })
         const refused = yield* volumes.remove(name).pipe(Effect.flip)
         expect(refused._tag).toBe("Conflict")
-        expect(refused.message).toContain("volume is in use")
+        // Podman: "volume … is being used by the following container(s): <id>".
+        expect(refused.message).toMatch(/volume is in use|volume is being used/)
         expect(refused.message).toContain(container.id)
         expect((yield* volumes.remove(name, { force: true }).pipe(Effect.flip))._tag).toBe("Conflict")
 

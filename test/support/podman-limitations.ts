@@ -9,7 +9,7 @@
 import { Effect, Exit, Fiber, Redacted, type Scope, Stream } from "effect"
 import { DockerEngine } from "../../src/engine/engine.js"
 import { NetworkInspect } from "../../src/generated/operations/network/NetworkInspect.js"
-import { Containers, Docker, Exec, Images, packTar, Plugins, System, Volumes } from "../../src/index.js"
+import { Containers, Docker, Exec, fullImageId, Images, packTar, Plugins, System, Volumes } from "../../src/index.js"
 import { currentEngine, engineEnv, engineKey } from "./engines.js"
 import { testLabels } from "./labels.js"
 import { scopedNetwork, scopedVolume, TEST_IMAGE, uniqueName } from "./resources.js"
@@ -175,6 +175,29 @@ export const PODMAN_LIMITATIONS = {
       )
     })
   },
+  buildkit: {
+    reason: "no BuildKit: POST /session is a bare 404 and /build ignores version=2 (a classic build); a " +
+      "`builder: \"buildkit\"` build is UnsupportedByEngine, refused before sending",
+    check: Effect.gen(function*() {
+      yield* unsupported((yield* Images).build({ tar: dockerfileTar("FROM busybox:local\n") }, {
+        builder: "buildkit",
+        labels: testLabels()
+      }))
+    })
+  },
+  "df-image-tags": {
+    reason: "system df lists each image's RepoTags as the bare tag (`local` for busybox:local) and its Id " +
+      "without sha256:; /images/json and inspect name them right",
+    check: Effect.gen(function*() {
+      const id = (yield* (yield* Images).inspect(TEST_IMAGE)).Id
+      const df = yield* (yield* System).dataUsage()
+      const entry = df.Images?.find((image) => fullImageId(image.Id) === id)
+      yield* expectThat(
+        typeof df.LayersSize === "number" && entry?.RepoTags?.length === 1 && entry.RepoTags[0] === "local",
+        `df entry of ${TEST_IMAGE}: ${String(entry?.RepoTags)}`
+      )
+    })
+  },
   "build-params": {
     reason: "the build params Docker reads but its spec omits (E02: `buildid`, `ulimits`) are refused with an " +
       "empty 400",
@@ -199,7 +222,8 @@ export const PODMAN_LIMITATIONS = {
     })
   },
   "bridge-options": {
-    reason: "a bridge network's `com.docker.network.bridge.name` option is not kept: inspect's Options lack it",
+    reason: "a bridge network's `com.docker.network.bridge.*` options (name, enable_icc…) are not kept: " +
+      "inspect's Options lack them",
     check: Effect.gen(function*() {
       const engine = yield* DockerEngine
       const name = uniqueName("pm-net")
@@ -210,6 +234,19 @@ export const PODMAN_LIMITATIONS = {
       })
       const inspected = yield* engine.json(NetworkInspect, { id: created.id })
       yield* expectThat(inspected.Options?.["com.docker.network.bridge.name"] === undefined, String(inspected.Options))
+    })
+  },
+  "config-only-networks": {
+    reason: "`ConfigOnly` and `ConfigFrom` are ignored: the network is an ordinary bridge with its own " +
+      "subnet (inspect: ConfigOnly false, ConfigFrom.Network \"\")",
+    check: Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      const created = yield* scopedNetwork(engine, { Name: uniqueName("pm-co"), ConfigOnly: true })
+      const inspected = yield* engine.json(NetworkInspect, { id: created.id })
+      yield* expectThat(
+        inspected.ConfigOnly === false && inspected.Driver === "bridge" && (inspected.ConfigFrom?.Network ?? "") === "",
+        `ConfigOnly ${inspected.ConfigOnly}, Driver ${inspected.Driver}`
+      )
     })
   },
   links: {
@@ -230,6 +267,22 @@ export const PODMAN_LIMITATIONS = {
       const all = yield* images.list({ filters: { reference: [TEST_IMAGE] } })
       const two = yield* images.list({ filters: { label: ["a=b", "c=d"] } })
       yield* expectThat(all.length >= 1 && two.length === 0, `${all.length} / ${two.length}`)
+    })
+  },
+  "label-filters-any": {
+    reason: "volume lists and prunes match several `label` filters as ANY of them, not all (Docker: all): " +
+      "a prune filtered by two labels also removes volumes carrying only one",
+    check: Effect.gen(function*() {
+      const engine = yield* DockerEngine
+      const mark = uniqueName("pm-labels")
+      const both = yield* scopedVolume(engine, { Labels: { "ed.a": mark, "ed.b": mark } })
+      const one = yield* scopedVolume(engine, { Labels: { "ed.a": mark } })
+      const listed = yield* (yield* Volumes).list({ filters: { label: [`ed.a=${mark}`, `ed.b=${mark}`] } })
+      const names = (listed.Volumes ?? []).map((v) => v.Name).sort()
+      yield* expectThat(
+        JSON.stringify(names) === JSON.stringify([both.name, one.name].sort()),
+        `two label filters listed ${names.join(", ")}`
+      )
     })
   },
   "search-v1": {

@@ -79,4 +79,16 @@ describe("Podman's errors", () => {
     // Docker's own 404 for an unknown route stays NotFound.
     expect(failureFromResponse("Op", "1.41", 404, "Not Found\n", docker)._tag).toBe("NotFound")
   })
+
+  it("a bare 404 without Libpod headers (Podman's router) is read with the identity the layer learnt", () => {
+    // What 4.3.1 answers for POST /containers/x/update and /session: no Server, no Libpod-Api-Version.
+    const bare = { "content-type": "text/plain; charset=utf-8" }
+    const learnt = engineIdentity(podman)
+    const error = failureFromResponse("ContainerUpdate", "1.41", 404, "Not Found\n", bare, learnt)
+    expect(error._tag).toBe("UnsupportedByEngine")
+    if (error._tag === "UnsupportedByEngine") expect(error.engine).toBe("podman 4.3.1")
+    // Unknown or Docker: a missing route is NotFound.
+    expect(failureFromResponse("Op", "1.41", 404, "Not Found\n", bare)._tag).toBe("NotFound")
+    expect(failureFromResponse("Op", "1.41", 404, "Not Found\n", bare, engineIdentity(docker))._tag).toBe("NotFound")
+  })
 })

@@ -90,6 +90,9 @@ describe("results", () => {
       ids: []
     })
     expect(loaded).toEqual({ names: ["a:1"], ids: [ID] })
+    // Podman names every image of the archive in one line (podman 4.3.1's answer, no newline).
+    expect(foldLoad({ names: [], ids: [] }, { stream: "Loaded image: docker.io/library/a:1,docker.io/library/b:1" }))
+      .toEqual({ names: ["docker.io/library/a:1", "docker.io/library/b:1"], ids: [] })
     expect(foldImport(undefined, { status: `${ID}\n` })).toBe(ID)
     expect(foldImport(ID, { status: "Importing", progressDetail: {} })).toBe(ID)
   })
