@@ -538,6 +538,9 @@ export const emit = ({ applied, clients, diff, errata, merged, newest, removedFi
       jsdoc(opDoc, "") +
       `export const ${id} = {\n` +
       `  operationId: "${id}",\n  method: "${raw.method}",\n  path: "${raw.path}",\n  ${availLiteral(avail)},\n` +
+      // The ping is sent without a version, as the Docker CLI sends it (moby's client/ping.go):
+      // it is how a client learns the version, so it must not wait for one.
+      (raw.path === "/_ping" ? `  unversioned: true,\n` : "") +
       `  params: [\n${paramLits.join(",\n")}${paramLits.length ? "\n" : ""}  ],\n` +
       bodyLit +
       `  response: ${respLit},\n` +

@@ -172,6 +172,11 @@ export interface OperationDescriptor extends Availability {
   readonly method: HttpMethod
   /** Path template without the version prefix, e.g. `/containers/{id}/json`. */
   readonly path: string
+  /**
+   * Sent without the `/v1.xx` prefix and without waiting for the layer's version (`_ping`, as the
+   * Docker CLI sends it): the answer says which version the daemon speaks.
+   */
+  readonly unversioned?: boolean
   /** Path, query and header parameters, in spec order. */
   readonly params: ReadonlyArray<ParamSpec>
   /** The request body, when the operation has one. */

@@ -347,6 +347,9 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
         })
       }
       const known = resolver.current()
+      // The ping does not wait for a negotiation (a program that only pings never negotiates);
+      // its parameters, if any, are checked against the version known so far.
+      if (known === undefined && descriptor.unversioned === true) return run(descriptor.since, timeoutMillis)
       if (known !== undefined) {
         // A pin newer than the daemon, learnt from an earlier answer: refused before sending.
         if (daemonApi !== undefined && compareApiVersions(known, daemonApi) > 0) {

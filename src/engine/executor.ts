@@ -209,7 +209,9 @@ export const buildRequest = (
       query += `&${name}=${encodeURIComponent(text)}`
     }
   }
-  const url = `/v${apiVersion}${path}${query === "" ? "" : `?${query.slice(1)}`}`
+  const url = `${descriptor.unversioned === true ? "" : `/v${apiVersion}`}${path}${
+    query === "" ? "" : `?${query.slice(1)}`
+  }`
   let body = descriptor.body ? args[descriptor.body.key] : undefined
   if (body !== undefined && descriptor.fields !== undefined) {
     const checked = checkBodyFields(descriptor, body, apiVersion)

@@ -93,6 +93,24 @@ describe(`system on engine ${target.id} (${target.host})`, () => {
       expect(requests.filter((r) => r.endsWith("/version"))).toEqual(Array(8).fill(`GET /v${expectedApi}/version`))
     }))
 
+  it.live("ping is sent unversioned and does not negotiate; the next versioned call does", () =>
+    Effect.gen(function*() {
+      const proxy = yield* countingProxy(target.host)
+      const { ping, version } = yield* Effect.gen(function*() {
+        const system = yield* System
+        const ping = yield* system.ping()
+        const afterPing = proxy.requests()
+        const version = yield* system.version()
+        return { ping: { ...ping, afterPing }, version }
+      }).pipe(Effect.provide(Docker.layer({ host: proxy.host })))
+      // As the Docker CLI pings: no version prefix, so no negotiation before it.
+      expect(ping.afterPing).toEqual(["GET /_ping"])
+      expect(ping.status).toBe("OK")
+      expect(ping.apiVersion).toBe(target.api)
+      expect(version.ApiVersion).toBe(expectedApi)
+      expect(proxy.requests().slice(1)).toEqual(["HEAD /_ping", `GET /v${expectedApi}/version`])
+    }))
+
   it.live("events: a Date-bounded window ends by itself and holds what happened in it", () =>
     podmanOr(
       "events-past-until",

@@ -10,6 +10,7 @@ export const SystemPing = {
   method: "GET",
   path: "/_ping",
   since: "1.41",
+  unversioned: true,
   params: [
   ],
   response: { kind: "text" },

@@ -10,6 +10,7 @@ export const SystemPingHead = {
   method: "HEAD",
   path: "/_ping",
   since: "1.41",
+  unversioned: true,
   params: [
   ],
   response: { kind: "headers" },
