@@ -33,8 +33,11 @@ const program = Effect.scoped(Effect.gen(function*() {
   // A registry without auth: send no credentials (the default looks them up as the CLI does).
   const pushed = yield* images.push(reference, { auth: "anonymous" })
   yield* Console.log(`pushed ${reference}: ${pushed.digest}`)
-  const stored = yield* images.distribution(reference, { auth: "anonymous" })
-  yield* Console.log(`the registry serves ${stored.Descriptor?.digest}`)
+  // Asking the registry through the daemon: Podman has no such endpoint (UnsupportedByEngine).
+  yield* images.distribution(reference, { auth: "anonymous" }).pipe(
+    Effect.flatMap((stored) => Console.log(`the registry serves ${stored.Descriptor?.digest}`)),
+    Effect.catchTag("UnsupportedByEngine", (error) => Console.log(`the registry is not asked: ${error.engine} cannot`))
+  )
 })).pipe(Effect.provide(Docker.layerFromEnv))
 
 runMain(program)

@@ -7,10 +7,11 @@
 # iproute2: `ip`, which makes each engine's default-bridge interface (dockerd.sh).
 PACKAGES=(docker.io busybox-static docker-registry apache2-utils curl openssl openssh-server iproute2)
 # Engines of kind podman: Debian 12's podman with runc (it would otherwise pull crun, which refuses
-# hybrid cgroup hosts: podman.sh) and the CNI plugins it needs (a dependency).
+# hybrid cgroup hosts: podman.sh) and CNI's plugins, named: podman depends on either them or netavark
+# (a virtual "container-network-stack"), and podman.sh configures CNI.
 for _e in "${ENGINES[@]}"; do
   if [[ ${ENGINE_KIND[$_e]} == podman ]]; then
-    PACKAGES+=(podman runc)
+    PACKAGES+=(podman runc containernetworking-plugins)
     break
   fi
 done

@@ -332,7 +332,20 @@ export const makeNetworks = (engine: DockerEngineShape): NetworksShape => {
         engine.empty(d, {
           id: network,
           body: config === undefined ? { Container: container } : { Container: container, EndpointConfig: config }
-        }))
+        })).pipe(
+          // Podman 4.3.1 keeps a container whose connect its CNI plugin refused (500 `plugin
+          // type="bridge" failed (add): … requested IP address … is not available`) recorded as
+          // joined: until it is disconnected, every network inspect, the network list and the
+          // container list answer 500 `network inspection mismatch`, engine-wide. The half-made join
+          // is undone here (a disconnect, which Podman accepts), and the refusal is the error.
+          Effect.catchTag(
+            "ServerError",
+            (error) =>
+              engine.identity().kind === "podman" && /failed \(add\)/.test(error.daemonMessage)
+                ? Effect.andThen(Effect.ignore(disconnect(network, container, { force: true })), Effect.fail(error))
+                : Effect.fail(error)
+          )
+        )
     },
     disconnect,
     containers,

@@ -58,7 +58,11 @@ export const foldBuild = (state: BuildFold, message: BuildInfo): BuildFold => {
     if (built) shortId = built[1]
     const quiet = QUIET_ID.exec(message.stream)
     if (quiet) imageId = `sha256:${quiet[1]}`
-    for (const tagged of message.stream.matchAll(SUCCESSFULLY_TAGGED)) tags = [...tags, tagged[1]!]
+    // Each tag once: Podman says `Successfully tagged <t>` twice for one tag (its builder's line,
+    // then the compat API's own).
+    for (const tagged of message.stream.matchAll(SUCCESSFULLY_TAGGED)) {
+      if (!tags.includes(tagged[1]!)) tags = [...tags, tagged[1]!]
+    }
   }
   return { imageId, shortId, tags, output }
 }

@@ -310,6 +310,19 @@ describe("Images: build", () => {
       expect(result.tags).toEqual(["a:b"])
     }))
 
+  it.live("each tag once: Podman says \"Successfully tagged\" twice for one tag", () =>
+    Effect.gen(function*() {
+      const { result } = yield* withImages(
+        built(
+          { stream: "Successfully tagged localhost/a:b\n" },
+          { stream: "Successfully built 0123456789ab\n" },
+          { stream: "Successfully tagged localhost/a:b\nSuccessfully tagged c:d\n" }
+        ),
+        (images) => images.build({ remote: "https://example.com/context.tar" })
+      )
+      expect(result.tags).toEqual(["localhost/a:b", "c:d"])
+    }))
+
   it.live("a remote context goes in ?remote=, without a body", () =>
     Effect.gen(function*() {
       const { daemon } = yield* withImages(
