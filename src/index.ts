@@ -141,7 +141,8 @@ export type {
   VertexStatusEvent,
   VertexWarningEvent
 } from "./wire/buildkit-status.js"
-export { type EngineIdentity, engineIdentity, type HeaderMap, isPodman } from "./wire/engine-identity.js"
+export { type EngineIdentity, engineIdentity, isPodman } from "./wire/engine-identity.js"
+export type { HeaderMap } from "./wire/headers.js"
 export { type BuildFold, humanSize, progressBar, ProgressBoard, type ProgressMessage } from "./wire/progress.js"
 export {
   encodeRegistryAuth,

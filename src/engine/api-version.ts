@@ -9,7 +9,7 @@ import type * as Scope from "effect/Scope"
 import { ApiVersionError, type DockerError } from "../core/errors.js"
 
 import { newestVersion, oldestVersion } from "../generated/versions.js"
-import { firstHeader } from "../wire/headers.js"
+import { firstHeader, type HeaderMap } from "../wire/headers.js"
 import type { Transport } from "./transport.js"
 
 /** The oldest Engine API version the generated code covers (from `spec/versions.json`). */
@@ -95,7 +95,7 @@ export const versionResolver = (
   transport: Transport,
   scope: Scope.Scope,
   timeoutMillis: number | undefined,
-  onAnswer: (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) => void = () => {}
+  onAnswer: (headers: HeaderMap) => void = () => {}
 ): VersionResolver => {
   let resolved: Effect.Effect<string> | undefined
   let current: string | undefined

@@ -24,7 +24,7 @@ import {
 import { streamWithBodyStream, withBodyStream } from "../wire/body-stream.js"
 import { decodeJsonBody } from "../wire/decode.js"
 import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
-import { firstHeader } from "../wire/headers.js"
+import { firstHeader, type HeaderMap } from "../wire/headers.js"
 import { decodeMessages, jsonValues } from "../wire/json-messages.js"
 import {
   compareApiVersions,
@@ -235,7 +235,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     const scope = yield* Effect.scope
     // Learnt once, from the first answer that says (one header lookup per answer until then).
     let identity: EngineIdentity = UNKNOWN_ENGINE
-    const learn = (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) => {
+    const learn = (headers: HeaderMap) => {
       if (identity.kind !== "unknown") return
       const seen = engineIdentity(headers)
       if (seen.kind !== "unknown") identity = seen
@@ -256,7 +256,7 @@ const makeEngine = (options: DockerEngineOptions): Effect.Effect<DockerEngineSha
     let daemonApi: string | undefined
     // Every kind of answer (whole, flowing, hijacked or refused) carries the daemon's headers.
     const headersOf = (answer: unknown) =>
-      (answer as { readonly headers?: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> }).headers ??
+      (answer as { readonly headers?: HeaderMap }).headers ??
         {}
     const versionNotServed = (operation: string, version: string, answer: unknown): ApiVersionError | undefined => {
       const served = firstHeader(headersOf(answer), "api-version")

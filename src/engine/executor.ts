@@ -12,6 +12,7 @@ import {
   UnsupportedByEngine
 } from "../core/errors.js"
 import { type EngineIdentity, engineIdentity } from "../wire/engine-identity.js"
+import type { HeaderMap } from "../wire/headers.js"
 import { compareApiVersions, parseVersionRefusal } from "./api-version.js"
 import type { TransportRequest } from "./transport.js"
 
@@ -348,7 +349,7 @@ export const failureFromResponse = (
   apiVersion: string,
   status: number,
   body: string,
-  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>> = {},
+  headers: HeaderMap = {},
   known?: EngineIdentity
 ): DockerError => {
   const { cause, message } = daemonError(body)

@@ -42,18 +42,26 @@ const slowDecode = (schema: SchemaRef, input: unknown, afterFast: boolean): Effe
   })
 
 /**
- * `schema`'s decoder, trying `fast` first when the descriptor has one: the decoded value, or
- * `failure` of what is wrong with the input (the Schema's message).
+ * `input` decoded by `fast` (when the descriptor has one), else by the Schema: the value, or
+ * `failure` of what is wrong with it (the Schema's message).
  */
+const decodeValue = <E>(
+  schema: SchemaRef,
+  fast: FastDecoder | undefined,
+  input: unknown,
+  failure: (detail: string) => E
+): Effect.Effect<unknown, E> => {
+  if (fast !== undefined) {
+    const value = fast(input)
+    if (value !== Invalid) return Exit.succeed(value)
+  }
+  return Effect.mapError(slowDecode(schema, input, fast !== undefined), failure)
+}
+
+/** `schema`'s decoder, trying `fast` first when the descriptor has one (see `decodeValue`). */
 export const decoderFor =
   <E>(schema: SchemaRef, fast: FastDecoder | undefined, failure: (detail: string) => E) =>
-  (input: unknown): Effect.Effect<unknown, E> => {
-    if (fast !== undefined) {
-      const value = fast(input)
-      if (value !== Invalid) return Exit.succeed(value)
-    }
-    return Effect.mapError(slowDecode(schema, input, fast !== undefined), failure)
-  }
+  (input: unknown): Effect.Effect<unknown, E> => decodeValue(schema, fast, input, failure)
 
 /** Parses and decodes a JSON body with `schema`. */
 export const decodeJsonBody = (
@@ -76,12 +84,10 @@ export const decodeJsonBody = (
       })
     )
   }
-  if (fast !== undefined) {
-    const value = fast(parsed)
-    if (value !== Invalid) return Exit.succeed(value)
-  }
-  return Effect.mapError(
-    slowDecode(schema, parsed, fast !== undefined),
+  return decodeValue(
+    schema,
+    fast,
+    parsed,
     (detail) => new DecodeError({ operation, detail, message: `${operation}: unexpected answer: ${detail}` })
   )
 }

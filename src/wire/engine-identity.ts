@@ -4,10 +4,7 @@
  * `Server: Libpod/4.3.1 (linux)` and `Libpod-Api-Version: 4.3.1` (on every answer, `_ping`
  * included), and no `Ostype` or `Swarm`. Pure.
  */
-import { firstHeader } from "./headers.js"
-
-/** Response headers as Node gives them (lower-case names). */
-export type HeaderMap = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+import { firstHeader, type HeaderMap } from "./headers.js"
 
 /** Which engine answered, from its `Server` / `Libpod-API-Version` headers (`engineIdentity`). */
 export interface EngineIdentity {

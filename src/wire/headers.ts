@@ -1,8 +1,9 @@
-/** HTTP header values as Node hands them over (a string, or an array for a repeated header). */
+/** Response headers as Node hands them over: lower-case names, a string or an array for a repeated header. */
+export type HeaderMap = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
 /** The first value of header `name` (lower-case), if the answer has it. */
 export const firstHeader = (
-  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>,
+  headers: HeaderMap,
   name: string
 ): string | undefined => {
   const value = headers[name]
